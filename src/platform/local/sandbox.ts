@@ -1,0 +1,222 @@
+// The local sandbox: SLO-Scout's data tier as real processes on loopback, laid out from the
+// topology model. State lives in <home>/sandboxes/<name>/sandbox.json so that any later command
+// (status, kill, restart, down) — or another process, like a Temporal worker — can act on it.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTopology } from '../../topology/load.ts';
+import { UserError } from '../../util/errors.ts';
+import { killMember, memberByName, memberRunning } from './members.ts';
+import { PortAllocator } from './ports.ts';
+import { markedProcesses, sweep, type RunAs } from './process.ts';
+import { toolchain } from './toolchain.ts';
+import { COMPONENTS, type ComponentDriver, type ComponentName, type ComponentState, type MemberHealth, type SandboxContext } from './types.ts';
+import { drivers } from './components/index.ts';
+
+export interface SandboxState {
+  id: string;
+  name: string;
+  dir: string;
+  createdAt: string;
+  components: Partial<Record<ComponentName, ComponentState>>;
+}
+
+export interface SandboxOptions {
+  name?: string;
+  home?: string;
+  portBase?: number;
+  log?: (message: string) => void;
+}
+
+export const sandboxHome = () => process.env.FIREDRILL_HOME ?? '/var/tmp/firedrill';
+
+export function parseComponents(list: string | undefined): ComponentName[] {
+  if (!list) return [...COMPONENTS];
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(COMPONENTS as readonly string[]).includes(n)) {
+      throw new UserError(`unknown component "${n}" in --only`, `choose from: ${COMPONENTS.join(', ')}`);
+    }
+  }
+  // Keep the canonical start order whatever order the user typed.
+  return COMPONENTS.filter((c) => names.includes(c));
+}
+
+/** The unprivileged account servers run as when we are root (PostgreSQL refuses root). */
+function unprivilegedUser(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = process.env.FIREDRILL_RUN_AS ?? 'firedrill';
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  if (!line) {
+    throw new UserError(
+      `running as root, but the unprivileged user "${user}" that PostgreSQL needs does not exist`,
+      'run `npx firedrill setup` (it creates it) or set FIREDRILL_RUN_AS to an existing user',
+    );
+  }
+  const [, , uid, gid] = line.split(':');
+  return { user, uid: Number(uid), gid: Number(gid) };
+}
+
+export class Sandbox {
+  private constructor(
+    readonly state: SandboxState,
+    private readonly ctx: SandboxContext,
+  ) {}
+
+  static dirFor(name = 'default', home = sandboxHome()): string {
+    return join(home, 'sandboxes', name);
+  }
+
+  /** Opens an existing sandbox; refuses with the fix when there is none. */
+  static open(opts: SandboxOptions = {}): Sandbox {
+    const dir = Sandbox.dirFor(opts.name, opts.home);
+    const file = join(dir, 'sandbox.json');
+    if (!existsSync(file)) {
+      throw new UserError(`no sandbox "${opts.name ?? 'default'}" at ${dir}`, 'start one with `firedrill sandbox up`');
+    }
+    const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+    return new Sandbox(state, Sandbox.context(state, opts));
+  }
+
+  static exists(opts: SandboxOptions = {}): boolean {
+    return existsSync(join(Sandbox.dirFor(opts.name, opts.home), 'sandbox.json'));
+  }
+
+  private static context(state: SandboxState, opts: SandboxOptions): SandboxContext {
+    return {
+      id: state.id,
+      dir: state.dir,
+      topology: loadTopology(),
+      ports: new PortAllocator(opts.portBase),
+      toolchain: toolchain(),
+      runAs: unprivilegedUser(),
+      log: opts.log ?? (() => {}),
+    };
+  }
+
+  /** Starts the chosen components. On any failure everything it started is stopped again. */
+  static async up(opts: SandboxOptions & { only?: ComponentName[] } = {}): Promise<Sandbox> {
+    const name = opts.name ?? 'default';
+    const dir = Sandbox.dirFor(name, opts.home);
+    const id = `${name}@${dir}`;
+    const alive = markedProcesses(id);
+    if (alive.length) {
+      throw new UserError(
+        `sandbox "${name}" is already up (${alive.length} processes, e.g. pid ${alive[0]})`,
+        'use it as it is, or run `firedrill sandbox down` first',
+      );
+    }
+    rmSync(dir, { recursive: true, force: true }); // a stale sandbox whose processes are all gone
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    for (let d = dir; d !== '/' && d.startsWith(sandboxHome()); d = join(d, '..')) chmodSync(d, 0o755);
+
+    const state: SandboxState = { id, name, dir, createdAt: new Date().toISOString(), components: {} };
+    const sandbox = new Sandbox(state, Sandbox.context(state, opts));
+    try {
+      for (const component of opts.only ?? COMPONENTS) await sandbox.startComponent(component);
+    } catch (err) {
+      await sandbox.down().catch(() => {});
+      throw err;
+    }
+    return sandbox;
+  }
+
+  private driver(name: ComponentName): ComponentDriver {
+    return drivers[name];
+  }
+
+  private async startComponent(name: ComponentName): Promise<void> {
+    const started = Date.now();
+    this.ctx.log(`${name}: preparing`);
+    const driver = this.driver(name);
+    const cstate = await driver.prepare(this.ctx);
+    this.state.components[name] = cstate;
+    this.save();
+    this.ctx.log(`${name}: starting ${cstate.members.length} member(s)`);
+    try {
+      await driver.start(this.ctx, cstate);
+    } finally {
+      this.save(); // pids, even of a failed start, so down() can find them
+    }
+    this.ctx.log(`${name}: up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  save(): void {
+    writeFileSync(join(this.state.dir, 'sandbox.json'), JSON.stringify(this.state, null, 2));
+  }
+
+  component(name: ComponentName): ComponentState {
+    const c = this.state.components[name];
+    if (!c) {
+      const up = Object.keys(this.state.components).join(', ') || 'none';
+      throw new UserError(`component "${name}" is not running in this sandbox (running: ${up})`, `run \`firedrill sandbox up --only ${name}\``);
+    }
+    return c;
+  }
+
+  endpoints(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [name, c] of Object.entries(this.state.components)) out[name] = c.endpoints;
+    return out;
+  }
+
+  async status(): Promise<Record<string, MemberHealth[]>> {
+    const out: Record<string, MemberHealth[]> = {};
+    for (const name of Object.keys(this.state.components) as ComponentName[]) {
+      const c = this.component(name);
+      const health = await this.driver(name).health(this.ctx, c).catch((err: Error) =>
+        c.members.map((m) => ({ member: m.name, up: false, detail: err.message })),
+      );
+      // A member whose processes are gone is down whatever a cached client may say.
+      out[name] = health.map((h) => {
+        const m = c.members.find((x) => x.name === h.member);
+        return m && !memberRunning(m) ? { ...h, up: false, detail: 'process not running' } : h;
+      });
+    }
+    return out;
+  }
+
+  /** Kills one member (default: all members) with the given signal. The fault of most drills. */
+  async kill(name: ComponentName, member?: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<string[]> {
+    const c = this.component(name);
+    const targets = member === undefined ? c.members : [memberByName(c.members, member)];
+    for (const m of targets) await killMember(m, signal);
+    this.save();
+    return targets.map((m) => m.name);
+  }
+
+  /** Starts again whatever members of the component are not running, and waits for them. */
+  async restart(name: ComponentName, member?: string | number): Promise<string[]> {
+    const c = this.component(name);
+    const targets = member === undefined ? c.members : [memberByName(c.members, member)];
+    const restarted: string[] = [];
+    for (const m of targets) {
+      if (memberRunning(m)) continue;
+      await killMember(m, 'SIGKILL'); // half-dead members (one of two processes gone) start clean
+      await this.driver(name).startMember(this.ctx, c, m);
+      restarted.push(m.name);
+      this.save();
+    }
+    return restarted;
+  }
+
+  /** Stops everything, then sweeps for any process still carrying the sandbox's marker. */
+  async down(): Promise<{ stopped: number; swept: number }> {
+    let stopped = 0;
+    for (const name of [...COMPONENTS].reverse()) {
+      const c = this.state.components[name];
+      if (!c) continue;
+      for (const m of [...c.members, ...(c.support ?? [])]) {
+        if (Object.keys(m.pids).length) stopped++;
+        await killMember(m, 'SIGTERM', 5_000); // throwaway data: a short grace is enough
+      }
+    }
+    const swept = await sweep(this.state.id);
+    rmSync(join(this.state.dir, 'sandbox.json'), { force: true });
+    return { stopped, swept };
+  }
+
+  get context(): SandboxContext {
+    return this.ctx;
+  }
+}

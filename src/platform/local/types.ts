@@ -1,0 +1,65 @@
+// The contract between the sandbox and each component driver (kafka, timescaledb, minio, milvus,
+// temporal). A driver knows how to lay out, start and check one SLO-Scout component from the
+// topology model; the sandbox does the rest (state file, kill, restart, down).
+import type { Topology } from '../../topology/model.ts';
+import type { PortAllocator } from './ports.ts';
+import type { ProcessSpec, RunAs } from './process.ts';
+import type { Toolchain } from './toolchain.ts';
+
+export const COMPONENTS = ['kafka', 'timescaledb', 'minio', 'milvus', 'temporal'] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+export interface MemberState {
+  /** e.g. "kafka-0"; the index follows the StatefulSet pod ordinal. */
+  name: string;
+  index: number;
+  ports: Record<string, number>;
+  dataDir: string;
+  /** Started in order; the member is up when all are running and health says so. */
+  processes: ProcessSpec[];
+  /** Process name → pid of the current incarnation (absent when not running). */
+  pids: Record<string, number>;
+}
+
+export interface ComponentState {
+  component: ComponentName;
+  members: MemberState[];
+  /**
+   * Processes the component needs that are not replicas of it (e.g. the etcd that Patroni uses as
+   * its DCS). Started before the members, stopped after them, never targeted by `kill <component>`.
+   */
+  support?: MemberState[];
+  /** What a client needs, e.g. { bootstrap: "127.0.0.1:21001,…" }. Printed by `sandbox status`. */
+  endpoints: Record<string, string>;
+  /** Driver-specific facts worth keeping (cluster id, credentials, configuration snapshot). */
+  info: Record<string, unknown>;
+}
+
+export interface MemberHealth {
+  member: string;
+  up: boolean;
+  detail: string;
+}
+
+export interface SandboxContext {
+  id: string;
+  dir: string;
+  topology: Topology;
+  ports: PortAllocator;
+  toolchain: Toolchain;
+  /** Set when running as root: the unprivileged user that servers which refuse root run as. */
+  runAs?: RunAs;
+  log: (message: string) => void;
+}
+
+export interface ComponentDriver {
+  readonly name: ComponentName;
+  /** Allocates ports, writes configuration, initialises data directories; starts nothing. */
+  prepare(ctx: SandboxContext): Promise<ComponentState>;
+  /** Starts every member and resolves once the component serves its real protocol. */
+  start(ctx: SandboxContext, state: ComponentState): Promise<void>;
+  /** Starts one stopped member and resolves once it has rejoined. */
+  startMember(ctx: SandboxContext, state: ComponentState, member: MemberState): Promise<void>;
+  /** Checks each member with the component's own protocol. */
+  health(ctx: SandboxContext, state: ComponentState): Promise<MemberHealth[]>;
+}
