@@ -16,10 +16,11 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,
+          // One fork runs every file in turn: server-backed suites never overlap.
           pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,0 +1,21 @@
+// firedrill: chaos and disaster-recovery drills with measured RTO/RPO.
+import { Command } from 'commander';
+import { UserError } from '../util/errors.ts';
+import { sandboxCommands } from './sandbox.ts';
+import { setupCommand } from './setup.ts';
+
+const program = new Command('firedrill')
+  .description('chaos and disaster-recovery drills that measure RTO and RPO against their targets')
+  .showHelpAfterError();
+setupCommand(program);
+sandboxCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof UserError) {
+    console.error(`firedrill: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}

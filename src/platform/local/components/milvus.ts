@@ -1,0 +1,2 @@
+import type { ComponentDriver } from '../types.ts';
+export const milvus = { name: 'milvus' } as unknown as ComponentDriver;
