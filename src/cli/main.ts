@@ -1,6 +1,7 @@
 // firedrill: chaos and disaster-recovery drills with measured RTO/RPO.
 import { Command } from 'commander';
 import { UserError } from '../util/errors.ts';
+import { runCommand } from './run.ts';
 import { sandboxCommands } from './sandbox.ts';
 import { setupCommand } from './setup.ts';
 
@@ -9,6 +10,7 @@ const program = new Command('firedrill')
   .showHelpAfterError();
 setupCommand(program);
 sandboxCommands(program);
+runCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 // Generic member lifecycle shared by every driver: launch its processes, kill them, check them.
+import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync } from 'node:fs';
 import { UserError } from '../../util/errors.ts';
 import { sleep } from '../../util/wait.ts';
@@ -86,4 +87,16 @@ export function memberByName(members: MemberState[], name: string | number): Mem
     );
   }
   return found;
+}
+
+/** Runs a one-off command to completion, as the unprivileged user when we are root. */
+export function runSync(ctx: SandboxContext, command: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
+  const [cmd, argv] = ctx.runAs
+    ? ['setpriv', [`--reuid=${ctx.runAs.uid}`, `--regid=${ctx.runAs.gid}`, '--init-groups', '--', command, ...args]]
+    : [command, args];
+  const result = spawnSync(cmd, argv, { cwd: opts.cwd ?? '/', env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+  return result.stdout;
 }

@@ -121,6 +121,25 @@ export class Sandbox {
     return sandbox;
   }
 
+  /**
+   * Opens the sandbox if it is up and starts whichever of `only` it lacks; otherwise brings up a
+   * new one with just those. What `run` and `gameday` use: they start only what they need.
+   */
+  static async ensure(opts: SandboxOptions & { only: ComponentName[] }): Promise<Sandbox> {
+    if (!Sandbox.exists(opts)) return Sandbox.up(opts);
+    const sandbox = Sandbox.open(opts);
+    for (const name of opts.only) {
+      const existing = sandbox.state.components[name];
+      if (existing && existing.members.every(memberRunning)) continue;
+      if (existing) {
+        await sandbox.restart(name);
+        continue;
+      }
+      await sandbox.startComponent(name);
+    }
+    return sandbox;
+  }
+
   private driver(name: ComponentName): ComponentDriver {
     return drivers[name];
   }

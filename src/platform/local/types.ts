@@ -6,7 +6,9 @@ import type { PortAllocator } from './ports.ts';
 import type { ProcessSpec, RunAs } from './process.ts';
 import type { Toolchain } from './toolchain.ts';
 
-export const COMPONENTS = ['kafka', 'timescaledb', 'minio', 'milvus', 'temporal'] as const;
+// Start order: firedrill's own services (results database, Temporal) first, then SLO-Scout's data
+// tier, then the calibration target whose truth is known by construction.
+export const COMPONENTS = ['results', 'temporal', 'kafka', 'timescaledb', 'minio', 'milvus', 'calibration'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export interface MemberState {

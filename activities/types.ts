@@ -1,0 +1,55 @@
+// The activity interface the workflows orchestrate. Workflows import these *types* only.
+import type { Fault } from '../src/drill/definition.ts';
+import type { DrillPlan } from '../src/drill/validate.ts';
+import type { DrillResult, LedgerClassification, RecoveryFigures } from '../src/measure/types.ts';
+import type { PlatformRef } from '../src/platform/platform.ts';
+
+export interface DrillInput {
+  runId: string;
+  drill: string;
+  variant?: string;
+  options?: Record<string, unknown>;
+  targets?: { rto?: string | number; rpo?: string | number };
+  deadline?: string | number;
+  platform: PlatformRef;
+  /** Where reports/<runId>/ goes (absolute). */
+  reportsDir: string;
+}
+
+export interface WatchSummary {
+  recovery: RecoveryFigures;
+  fullAt?: number;
+  deadlineHit: boolean;
+  markers: { marker: string; at: number; note?: string }[];
+}
+
+export interface VerifySummary {
+  ledger: LedgerClassification | null;
+  inconclusiveReason?: string;
+  recoveryPointAt?: number | null;
+}
+
+export interface RecordInput {
+  injected: boolean;
+  abortedReason?: string;
+  errorReason?: string;
+  watch: WatchSummary | null;
+  verify: VerifySummary | null;
+  workflowId: string;
+}
+
+export interface DrillActivities {
+  planDrill(input: DrillInput): Promise<DrillPlan>;
+  awaitSteadyState(input: DrillInput, plan: DrillPlan): Promise<{ ok: boolean; at: number; reason?: string }>;
+  runLedger(input: DrillInput, plan: DrillPlan): Promise<void>;
+  awaitLedger(input: DrillInput, plan: DrillPlan): Promise<number>;
+  stopLedger(input: DrillInput): Promise<void>;
+  injectFault(input: DrillInput, plan: DrillPlan): Promise<Fault>;
+  readMarkers(input: DrillInput, names: string[]): Promise<{ marker: string; at: number; note?: string }[]>;
+  watchRecovery(input: DrillInput, plan: DrillPlan): Promise<WatchSummary>;
+  remediate(input: DrillInput, plan: DrillPlan, fault: Fault): Promise<void>;
+  verifyData(input: DrillInput, plan: DrillPlan): Promise<VerifySummary>;
+  revertFault(input: DrillInput, plan: DrillPlan, fault: Fault | null): Promise<void>;
+  recordResult(input: DrillInput, plan: DrillPlan, outcome: RecordInput): Promise<DrillResult>;
+  writeGameDaySummary(outcome: { gameDayId: string; reportsDir: string; startedAt: number; finishedAt: number; results: unknown[] }): Promise<void>;
+}

@@ -1,0 +1,135 @@
+// `firedrill run <drill>`: the on-demand failover rehearsal. Validates everything before anything
+// starts, brings up what the drill needs, runs drillWorkflow with live progress, prints the verdict.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { DrillInput } from '../../activities/types.ts';
+import { drillWorkflow } from '../../workflows/drill.ts';
+import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names.ts';
+import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
+import { planRun, type DrillPlan, type RunRequest } from '../drill/validate.ts';
+import type { DrillResult } from '../measure/types.ts';
+import type { PlatformRef } from '../platform/platform.ts';
+import { formatDuration } from '../topology/duration.ts';
+import { loadTopology } from '../topology/load.ts';
+import { UserError } from '../util/errors.ts';
+import { bootstrap } from './bootstrap.ts';
+import { followProgress, verdictTable } from './progress.ts';
+
+export const newRunId = (drill: string, variant: string) =>
+  `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+
+export const reportsDir = () => resolve(process.env.FIREDRILL_REPORTS ?? 'reports');
+
+function parseOptions(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new UserError(`--option "${pair}" is not key=value`, 'write e.g. --option outage=2s');
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function planFor(req: RunRequest): Promise<DrillPlan> {
+  return planRun(await getDrill(req.drill), req, loadTopology());
+}
+
+/** Starts a drill workflow on its target's id; a second drill on the same target is refused. */
+export async function startDrill(client: Client, input: DrillInput, component: string) {
+  const workflowId = targetWorkflowId(input.platform, component);
+  try {
+    return await client.workflow.start(drillWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [input],
+      memo: { runId: input.runId, drill: input.drill, variant: input.variant ?? '' },
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const running = await client.workflow.getHandle(workflowId).describe();
+    const memo = (running.memo ?? {}) as { runId?: string; drill?: string };
+    throw new UserError(
+      `a drill is already running on ${component}: ${memo.drill ?? 'unknown drill'} run ${memo.runId ?? '?'} (workflow ${workflowId}, started ${running.startTime.toISOString()})`,
+      `wait for it, or stop it with \`firedrill abort ${component}\``,
+    );
+  }
+}
+
+function printPlan(plan: DrillPlan, variantDescription: string): void {
+  console.log(`drill      ${plan.drill} — ${plan.title}`);
+  console.log(`variant    ${plan.variant}: ${variantDescription}`);
+  console.log(`hypothesis ${plan.hypothesis}`);
+  console.log(`target     ${plan.component} (${plan.scenario}): RTO ${formatDuration(plan.targets.rtoMs)}, RPO ${plan.targets.rpoMs === null ? 'reported, not promised' : formatDuration(plan.targets.rpoMs)} — ${plan.targets.source}`);
+  console.log(`deadline   ${formatDuration(plan.deadlineMs)} (then BREACHED, and the fault is reverted)`);
+  console.log(`probe      every ${plan.probeIntervalMs} ms, service recovered after ${plan.consecutiveOk} consecutive successes`);
+  console.log(`options    ${JSON.stringify(plan.options)}`);
+  console.log(`needs      ${plan.needs.join(', ')}`);
+  console.log('steps      validate → steady state → ledger → inject (T0) → watch recovery → verify data → compensate → record');
+}
+
+export function runCommand(program: Command): void {
+  program
+    .command('run <drill>')
+    .description('run one drill now (on-demand failover rehearsal)')
+    .option('--variant <variant>', 'which variant (see `firedrill drills`)')
+    .option('--option <key=value...>', 'drill option, repeatable', [])
+    .option('--rto <duration>', 'override the target RTO (e.g. 30s)')
+    .option('--rpo <duration>', 'override the target RPO (e.g. 0)')
+    .option('--deadline <duration>', 'give up watching recovery after this long (default 2 × RTO, capped)')
+    .option('--sandbox <name>', 'local sandbox to run on', 'default')
+    .option('--dry-run', 'print the plan and inject nothing')
+    .option('--json', 'print the result record as the last line')
+    .action(async (name: string, opts: { variant?: string; option: string[]; rto?: string; rpo?: string; deadline?: string; sandbox: string; dryRun?: boolean; json?: boolean }) => {
+      const req: RunRequest = { drill: name, variant: opts.variant, options: parseOptions(opts.option), targets: { rto: opts.rto, rpo: opts.rpo }, deadline: opts.deadline };
+      const drill = await getDrill(name);
+      const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
+      if (opts.dryRun) {
+        printPlan(plan, drill.variants[plan.variant]!.description);
+        console.log('dry run: nothing started, nothing injected');
+        return;
+      }
+      const env = await bootstrap({ sandbox: opts.sandbox, needs: plan.needs });
+      try {
+        const platform: PlatformRef = { kind: 'local', sandbox: opts.sandbox };
+        const input: DrillInput = { runId: newRunId(plan.drill, plan.variant), drill: plan.drill, variant: plan.variant, options: req.options, targets: req.targets, deadline: req.deadline, platform, reportsDir: reportsDir() };
+        const handle = await startDrill(env.client, input, plan.component);
+        console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
+        await followProgress(handle);
+        const result = (await handle.result()) as DrillResult;
+        console.log(verdictTable([result]));
+        console.log(`report: ${result.evidence.artifactsDir}result.json`);
+        if (opts.json) console.log(JSON.stringify(result));
+        if (result.verdict !== 'MET') process.exitCode = 1;
+      } finally {
+        await env.close();
+      }
+    });
+
+  program
+    .command('abort <component>')
+    .description("the red button: revert the running drill's fault on a target now (verdict ABORTED)")
+    .option('--sandbox <name>', 'local sandbox', 'default')
+    .option('--reason <text>', 'why', 'aborted by the operator')
+    .action(async (component: string, opts: { sandbox: string; reason: string }) => {
+      const env = await bootstrap({ sandbox: opts.sandbox, needs: [], externalWorker: true, quiet: true });
+      try {
+        const id = targetWorkflowId({ kind: 'local', sandbox: opts.sandbox }, component);
+        await env.client.workflow.getHandle(id).signal(abortSignal, opts.reason);
+        console.log(`abort sent to ${id}`);
+      } finally {
+        await env.close();
+      }
+    });
+
+  program
+    .command('drills')
+    .description('list the drill catalogue')
+    .action(async () => {
+      for (const d of (await loadCatalogue()).values()) {
+        console.log(`${d.name.padEnd(26)} ${d.title}`);
+        for (const [v, spec] of Object.entries(d.variants)) console.log(`  ${v.padEnd(24)} ${spec.description}${v === d.defaultVariant ? ' (default)' : ''}`);
+      }
+    });
+}

@@ -1,0 +1,103 @@
+// What a drill is. One drill = one file in drills/ exporting `defineDrill({...})`, written like a
+// runbook: hypothesis, target, variants, steady-state canary, fault (inject + revert), recovery
+// predicates, data check. The engine (activities + workflows) runs any drill without knowing it.
+import type { Platform } from '../platform/platform.ts';
+import type { ReadBackRecord } from '../measure/types.ts';
+
+export interface DrillLogger {
+  info(obj: Record<string, unknown> | string, msg?: string): void;
+  warn(obj: Record<string, unknown> | string, msg?: string): void;
+}
+
+/** What every step of a drill gets. */
+export interface DrillEnv {
+  runId: string;
+  variant: string;
+  options: Record<string, unknown>;
+  platform: Platform;
+  /** The run's artifact folder (reports/<runId>/). */
+  runDir: string;
+  log: DrillLogger;
+  /** Adds a marker to the run's timeline, stamped now (or at `at`), e.g. "isr-2". */
+  mark(marker: string, note?: string, at?: number): void;
+  /**
+   * Issues the fault command: records what is about to be done (so a crash cannot lose it),
+   * marks T0 immediately before the command and T0_done when it returns. inject() calls it once.
+   */
+  fire(fault: Fault, command: () => Promise<void>): Promise<void>;
+}
+
+/** What inject() did, in a form that survives a worker crash (JSON) so revert() can undo it. */
+export interface Fault {
+  description: string;
+  /** Components and members touched, e.g. ["kafka/kafka-1"]. */
+  touched: string[];
+  [detail: string]: unknown;
+}
+
+export interface LedgerRecord {
+  id: number;
+  key: string;
+  payload: Buffer;
+}
+
+export interface OptionSpec {
+  type: 'number' | 'string' | 'boolean' | 'duration';
+  default?: unknown;
+  description: string;
+  /** Returns an error sentence when the value makes no sense. */
+  check?: (value: unknown, all: Record<string, unknown>) => string | undefined;
+}
+
+export interface VariantSpec {
+  description: string;
+}
+
+export interface DrillDefinition<S = unknown> {
+  name: string;
+  title: string;
+  hypothesis: string;
+  /**
+   * A component of the topology model and the DR scenario whose targets apply. Only a target that
+   * is not part of SLO-Scout (the calibration service) declares its own `targets`.
+   */
+  target: { component: string; scenario: string; targets?: { rto: string; rpo: string; source: string } };
+  variants: Record<string, VariantSpec>;
+  defaultVariant: string;
+  options?: Record<string, OptionSpec>;
+  probe?: { intervalMs?: number; consecutiveOk?: number; timeoutMs?: number };
+  ledger?: { concurrency?: number; exactlyOnce?: boolean; minAckedBeforeFault?: number };
+  /** The components the drill needs running (the sandbox brings them up). */
+  needs: string[];
+
+  /** Connects clients and creates what the drill writes to. Idempotent; called by every step. */
+  open(env: DrillEnv): Promise<S>;
+  close(env: DrillEnv, s: S): Promise<void>;
+  /** Refuses, before anything is injected, when the drill cannot be run (names what is missing). */
+  preflight?(env: DrillEnv, s: S): Promise<void>;
+  /** One write plus one read through the normal client path. Throws when it fails. */
+  canary(env: DrillEnv, s: S): Promise<void>;
+  /** Writes one ledger record; resolves on acknowledgement with where the system put it. */
+  write(env: DrillEnv, s: S, record: LedgerRecord): Promise<{ position?: string }>;
+  /** True when the error means "definitely not written"; otherwise the outcome is unknown. */
+  isDefiniteFailure(error: unknown): boolean;
+  /** Reads back everything the ledger wrote (keys starting with the run's prefix). */
+  readBack(env: DrillEnv, s: S, keyPrefix: string): Promise<ReadBackRecord[]>;
+  inject(env: DrillEnv, s: S): Promise<Fault>;
+  /** The runbook's recovery action, where the platform does not heal by itself. */
+  remediate?(env: DrillEnv, s: S, fault: Fault): Promise<void>;
+  /** Redundancy restored (e.g. ISR back to 3). */
+  fullyRecovered(env: DrillEnv, s: S, fault: Fault): Promise<boolean>;
+  /** Compensation: undoes the fault. Idempotent; must work from a fresh process with only `fault`. */
+  revert(env: DrillEnv, fault: Fault): Promise<void>;
+  /** Configuration snapshot for the evidence (acks, min ISR, Patroni ttl, EC parity…). */
+  config(env: DrillEnv, s: S): Promise<Record<string, unknown>>;
+  /** When the remediation runs, relative to T0 (ms); undefined = no remediation step. */
+  remediateAfterMs?(options: Record<string, unknown>): number | undefined;
+  /** For restore drills: the recovery point (snapshot/backup time) as epoch ms. */
+  recoveryPoint?(env: DrillEnv, s: S, fault: Fault): Promise<number | null>;
+}
+
+export function defineDrill<S>(drill: DrillDefinition<S>): DrillDefinition<S> {
+  return drill;
+}

@@ -1,0 +1,79 @@
+// Turns a run's raw evidence (files) and the workflow's outcome into the result record.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { DrillPlan } from '../drill/validate.ts';
+import { buildResult } from '../measure/result.ts';
+import { recoveryFigures } from '../measure/recovery.ts';
+import type { DrillResult, LedgerClassification, RecoveryFigures } from '../measure/types.ts';
+import { decideVerdict } from '../measure/verdict.ts';
+import type { RunFiles } from './run-files.ts';
+
+export interface RecordOutcome {
+  injected: boolean;
+  abortedReason?: string;
+  errorReason?: string;
+  verify: { ledger: LedgerClassification | null; inconclusiveReason?: string; recoveryPointAt?: number | null } | null;
+}
+
+export function sha256File(path: string): string | null {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : null;
+}
+
+export function composeResult(args: {
+  runId: string;
+  platform: string;
+  plan: DrillPlan;
+  files: RunFiles;
+  outcome: RecordOutcome;
+  config: Record<string, unknown>;
+  versions: Record<string, string>;
+  startedAt: number;
+  cwd?: string;
+}): DrillResult {
+  const { plan, files, outcome } = args;
+  const markers = files.markers();
+  const t0 = markers.find((m) => m.marker === 'T0')?.at;
+  const fullAt = markers.find((m) => m.marker === 'T_full')?.at;
+  const recovery: RecoveryFigures = t0 !== undefined ? recoveryFigures(files.canaries(), t0, plan.consecutiveOk) : { ok: 0, failed: 0 };
+  const injected = outcome.injected && t0 !== undefined;
+  const ledger = outcome.verify?.ledger ?? null;
+  const inconclusiveReason =
+    outcome.verify?.inconclusiveReason ?? (injected && outcome.errorReason ? `the drill failed after injection: ${outcome.errorReason}` : undefined);
+  const abortedReason = outcome.abortedReason ?? (!injected && outcome.errorReason ? `nothing was injected: ${outcome.errorReason}` : undefined);
+  const { verdict, reason } = decideVerdict({
+    abortedReason,
+    injected,
+    inconclusiveReason,
+    targets: plan.targets,
+    recovery,
+    ledger,
+    deadlineMs: plan.deadlineMs,
+  });
+  const finishedAt = Date.now();
+  files.mark('T_recorded', finishedAt);
+  return buildResult({
+    runId: args.runId,
+    drill: plan.drill,
+    variant: plan.variant,
+    platform: args.platform,
+    hypothesis: plan.hypothesis,
+    startedAt: args.startedAt,
+    finishedAt,
+    targets: plan.targets,
+    verdict,
+    reason,
+    markers: files.markers(),
+    recovery,
+    fullAt,
+    t0,
+    probeIntervalMs: plan.probeIntervalMs,
+    ledger,
+    recoveryPointAt: outcome.verify?.recoveryPointAt ?? null,
+    ledgerSha256: sha256File(files.ledgerFile),
+    config: args.config,
+    versions: args.versions,
+    artifactsDir: relative(args.cwd ?? process.cwd(), files.dir) + '/',
+    extraEvidence: { deadlineMs: plan.deadlineMs, consecutiveOk: plan.consecutiveOk, options: plan.options, scenario: plan.scenario, component: plan.component },
+  });
+}

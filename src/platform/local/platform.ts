@@ -1,0 +1,54 @@
+// The Platform interface over the local sandbox. Re-reads sandbox.json on every call: the CLI,
+// the worker and tests all act on the same sandbox from different processes.
+import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
+import { Sandbox } from './sandbox.ts';
+import type { ComponentName, MemberHealth } from './types.ts';
+
+export class LocalPlatform implements Platform {
+  readonly ref: PlatformRef;
+
+  constructor(readonly sandboxName = 'default') {
+    this.ref = { kind: 'local', sandbox: sandboxName };
+  }
+
+  private sandbox(): Sandbox {
+    return Sandbox.open({ name: this.sandboxName });
+  }
+
+  endpoints(component: string): Record<string, string> {
+    return this.sandbox().component(component as ComponentName).endpoints;
+  }
+
+  info(component: string): Record<string, unknown> {
+    return this.sandbox().component(component as ComponentName).info;
+  }
+
+  members(component: string): PlatformMember[] {
+    return this.sandbox().component(component as ComponentName).members.map((m) => ({ name: m.name, index: m.index }));
+  }
+
+  async kill(component: string, member: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.sandbox().kill(component as ComponentName, member, signal);
+  }
+
+  async restart(component: string, member?: string | number): Promise<string[]> {
+    return this.sandbox().restart(component as ComponentName, member);
+  }
+
+  async health(component: string): Promise<MemberHealth[]> {
+    const all = await this.sandbox().status();
+    return all[component] ?? [];
+  }
+
+  versions(): Record<string, string> {
+    const v = this.sandbox().context.toolchain.versions;
+    return {
+      kafka: v.KAFKA_VERSION!,
+      postgresql: v.POSTGRES_MAJOR!,
+      minio: v.MINIO_VERSION!,
+      milvus: v.MILVUS_VERSION!,
+      temporalCli: v.TEMPORAL_CLI_VERSION!,
+      node: process.version,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+// Schema of the results database, as ordered migrations. Append new ones; never edit old ones.
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'runs, markers, canary samples, ledger summary',
+    sql: `
+      CREATE TABLE runs (
+        run_id            text PRIMARY KEY,
+        drill             text NOT NULL,
+        variant           text NOT NULL,
+        platform          text NOT NULL,
+        started_at        timestamptz NOT NULL,
+        finished_at       timestamptz NOT NULL,
+        verdict           text NOT NULL CHECK (verdict IN ('MET','BREACHED','ABORTED','INCONCLUSIVE')),
+        reason            text,
+        target_rto_ms     bigint NOT NULL,
+        target_rpo_ms     bigint,
+        target_source     text NOT NULL,
+        rto_service_ms    bigint,
+        rto_full_ms       bigint,
+        rto_detect_ms     bigint,
+        unavailable_ms    bigint,
+        probe_interval_ms integer NOT NULL,
+        workflow_id       text,
+        result            jsonb NOT NULL
+      );
+      CREATE INDEX runs_drill_started ON runs (drill, started_at);
+      CREATE TABLE markers (
+        run_id text NOT NULL REFERENCES runs ON DELETE CASCADE,
+        marker text NOT NULL,
+        at     timestamptz NOT NULL,
+        note   text
+      );
+      CREATE INDEX markers_run ON markers (run_id);
+      CREATE TABLE canary_samples (
+        run_id text NOT NULL REFERENCES runs ON DELETE CASCADE,
+        at     timestamptz NOT NULL,
+        end_at timestamptz NOT NULL,
+        ok     boolean NOT NULL,
+        error  text
+      );
+      CREATE INDEX canary_samples_run ON canary_samples (run_id, at);
+      CREATE TABLE ledger_summary (
+        run_id            text PRIMARY KEY REFERENCES runs ON DELETE CASCADE,
+        acked             integer NOT NULL,
+        lost              integer NOT NULL,
+        corrupted         integer NOT NULL,
+        recovered         integer NOT NULL,
+        unknown           integer NOT NULL,
+        unexpected        integer NOT NULL,
+        duplicated        integer NOT NULL,
+        rpo_seconds       double precision,
+        non_prefix        boolean NOT NULL,
+        recovery_point_at timestamptz,
+        ledger_sha256     text
+      );`,
+  },
+];

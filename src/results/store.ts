@@ -1,0 +1,115 @@
+// The results database (PostgreSQL via pg): migrations, and one transaction per drill run.
+import pg from 'pg';
+import type { CanarySample, DrillResult } from '../measure/types.ts';
+import { UserError } from '../util/errors.ts';
+import { scrubUrl } from '../util/log.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export class ResultStore {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async connect(url: string): Promise<ResultStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 });
+    pool.on('error', () => {}); // an idle client dropped by the server is not fatal
+    try {
+      const client = await pool.connect();
+      client.release();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new UserError(
+        `the results database at ${scrubUrl(url)} is unreachable (${(err as Error).message})`,
+        'start the sandbox (`firedrill sandbox up`) or set FIREDRILL_DATABASE_URL to a reachable PostgreSQL',
+      );
+    }
+    const store = new ResultStore(pool);
+    await store.migrate();
+    return store;
+  }
+
+  async migrate(): Promise<number[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(727274)'); // two workers never migrate at once
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const applied: number[] = [];
+      for (const m of MIGRATIONS.filter((m) => !done.has(m.version))) {
+        await client.query('BEGIN');
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('COMMIT');
+        applied.push(m.version);
+      }
+      return applied;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
+      client.release();
+    }
+  }
+
+  /** Stores a run; recording the same run again (a retried activity) replaces it. */
+  async saveRun(result: DrillResult, samples: CanarySample[], workflowId?: string): Promise<void> {
+    const client = await this.pool.connect();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    try {
+      await client.query('BEGIN');
+      await client.query('DELETE FROM runs WHERE run_id = $1', [result.runId]);
+      await client.query(
+        `INSERT INTO runs (run_id, drill, variant, platform, started_at, finished_at, verdict, reason, target_rto_ms,
+           target_rpo_ms, target_source, rto_service_ms, rto_full_ms, rto_detect_ms, unavailable_ms, probe_interval_ms, workflow_id, result)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+        [
+          result.runId, result.drill, result.variant, result.platform, result.startedAt, result.finishedAt, result.verdict,
+          result.reason ?? null, result.targets.rtoMs, result.targets.rpoMs, result.targets.source, result.rto.serviceMs,
+          result.rto.fullMs, result.rto.detectMs, result.rto.unavailableMs, result.rto.probeIntervalMs, workflowId ?? null, result,
+        ],
+      );
+      for (const m of result.timeline) {
+        await client.query('INSERT INTO markers (run_id, marker, at, note) VALUES ($1,$2,$3,$4)', [result.runId, m.marker, m.at, m.note ?? null]);
+      }
+      if (samples.length) {
+        await client.query(
+          `INSERT INTO canary_samples (run_id, at, end_at, ok, error)
+           SELECT $1, * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::boolean[], $5::text[])`,
+          [result.runId, samples.map((s) => iso(s.at)), samples.map((s) => iso(s.end)), samples.map((s) => s.ok), samples.map((s) => s.error ?? null)],
+        );
+      }
+      const r = result.rpo;
+      await client.query(
+        `INSERT INTO ledger_summary (run_id, acked, lost, corrupted, recovered, unknown, unexpected, duplicated, rpo_seconds,
+           non_prefix, recovery_point_at, ledger_sha256) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+        [result.runId, r.acked, r.lost, r.corrupted, r.recovered, r.unknown, r.unexpected, r.duplicated, r.seconds, r.nonPrefix, r.recoveryPointAt, result.evidence.ledgerSha256],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async runs(filter: { since?: Date; drill?: string } = {}): Promise<DrillResult[]> {
+    const res = await this.pool.query<{ result: DrillResult }>(
+      `SELECT result FROM runs WHERE ($1::timestamptz IS NULL OR started_at >= $1) AND ($2::text IS NULL OR drill = $2) ORDER BY started_at`,
+      [filter.since ?? null, filter.drill ?? null],
+    );
+    return res.rows.map((r) => r.result);
+  }
+
+  async run(runId: string): Promise<DrillResult | undefined> {
+    return (await this.pool.query<{ result: DrillResult }>('SELECT result FROM runs WHERE run_id = $1', [runId])).rows[0]?.result;
+  }
+
+  async canarySamples(runId: string): Promise<CanarySample[]> {
+    const res = await this.pool.query<{ at: Date; end_at: Date; ok: boolean; error: string | null }>('SELECT at, end_at, ok, error FROM canary_samples WHERE run_id = $1 ORDER BY at', [runId]);
+    return res.rows.map((r) => ({ at: r.at.getTime(), end: r.end_at.getTime(), ok: r.ok, ...(r.error ? { error: r.error } : {}) }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,64 @@
+// Calibration (measurement spec): against a target that is unavailable for exactly D ms at T0 and
+// silently drops acknowledged writes i..j, firedrill must report RTO within ±100 ms of D, exactly
+// j − i + 1 lost writes, the right RPO seconds and the non-prefix flag.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
+import type { DrillResult } from '../../src/measure/types.ts';
+import { useEngine } from './engine-harness.ts';
+
+const engine = useEngine('e2e-calibration', ['calibration']);
+const errors: number[] = [];
+
+function ledgerOf(result: DrillResult) {
+  return foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, result.runId, 'ledger.jsonl'), 'utf8')));
+}
+const t0Of = (r: DrillResult) => Date.parse(r.timeline.find((m) => m.marker === 'T0')!.at);
+
+describe('calibration', () => {
+  it.each([
+    { outage: 0, from: 0, to: 0 },
+    { outage: 750, from: 0, to: 0 },
+    { outage: 2_000, from: 20, to: 29 }, // a range in the middle: non-prefix
+    { outage: 1_200, from: 1, to: 1 }, // the oldest write: non-prefix
+  ])('outage $outage ms, drop ids $from to $to', async ({ outage, from, to }) => {
+    const result = await engine.run({ drill: 'calibration', options: { outage: `${outage}ms`, 'drop-from': from, 'drop-to': to } });
+    const error = Math.abs(result.rto.serviceMs! - outage);
+    errors.push(error);
+    expect(result.rto.serviceMs).toBeGreaterThanOrEqual(outage);
+    expect(error, `RTO ${result.rto.serviceMs} ms for an outage of ${outage} ms`).toBeLessThanOrEqual(100);
+
+    const dropped = from ? to - from + 1 : 0;
+    expect(result.rpo.lost).toBe(dropped);
+    expect(result.rpo.nonPrefix).toBe(dropped > 0);
+    if (dropped) {
+      const tAck = ledgerOf(result).find((e) => e.id === from)!.tAck!;
+      expect(result.rpo.seconds).toBeCloseTo((t0Of(result) - tAck) / 1000, 3);
+      expect(result.verdict).toBe('BREACHED'); // RPO 0 promised
+      expect(result.reason).toMatch(new RegExp(`${dropped} acknowledged writes? lost`));
+    } else {
+      expect(result.rpo.seconds).toBe(0);
+      expect(result.verdict).toBe('MET');
+    }
+    if (outage === 0) expect(result.rto.detectMs).toBeNull(); // the fault was never visible
+    else expect(result.rto.detectMs!).toBeLessThanOrEqual(100);
+  });
+
+  it('a dropped suffix (the newest acknowledged writes before T0) is counted and is not non-prefix', async () => {
+    const result = await engine.run({ drill: 'calibration', options: { outage: '1s', 'drop-last': 7 } });
+    expect(result.rpo.lost).toBe(7);
+    expect(result.rpo.nonPrefix).toBe(false);
+    // The truth comes from the target: its receipt names the ids it dropped.
+    const receipt = result.timeline.find((m) => m.marker === 'fault-at-target')!.note!;
+    const [first] = /dropped ids (\d+)\.\.(\d+) \(7\)/.exec(receipt)!.slice(1).map(Number);
+    const oldestLost = ledgerOf(result).find((e) => e.id === first)!;
+    expect(result.rpo.seconds).toBeCloseTo((t0Of(result) - oldestLost.tAck!) / 1000, 3);
+    expect(Math.abs(result.rto.serviceMs! - 1_000)).toBeLessThanOrEqual(100);
+  });
+
+  it('reports the calibration error', () => {
+    console.log(`calibration: max |measured − D| = ${Math.max(...errors)} ms over ${errors.length} runs (${errors.join(', ')})`);
+    expect(errors.length).toBeGreaterThanOrEqual(4);
+  });
+});

@@ -1,0 +1,66 @@
+// A sandbox plus an in-process worker for engine tests, and a helper that runs one drill through
+// drillWorkflow exactly as `firedrill run` does.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll } from 'vitest';
+import type { DrillInput } from '../../activities/types.ts';
+import { newRunId, planFor, startDrill } from '../../src/cli/run.ts';
+import type { RunRequest } from '../../src/drill/validate.ts';
+import type { DrillResult } from '../../src/measure/types.ts';
+import { Sandbox } from '../../src/platform/local/sandbox.ts';
+import type { ComponentName } from '../../src/platform/local/types.ts';
+import { createLogger } from '../../src/util/log.ts';
+import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+
+export interface Engine {
+  sandbox: () => Sandbox;
+  client: () => Client;
+  reportsDir: string;
+  sandboxName: string;
+  input(req: RunRequest, component?: string): Promise<{ input: DrillInput; component: string }>;
+  run(req: RunRequest): Promise<DrillResult>;
+}
+
+export function useEngine(name: string, components: ComponentName[], opts: { worker?: boolean } = {}): Engine {
+  let sandbox: Sandbox | undefined;
+  let worker: RunningWorker | undefined;
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  const reportsDir = mkdtempSync(join(tmpdir(), `firedrill-${name}-`));
+
+  beforeAll(async () => {
+    if (Sandbox.exists({ name })) await Sandbox.open({ name }).down();
+    sandbox = await Sandbox.up({ name, only: ['results', 'temporal', ...components], log: (m) => console.log(`[sandbox ${name}] ${m}`) });
+    const address = sandbox.endpoints().temporal!.address!;
+    if (opts.worker !== false) worker = await startWorker({ address, log: createLogger({ component: 'worker' }) });
+    connection = await Connection.connect({ address });
+    client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await sandbox?.down();
+  });
+
+  const engine: Engine = {
+    sandbox: () => sandbox!,
+    client: () => client!,
+    reportsDir,
+    sandboxName: name,
+    async input(req) {
+      const plan = await planFor(req);
+      return {
+        component: plan.component,
+        input: { ...req, runId: newRunId(plan.drill, plan.variant), variant: plan.variant, platform: { kind: 'local', sandbox: name }, reportsDir },
+      };
+    },
+    async run(req) {
+      const { input, component } = await engine.input(req);
+      const handle = await startDrill(client!, input, component);
+      return (await handle.result()) as DrillResult;
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,162 @@
+// drillWorkflow: validate → steady state → ledger → inject (T0) → watch recovery → verify data →
+// compensate → record. Orchestration only: every measurement is taken in an activity, and the
+// compensation runs in a non-cancellable scope on every path (success, breach, error, cancel,
+// abort), so an injected fault is always reverted.
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DrillActivities, DrillInput, WatchSummary, VerifySummary } from '../activities/types.ts';
+import type { DrillResult } from '../src/measure/types.ts';
+import type { DrillPlan } from '../src/drill/validate.ts';
+import type { Fault } from '../src/drill/definition.ts';
+import { abortSignal, canaryProgressSignal, progressQuery, type DrillProgress, type Phase } from './names.ts';
+
+const quick = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
+});
+// Injection happens at most once: a retry could kill a second broker. If the worker dies inside
+// it, fault.json (written before the fault command) tells the compensation what to undo.
+const once = proxyActivities<DrillActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 1 } });
+// Long-running, heartbeating: a dead worker is noticed within the heartbeat timeout and the
+// activity resumes on another worker.
+const watching = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '3 hours',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second', nonRetryableErrorTypes: ['UserError'] },
+});
+// The ledger runs until cancelled; verification must not start before it has really stopped,
+// or a write acknowledged after the read-back would look lost.
+const ledgerWriter = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '3 hours',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { maximumAttempts: 10, initialInterval: '1 second' },
+});
+const compensating = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 20, initialInterval: '2 seconds', maximumInterval: '30 seconds' },
+});
+
+export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
+  const progress: DrillProgress = {
+    runId: input.runId,
+    drill: input.drill,
+    variant: input.variant ?? '',
+    phase: 'validate',
+    startedAt: Date.now(),
+    elapsedMs: 0,
+    canary: { ok: 0, failed: 0, lastOk: null },
+    markers: [],
+  };
+  const phase = (p: Phase) => {
+    progress.phase = p;
+  };
+  const main = new CancellationScope();
+  setHandler(progressQuery, () => ({ ...progress, elapsedMs: Date.now() - progress.startedAt }));
+  setHandler(canaryProgressSignal, (c) => {
+    progress.canary = c;
+  });
+  setHandler(abortSignal, (reason) => {
+    progress.aborted = reason || 'aborted by the operator';
+    main.cancel();
+  });
+
+  let plan: DrillPlan | undefined;
+  let injected = false;
+  let fault: Fault | null = null;
+  let abortedReason: string | undefined;
+  let errorReason: string | undefined;
+  let watch: WatchSummary | undefined;
+  let verify: VerifySummary | undefined;
+  let ledgerScope: CancellationScope | undefined;
+  let ledgerDone: Promise<unknown> | undefined;
+
+  try {
+    await main.run(async () => {
+      plan = await quick.planDrill(input);
+      progress.variant = plan.variant;
+
+      phase('steady-state');
+      const steady = await watching.awaitSteadyState(input, plan);
+      if (!steady.ok) {
+        abortedReason = `steady state never held: ${steady.reason}`;
+        return; // nothing injected, nothing to revert
+      }
+      progress.markers.push({ marker: 'T_steady', at: steady.at });
+
+      phase('ledger');
+      ledgerScope = new CancellationScope();
+      ledgerDone = ledgerScope.run(() => ledgerWriter.runLedger(input, plan!)).catch(() => undefined);
+      await watching.awaitLedger(input, plan);
+
+      phase('inject');
+      // The watch starts first and samples canaries across T0, so the first sample after the fault
+      // is at most one probe interval late (not one activity start late).
+      const watchScope = new CancellationScope();
+      const watched = watchScope.run(() => watching.watchRecovery(input, plan!));
+      watched.catch(() => undefined);
+      try {
+        injected = true; // set before the call: a crash inside it may still have injected
+        fault = await once.injectFault(input, plan);
+      } catch (err) {
+        watchScope.cancel();
+        throw err;
+      }
+      progress.markers.push(...(await quick.readMarkers(input, ['T0', 'T0_done'])));
+
+      phase('recover');
+      if (plan.remediateAfterMs !== null) {
+        await sleep(plan.remediateAfterMs);
+        await watching.remediate(input, plan, fault);
+      }
+      watch = await watched;
+      progress.markers.push(...watch.markers);
+
+      await quick.stopLedger(input);
+      await ledgerDone; // its log file is what counts
+      phase('verify');
+      verify = await watching.verifyData(input, plan);
+    });
+  } catch (err) {
+    if (progress.aborted) abortedReason = progress.aborted;
+    else if (isCancellation(err)) abortedReason = 'the drill workflow was cancelled';
+    else errorReason = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+  } finally {
+    ledgerScope?.cancel();
+  }
+  await CancellationScope.nonCancellable(async () => {
+    await ledgerDone; // the writer has stopped before anything is reverted or recorded
+  });
+
+  // Compensation and the record survive cancellation: this is the guarantee the drill makes.
+  return await CancellationScope.nonCancellable(async () => {
+    if (injected && plan) {
+      phase('compensate');
+      await compensating.revertFault(input, plan, fault);
+    }
+    if (!plan) {
+      // Refused before anything was injected: nothing to record but the refusal itself.
+      throw ApplicationFailure.nonRetryable(errorReason ?? abortedReason ?? 'the drill could not be planned', 'DrillRefused');
+    }
+    phase('record');
+    const result = await compensating.recordResult(input, plan, {
+      injected,
+      abortedReason,
+      errorReason,
+      watch: watch ?? null,
+      verify: verify ?? null,
+      workflowId: workflowInfo().workflowId,
+    });
+    phase('done');
+    return result;
+  });
+}

@@ -1,0 +1,52 @@
+// gameDayWorkflow: runs drills one after another as child workflows, continues past a breach or
+// an error, and returns every result. Each child keeps the per-target workflow id, so a game day
+// never runs a drill on a target that is already being drilled.
+import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { DrillActivities, DrillInput } from '../activities/types.ts';
+import type { DrillResult } from '../src/measure/types.ts';
+import { drillWorkflow } from './drill.ts';
+import { gameDayProgressQuery, targetWorkflowId, type GameDayProgress } from './names.ts';
+
+export interface GameDayInput {
+  gameDayId: string;
+  reportsDir: string;
+  runs: (DrillInput & { component: string })[];
+}
+
+export interface GameDayOutcome {
+  gameDayId: string;
+  reportsDir: string;
+  startedAt: number;
+  finishedAt: number;
+  results: ({ result: DrillResult } | { runId: string; drill: string; variant?: string; error: string })[];
+}
+
+const acts = proxyActivities<DrillActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });
+
+export async function gameDayWorkflow(input: GameDayInput): Promise<GameDayOutcome> {
+  const startedAt = Date.now();
+  const progress: GameDayProgress = { gameDayId: input.gameDayId, total: input.runs.length, current: 0, results: [] };
+  setHandler(gameDayProgressQuery, () => progress);
+  const results: GameDayOutcome['results'] = [];
+  for (const [i, run] of input.runs.entries()) {
+    progress.current = i;
+    const { component, ...drillInput } = run;
+    try {
+      const result = await executeChild(drillWorkflow, {
+        workflowId: targetWorkflowId(run.platform, component),
+        args: [drillInput],
+        memo: { runId: run.runId, drill: run.drill, gameDayId: input.gameDayId, parent: workflowInfo().workflowId },
+      });
+      results.push({ result });
+      progress.results.push({ runId: run.runId, drill: run.drill, variant: result.variant, verdict: result.verdict });
+    } catch (err) {
+      const error = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+      results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
+      progress.results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
+    }
+  }
+  progress.current = input.runs.length;
+  const outcome = { gameDayId: input.gameDayId, reportsDir: input.reportsDir, startedAt, finishedAt: Date.now(), results };
+  await acts.writeGameDaySummary(outcome);
+  return outcome;
+}

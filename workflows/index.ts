@@ -1,0 +1,2 @@
+export { drillWorkflow } from './drill.ts';
+export { gameDayWorkflow } from './gameday.ts';
