@@ -160,8 +160,8 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const s = await session(input, plan);
       if (!s.drill.remediate) return;
       if (s.files.firstMarker('remediated')) return;
-      s.env.mark('remediation', 'runbook recovery action started');
-      await heartbeating(() => withDrill(s, (st) => s.drill.remediate!(s.env, st, fault)));
+      if (!s.files.firstMarker('remediation')) s.env.mark('remediation', 'runbook recovery action started');
+      await heartbeating(() => s.drill.remediate!(s.env, fault));
       s.env.mark('remediated', 'runbook recovery action finished');
     },
 

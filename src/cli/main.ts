@@ -11,6 +11,7 @@ const program = new Command('firedrill')
 setupCommand(program);
 sandboxCommands(program);
 runCommand(program);
+(await import('./report.ts')).reportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -84,8 +84,11 @@ export interface DrillDefinition<S = unknown> {
   /** Reads back everything the ledger wrote (keys starting with the run's prefix). */
   readBack(env: DrillEnv, s: S, keyPrefix: string): Promise<ReadBackRecord[]>;
   inject(env: DrillEnv, s: S): Promise<Fault>;
-  /** The runbook's recovery action, where the platform does not heal by itself. */
-  remediate?(env: DrillEnv, s: S, fault: Fault): Promise<void>;
+  /**
+   * The runbook's recovery action, where the platform does not heal by itself. Like revert(), it
+   * gets no client state: the system may be too broken for open() to succeed.
+   */
+  remediate?(env: DrillEnv, fault: Fault): Promise<void>;
   /** Redundancy restored (e.g. ISR back to 3). */
   fullyRecovered(env: DrillEnv, s: S, fault: Fault): Promise<boolean>;
   /** Compensation: undoes the fault. Idempotent; must work from a fresh process with only `fault`. */

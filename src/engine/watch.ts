@@ -86,9 +86,12 @@ export async function watchRecovery<S>(drill: DrillDefinition<S>, env: DrillEnv,
 
   const fullLoop = async () => {
     while (!stop && fullAt === undefined) {
-      if (figures.serviceAt !== undefined && fault) {
+      // Polled from T0 on (drills record what they see on the way, e.g. the ISR shrinking), but
+      // full recovery only counts once the service has recovered too.
+      if (fault) {
         try {
-          if (await drill.fullyRecovered(env, s, fault)) {
+          const holds = await drill.fullyRecovered(env, s, fault);
+          if (holds && figures.serviceAt !== undefined) {
             fullAt = Date.now();
             files.mark('T_full', fullAt, 'full-recovery predicate holds');
           }

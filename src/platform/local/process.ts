@@ -81,22 +81,36 @@ export async function stopProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM
   }
 }
 
-/** Every live process carrying this sandbox's marker: servers, their children, orphans. */
+/** Every live process carrying this sandbox's marker, and every descendant of one. */
 export function markedProcesses(sandboxId: string): number[] {
   const needle = `${SANDBOX_MARKER}=${sandboxId}\0`;
-  const found: number[] = [];
+  const marked = new Set<number>();
+  const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || !isAlive(pid)) continue;
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-      if (environ.includes(needle) && isAlive(pid)) found.push(pid);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+      // PostgreSQL overwrites its backends' environment area (process titles), so the marker
+      // is only readable on the postmaster: descendants are found through the process tree.
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) marked.add(pid);
     } catch {
       /* gone, or not ours to read */
     }
   }
-  return found;
+  const queue = [...marked];
+  while (queue.length) {
+    for (const child of children.get(queue.pop()!) ?? []) {
+      if (!marked.has(child) && child !== process.pid) {
+        marked.add(child);
+        queue.push(child);
+      }
+    }
+  }
+  return [...marked];
 }
 
 /** Kills every marked process still alive; returns how many there were. */

@@ -161,7 +161,8 @@ export class Sandbox {
   }
 
   save(): void {
-    writeFileSync(join(this.state.dir, 'sandbox.json'), JSON.stringify(this.state, null, 2));
+    // Holds credentials (results database, Patroni): readable by its owner only.
+    writeFileSync(join(this.state.dir, 'sandbox.json'), JSON.stringify(this.state, null, 2), { mode: 0o600 });
   }
 
   component(name: ComponentName): ComponentState {

@@ -4,13 +4,32 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { component } from '../../../topology/model.ts';
 import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState, SandboxContext } from '../types.ts';
+
+/**
+ * Controller-only KRaft voters beside the 3 combined broker+controller nodes. With 3 voters, losing
+ * 2 brokers also loses the metadata quorum, so the cluster cannot even shrink the ISR and the
+ * RF 3 / min ISR 2 promise (refuse acks=all writes with NotEnoughReplicas, lose nothing) could
+ * never be observed. With 5 voters the quorum survives any two broker losses, as a production
+ * cluster with a dedicated controller pool does.
+ */
+export const EXTRA_CONTROLLERS = 2;
+
+function execJava(java: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
 
 /** KAFKA_MIN_INSYNC_REPLICAS → min.insync.replicas (the apache/kafka image convention). */
 export function brokerSettingsFromEnv(env: Record<string, string>): Record<string, string> {
@@ -61,67 +80,81 @@ export const kafka: ComponentDriver = {
     const model = component(ctx.topology, 'kafka');
     const replicas = model.replicas ?? 1;
     const settings = brokerSettingsFromEnv(model.env);
+    const node = async (i: number, name: string): Promise<MemberState> => ({
+      name,
+      index: i,
+      ports: {
+        ...(i < replicas ? { broker: await ctx.ports.allocate(`${name} broker`) } : {}),
+        controller: await ctx.ports.allocate(`${name} controller`),
+      },
+      dataDir: join(ctx.dir, 'kafka', name),
+      processes: [],
+      pids: {},
+    });
     const members: MemberState[] = [];
-    for (let i = 0; i < replicas; i++) {
-      members.push({
-        name: `kafka-${i}`,
-        index: i,
-        ports: { broker: await ctx.ports.allocate(`kafka-${i} broker`), controller: await ctx.ports.allocate(`kafka-${i} controller`) },
-        dataDir: join(ctx.dir, 'kafka', `kafka-${i}`),
-        processes: [],
-        pids: {},
-      });
-    }
-    const voters = members.map((m) => `${m.index}@${HOST}:${m.ports.controller}`).join(',');
+    for (let i = 0; i < replicas; i++) members.push(await node(i, `kafka-${i}`));
+    const controllers: MemberState[] = [];
+    for (let i = replicas; i < replicas + EXTRA_CONTROLLERS; i++) controllers.push(await node(i, `kafka-controller-${i}`));
+
+    const voters = [...members, ...controllers].map((m) => `${m.index}@${HOST}:${m.ports.controller}`).join(',');
     const clusterId = randomBytes(16).toString('base64url');
     const log4j = join(ctx.dir, 'kafka', 'log4j2.properties');
     mkdirSync(join(ctx.dir, 'kafka'), { recursive: true });
     writeFileSync(log4j, LOG4J2);
     const cp = classpath(ctx);
 
-    for (const m of members) {
+    for (const m of [...members, ...controllers]) {
       mkdirSync(m.dataDir, { recursive: true });
+      const isBroker = m.ports.broker !== undefined;
       const props: Record<string, string> = {
-        ...settings,
+        ...(isBroker ? settings : {}),
         'node.id': String(m.index),
-        'process.roles': 'broker,controller',
+        'process.roles': isBroker ? 'broker,controller' : 'controller',
         'controller.quorum.voters': voters,
-        listeners: `PLAINTEXT://${HOST}:${m.ports.broker},CONTROLLER://${HOST}:${m.ports.controller}`,
-        'advertised.listeners': `PLAINTEXT://${HOST}:${m.ports.broker}`,
+        listeners: isBroker ? `PLAINTEXT://${HOST}:${m.ports.broker},CONTROLLER://${HOST}:${m.ports.controller}` : `CONTROLLER://${HOST}:${m.ports.controller}`,
+        ...(isBroker ? { 'advertised.listeners': `PLAINTEXT://${HOST}:${m.ports.broker}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
         'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'controller.listener.names': 'CONTROLLER',
-        'inter.broker.listener.name': 'PLAINTEXT',
         'log.dirs': join(m.dataDir, 'data'),
-        // The sandbox's brokers share two cores: keep start-up and rebalancing quick.
+        // The sandbox's brokers share two cores: keep start-up and rebalancing quick, and give
+        // leadership back to the preferred replica soon after a drill (default: 5 minutes).
         'group.initial.rebalance.delay.ms': '0',
         'num.network.threads': '2',
         'num.io.threads': '4',
+        'leader.imbalance.check.interval.seconds': '10',
       };
       const file = join(m.dataDir, 'server.properties');
       writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-      const format = spawnSync(ctx.toolchain.java, ['-cp', cp, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', file], { encoding: 'utf8' });
-      if (format.status !== 0) throw new Error(`kafka-${m.index}: formatting storage failed:\n${format.stdout}${format.stderr}`);
       m.processes.push({
         name: m.name,
         command: ctx.toolchain.java,
-        args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.Kafka', file],
-        logFile: join(m.dataDir, 'broker.log'),
+        args: ['-Xms128m', isBroker ? '-Xmx512m' : '-Xmx192m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.Kafka', file],
+        logFile: join(m.dataDir, 'server.log'),
         cwd: m.dataDir,
       });
     }
+    // Formatting is one JVM per node; run them side by side.
+    await Promise.all(
+      [...members, ...controllers].map(async (m) => {
+        const file = join(m.dataDir, 'server.properties');
+        const format = await execJava(ctx.toolchain.java, ['-cp', cp, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', file]);
+        if (format.code !== 0) throw new Error(`${m.name}: formatting storage failed:\n${format.output}`);
+      }),
+    );
     const state: ComponentState = {
       component: 'kafka',
       members,
+      support: controllers,
       endpoints: {},
-      info: { clusterId, settings, version: ctx.toolchain.versions.KAFKA_VERSION },
+      info: { clusterId, settings, voters: members.length + controllers.length, version: ctx.toolchain.versions.KAFKA_VERSION },
     };
     state.endpoints.bootstrap = bootstrap(state);
     return state;
   },
 
   async start(ctx, state) {
-    // A KRaft quorum needs a majority of controllers up, so all members start together.
-    for (const m of state.members) launchMember(ctx, m);
+    // A KRaft quorum needs a majority of controllers up, so all nodes start together.
+    for (const m of [...(state.support ?? []), ...state.members]) launchMember(ctx, m);
     for (const m of state.members) await this.startMember(ctx, state, m);
   },
 

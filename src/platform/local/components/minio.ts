@@ -9,7 +9,7 @@ import { component } from '../../../topology/model.ts';
 import { assertStillRunning, launchMember, memberRunning, ownedDir, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type { ComponentDriver, ComponentState, MemberHealth, MemberState, SandboxContext } from '../types.ts';
+import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
 
 export interface ErasureLayout {
   storageClass: string;
@@ -30,7 +30,8 @@ export function erasureLayout(storageClass: string | undefined, drives: number):
     if (!m) throw new Error(`MINIO_STORAGE_CLASS_STANDARD "${storageClass}" is not of the form EC:<parity>`);
     parity = Number(m[1]);
   }
-  if (parity > drives / 2) throw new Error(`EC:${parity} needs at least ${parity * 2} drives, the topology has ${drives}`);
+  if (parity > drives / 2)
+    throw new Error(`EC:${parity} needs at least ${parity * 2} drives, the topology has ${drives}`);
   const data = drives - parity;
   return {
     storageClass: storageClass ?? `EC:${parity}`,
@@ -53,11 +54,17 @@ async function httpStatus(port: number, path: string, timeoutMs = 2_000): Promis
 const live = async (m: MemberState) => (await httpStatus(m.ports.s3!, '/minio/health/live')) === 200;
 
 /** Write quorum as `member` sees it (200 only when enough drives answer for a write). */
-const clusterWritable = async (m: MemberState) => (await httpStatus(m.ports.s3!, '/minio/health/cluster')) === 200;
+const clusterWritable = async (m: MemberState) =>
+  (await httpStatus(m.ports.s3!, '/minio/health/cluster')) === 200;
 
 function binaryVersion(binary: string): string {
   const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  return (out.stdout ?? '').split('\n')[0]?.replace(/^minio version /, '').trim() || 'unknown';
+  return (
+    (out.stdout ?? '')
+      .split('\n')[0]
+      ?.replace(/^minio version /, '')
+      .trim() || 'unknown'
+  );
 }
 
 export const minio: ComponentDriver = {
@@ -78,7 +85,10 @@ export const minio: ComponentDriver = {
       members.push({
         name: `minio-${i}`,
         index: i,
-        ports: { s3: await ctx.ports.allocate(`minio-${i} s3`), console: await ctx.ports.allocate(`minio-${i} console`) },
+        ports: {
+          s3: await ctx.ports.allocate(`minio-${i} s3`),
+          console: await ctx.ports.allocate(`minio-${i} console`),
+        },
         dataDir,
         processes: [],
         pids: {},
@@ -107,14 +117,24 @@ export const minio: ComponentDriver = {
         name: m.name,
         command: binary,
         args: [
-          'server', '--quiet', '--anonymous',
-          '--address', `${HOST}:${m.ports.s3}`,
-          '--console-address', `${HOST}:${m.ports.console}`,
+          'server',
+          '--quiet',
+          '--address',
+          `${HOST}:${m.ports.s3}`,
+          '--console-address',
+          `${HOST}:${m.ports.console}`,
           // Not ~/.minio/certs: nothing of a sandbox lives outside its directory.
-          '--certs-dir', join(m.dataDir, 'certs'),
+          '--certs-dir',
+          join(m.dataDir, 'certs'),
           ...endpoints,
         ],
-        env,
+        env: {
+          ...env,
+          // /.dockerenv makes MinIO treat itself as orchestrated, and then it waits forever for a
+          // loopback endpoint to "resolve to a valid IP". Naming the node's own endpoint (host:port,
+          // as in the URL) is how an orchestrated node learns which endpoint is local.
+          _MINIO_SERVER_LOCAL: `${HOST}:${m.ports.s3}`,
+        },
         logFile: join(m.dataDir, 'minio.log'),
         cwd: m.dataDir,
       });
@@ -142,12 +162,15 @@ export const minio: ComponentDriver = {
   async start(ctx, state) {
     // Distributed MinIO waits for its peers before it serves anything: start all nodes together.
     for (const m of state.members) launchMember(ctx, m);
-    for (const m of state.members) await waitHealthy(m, 'the node to answer /minio/health/live', () => live(m));
-    const first = state.members[0]!;
-    await waitHealthy(first, 'write quorum (/minio/health/cluster)', async () => {
-      for (const m of state.members) assertStillRunning(m);
-      return clusterWritable(first);
-    });
+    for (const m of state.members)
+      await waitHealthy(m, 'the node to answer /minio/health/live', () => live(m));
+    // Up means every node serves S3 with write quorum, not just the first one to finish its init.
+    for (const m of state.members) {
+      await waitHealthy(m, 'write quorum as the node sees it (/minio/health/cluster)', async () => {
+        for (const other of state.members) assertStillRunning(other);
+        return clusterWritable(m);
+      });
+    }
   },
 
   async startMember(ctx, state, member) {
@@ -159,7 +182,9 @@ export const minio: ComponentDriver = {
     const running = state.members.filter((m) => memberRunning(m)).length;
     const { writeQuorum } = state.info as unknown as ErasureLayout;
     if (running < writeQuorum) return;
-    await waitHealthy(member, 'write quorum as seen by the restarted node (/minio/health/cluster)', () => clusterWritable(member));
+    await waitHealthy(member, 'write quorum as seen by the restarted node (/minio/health/cluster)', () =>
+      clusterWritable(member),
+    );
   },
 
   async health(_ctx, state): Promise<MemberHealth[]> {
@@ -172,10 +197,17 @@ export const minio: ComponentDriver = {
         }
         const write = await httpStatus(m.ports.s3!, '/minio/health/cluster');
         const read = await httpStatus(m.ports.s3!, '/minio/health/cluster/read');
-        const quorum = write === 200 ? 'write quorum' : read === 200 ? 'read quorum only (writes refused)' : 'no quorum';
+        const quorum =
+          write === 200 ? 'write quorum' : read === 200 ? 'read quorum only (writes refused)' : 'no quorum';
         out.push({ member: m.name, up: true, detail: `live; cluster: ${quorum}` });
       } catch (err) {
-        out.push({ member: m.name, up: false, detail: (err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message });
+        out.push({
+          member: m.name,
+          up: false,
+          detail: (err as Error).cause
+            ? String((err as Error & { cause: unknown }).cause)
+            : (err as Error).message,
+        });
       }
     }
     return out;

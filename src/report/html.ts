@@ -1,0 +1,716 @@
+// The report as ONE self-contained HTML file: no network at all (a Content-Security-Policy forbids
+// it), CSS and scripts inline. Charts use uPlot (MIT, ~50 KB minified), read from node_modules when
+// the report is rendered and inlined: a maintained time-series chart library with canvas rendering
+// that stays fast with tens of thousands of canary samples. The figures are computed server-side
+// (stats.ts) and printed as text; the charts only draw them.
+//
+// Everything that comes from the results (drill names, reasons, notes, config values) is HTML-escaped;
+// the chart data travels as JSON in a <script type="application/json"> block with <, > and & escaped,
+// so no value can close the script element.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ReportModel, ReportRun } from './index.ts';
+import {
+  formatDrift,
+  formatMs,
+  formatMsOrDash,
+  formatRate,
+  formatRatio,
+  formatRpoTarget,
+  formatSlope,
+  type DrillStats,
+  type Finding,
+  type GroupStats,
+} from './stats.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// Escaping
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function esc(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** JSON that is safe inside a <script> element: nothing in it can end the element or start a comment. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The charting library, inlined
+
+interface Library {
+  js: string;
+  css: string;
+  version: string;
+}
+
+let library: Library | undefined;
+
+/** uPlot's minified build and stylesheet from node_modules (read once per process). */
+export function chartLibrary(): Library {
+  if (library) return library;
+  const require = createRequire(import.meta.url);
+  const read = (p: string) => readFileSync(require.resolve(p), 'utf8');
+  const pkg = JSON.parse(read('uplot/package.json')) as { version: string };
+  library = {
+    // A literal "</script" inside the library would end our element early; it has none, but be sure.
+    js: read('uplot/dist/uPlot.iife.min.js').replace(/<\/(script)/gi, '<\\/$1'),
+    css: read('uplot/dist/uPlot.min.css').replace(/<\/(style)/gi, '<\\/$1'),
+    version: pkg.version,
+  };
+  return library;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Chart data
+
+/** At most this many canary samples per timeline chart; beyond it, failures and state changes are all
+ * kept and the successes in between are thinned evenly (the caption says so). */
+export const MAX_CHART_SAMPLES = 20_000;
+
+interface ChartRun {
+  id: string;
+  runId: string;
+  verdict: string;
+  origin: string;
+  targetRtoMs: number;
+  markers: { m: string; rel: number }[];
+  unavailable: [number, number] | null;
+  /** Sample start (ms since origin), latency (ms), ok (1/0). */
+  t: number[];
+  l: number[];
+  ok: number[];
+  shown: number;
+  total: number;
+}
+
+interface ChartDrill {
+  id: string;
+  name: string;
+  points: { at: number; rtoMs: number | null; targetRtoMs: number; verdict: string; variant: string; runId: string; run: string }[];
+  variants: string[];
+}
+
+export function thinSamples<T extends { ok: boolean }>(samples: readonly T[], max = MAX_CHART_SAMPLES): T[] {
+  if (samples.length <= max) return [...samples];
+  const keep = new Uint8Array(samples.length);
+  let kept = 0;
+  samples.forEach((s, i) => {
+    const change = (i > 0 && samples[i - 1]!.ok !== s.ok) || (i + 1 < samples.length && samples[i + 1]!.ok !== s.ok);
+    if (!s.ok || change || i === 0 || i === samples.length - 1) {
+      keep[i] = 1;
+      kept++;
+    }
+  });
+  const rest = samples.length - kept;
+  const budget = Math.max(0, max - kept);
+  if (budget > 0 && rest > 0) {
+    const every = rest / budget;
+    let seen = 0;
+    let next = 0;
+    samples.forEach((_, i) => {
+      if (keep[i]) return;
+      if (seen >= next) {
+        keep[i] = 1;
+        next += every;
+      }
+      seen++;
+    });
+  }
+  return samples.filter((_, i) => keep[i]);
+}
+
+function chartRun(run: ReportRun, index: number): ChartRun {
+  const shown = thinSamples(run.samples);
+  const rel = (name: string) => run.markers.find((m) => m.marker === name)?.relMs;
+  const service = rel('T_service');
+  const unavailableMs = run.result.rto.unavailableMs;
+  return {
+    id: `r${index}`,
+    runId: run.result.runId,
+    verdict: run.result.verdict,
+    origin: run.originMarker,
+    targetRtoMs: run.result.targets.rtoMs,
+    markers: run.markers
+      .filter((m) => ['T0', 'T_detect', 'T_service', 'T_full'].includes(m.marker))
+      .map((m) => ({ m: m.marker, rel: m.relMs })),
+    unavailable:
+      service !== undefined && unavailableMs !== null && unavailableMs > 0 ? [service - unavailableMs, service] : null,
+    t: shown.map((s) => s.at - run.originMs),
+    l: shown.map((s) => Math.max(0, s.end - s.at)),
+    ok: shown.map((s) => (s.ok ? 1 : 0)),
+    shown: shown.length,
+    total: run.samples.length,
+  };
+}
+
+function chartDrill(d: DrillStats, index: number, runIndex: Map<string, number>): ChartDrill {
+  return {
+    id: `d${index}`,
+    name: d.drill,
+    variants: d.variants.map((v) => v.variant),
+    points: d.trend.points.map((p) => ({ ...p, run: `r${runIndex.get(p.runId)}` })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTML pieces
+
+const VERDICT_CLASS: Record<string, string> = { MET: 'met', BREACHED: 'breached', INCONCLUSIVE: 'inconclusive', ABORTED: 'aborted' };
+
+/** 2026-11-16T09:00:00.000Z → 2026-11-16 09:00:00Z */
+const compactInstant = (isoText: string) => isoText.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+const pill = (verdict: string) => `<span class="pill ${VERDICT_CLASS[verdict] ?? 'aborted'}">${esc(verdict)}</span>`;
+
+function rateClass(rate: number | null): string {
+  if (rate === null) return 'na';
+  return rate >= 1 ? 'good' : rate >= 0.8 ? 'warn' : 'bad';
+}
+
+function ratioClass(r: number | null): string {
+  if (r === null) return 'na';
+  return r <= 0.5 ? 'good' : r <= 1 ? 'warn' : 'bad';
+}
+
+const maxRpoText = (g: GroupStats) =>
+  g.maxRpo.count === null ? '—' : `${g.maxRpo.count} lost${g.maxRpo.seconds !== null ? ` / ${g.maxRpo.seconds} s` : ''}`;
+
+function rpoClass(g: GroupStats): string {
+  if (g.maxRpo.count === null) return 'na';
+  if (g.targets.rpoMs === null) return g.maxRpo.count > 0 ? 'warn' : 'good';
+  if (g.targets.rpoMs === 0) return g.maxRpo.count > 0 ? 'bad' : 'good';
+  return (g.maxRpo.seconds ?? 0) * 1000 > g.targets.rpoMs ? 'bad' : 'good';
+}
+
+function rtoCells(g: GroupStats): string {
+  if (!g.rto) return '<td class="num na">—</td>'.repeat(4);
+  const cls = (v: number) => (v > g.targets.rtoMs ? 'num bad' : 'num');
+  return [g.rto.min, g.rto.median, g.rto.p95, g.rto.max].map((v) => `<td class="${cls(v)}">${esc(formatMs(v))}</td>`).join('');
+}
+
+const counts = (g: GroupStats) =>
+  `<span class="c met" title="MET">${g.met}</span> / <span class="c breached" title="BREACHED">${g.breached}</span> / ` +
+  `<span class="c inconclusive" title="INCONCLUSIVE">${g.inconclusive}</span> / <span class="c aborted" title="ABORTED">${g.aborted}</span>`;
+
+function summaryTable(model: ReportModel): string {
+  const rows = model.drills.map((d, i) => {
+    const status = d.breached > 0 ? 'breached' : d.inconclusive > 0 ? 'inconclusive' : d.met > 0 ? 'met' : 'aborted';
+    return `<tr class="status-${status}">
+  <td><a href="#d${i}">${esc(d.drill)}</a><div class="sub">${d.variants.map((v) => esc(v.variant)).join(', ')}</div></td>
+  <td class="num">${esc(formatMs(d.targets.rtoMs))}</td>
+  <td class="num">${esc(formatRpoTarget(d.targets))}</td>
+  <td class="num">${d.runs}</td>
+  <td class="num counts">${counts(d)}</td>
+  <td class="num ${rateClass(d.passRate)}">${esc(formatRate(d.passRate))}</td>
+  ${rtoCells(d)}
+  <td class="num ${ratioClass(d.observedOverTarget)}">${esc(formatRatio(d.observedOverTarget))}${d.unrecovered ? `<div class="sub bad">${d.unrecovered} unrecovered</div>` : ''}</td>
+  <td class="num ${rpoClass(d)}">${esc(maxRpoText(d))}</td>
+  <td class="num"><span class="spark" title="RTO(service) per run, oldest first">${esc(d.trend.sparkline)}</span><div class="sub">${esc(formatSlope(d.trend.slopeMsPerDay))}</div></td>
+  <td>${pill(d.latest.verdict)}</td>
+</tr>`;
+  });
+  return `<div class="scroll"><table class="summary">
+<thead><tr><th rowspan="2">drill</th><th colspan="2" class="group">target</th><th rowspan="2" class="num">runs</th><th rowspan="2" class="num" title="MET / BREACHED / INCONCLUSIVE / ABORTED">M / B / I / A</th><th rowspan="2" class="num">pass<br>rate</th>
+<th colspan="4" class="group">RTO (service)</th><th rowspan="2" class="num">observed<br>÷ target</th><th rowspan="2" class="num">max RPO</th><th rowspan="2" class="num">trend</th><th rowspan="2">latest</th></tr>
+<tr><th class="num">RTO</th><th class="num">RPO</th><th class="num">min</th><th class="num">median</th><th class="num">p95</th><th class="num">max</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
+function findingsTable(findings: Finding[], runIndex: Map<string, number>): string {
+  if (!findings.length) return '<p class="ok-note">No findings: every scored run met its objectives.</p>';
+  const rows = findings.map(
+    (f) => `<tr class="sev-${f.severity}">
+  <td><span class="sev ${f.severity}">${esc(f.severity)}</span></td>
+  <td>${esc(f.kind)}</td>
+  <td>${esc(f.drill)}${f.variant ? ` <span class="sub">/ ${esc(f.variant)}</span>` : ''}</td>
+  <td>${f.runId ? `<a class="mono" href="#r${runIndex.get(f.runId)}">${esc(f.runId)}</a>` : '<span class="sub">all runs</span>'}</td>
+  <td>${esc(f.message)}</td>
+</tr>`,
+  );
+  return `<table class="findings"><thead><tr><th>severity</th><th>kind</th><th>drill</th><th>run</th><th>finding</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>`;
+}
+
+function variantsTable(d: DrillStats): string {
+  if (d.variants.length < 2) return '';
+  const rows = d.variants.map(
+    (v) => `<tr><td>${esc(v.variant)}</td><td class="num">${v.runs}</td><td class="num counts">${counts(v)}</td>
+<td class="num ${rateClass(v.passRate)}">${esc(formatRate(v.passRate))}</td>${rtoCells(v)}<td class="num ${rpoClass(v)}">${esc(maxRpoText(v))}</td>
+<td class="num"><span class="spark">${esc(v.trend.sparkline)}</span> <span class="sub">${esc(formatSlope(v.trend.slopeMsPerDay))}</span></td></tr>`,
+  );
+  return `<h4>By variant</h4><table class="variants"><thead><tr><th>variant</th><th>runs</th><th>M / B / I / A</th><th>pass rate</th><th>RTO min</th><th>median</th><th>p95</th><th>max</th><th>max RPO</th><th>trend</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function runsTable(runs: ReportRun[], runIndex: Map<string, number>): string {
+  const rows = runs.map(({ figures: f, result: r }) => {
+    const rtoCls = f.rtoWithinTarget === false ? 'bad' : '';
+    const rpoCls = f.rpoWithinTarget === false ? 'bad' : '';
+    const driftCls = f.drift && f.drift.deltaPct !== null && Math.abs(f.drift.deltaPct) >= 25 ? (f.drift.deltaMs > 0 ? 'bad' : 'good') : '';
+    return `<tr>
+  <td><a class="mono" href="#r${runIndex.get(f.runId)}">${esc(f.runId)}</a></td>
+  <td class="mono nowrap">${esc(compactInstant(r.startedAt))}</td>
+  <td>${esc(f.variant)}</td>
+  <td>${pill(f.verdict)}</td>
+  <td class="num ${rtoCls}">${esc(formatMsOrDash(f.rtoServiceMs))}</td>
+  <td class="num">${esc(formatMsOrDash(f.rtoFullMs))}</td>
+  <td class="num ${driftCls}">${esc(formatDrift(f.drift))}</td>
+  <td class="num ${rpoCls}">${f.rpoCount === null ? '—' : f.rpoCount}${f.nonPrefix ? ' <span class="flag">non-prefix</span>' : ''}</td>
+  <td class="num ${rpoCls}">${f.rpoSeconds === null ? '—' : `${esc(f.rpoSeconds)} s`}</td>
+</tr>`;
+  });
+  return `<div class="scroll"><table class="runs"><thead><tr><th>run</th><th>started (UTC)</th><th>variant</th><th>verdict</th><th>RTO service</th><th>RTO full</th><th>drift vs previous</th><th>lost</th><th>RPO</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
+function value(v: unknown): string {
+  if (v === null || v === undefined) return '<span class="na">—</span>';
+  if (typeof v === 'string') return esc(v);
+  if (Array.isArray(v) && v.length > 20) return `${esc(JSON.stringify(v.slice(0, 20)).replace(/]$/, ', …]'))} <span class="sub">(${v.length} items)</span>`;
+  return esc(JSON.stringify(v));
+}
+
+function kvTable(obj: Record<string, unknown>, empty = 'none recorded'): string {
+  const entries = Object.entries(obj);
+  if (!entries.length) return `<p class="na">${esc(empty)}</p>`;
+  return `<table class="kv"><tbody>${entries.map(([k, v]) => `<tr><th>${esc(k)}</th><td class="mono">${value(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+const CONTRACT_EVIDENCE = new Set(['ledgerSha256', 'config', 'versions', 'artifactsDir']);
+
+function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>): string {
+  const { result: r, figures: f } = run;
+  const rpo = r.rpo;
+  const open = r.verdict !== 'MET' ? ' open' : '';
+  const other = Object.fromEntries(Object.entries(r.evidence).filter(([k]) => !CONTRACT_EVIDENCE.has(k)));
+  const markerRows = run.markers
+    .map(
+      (m) =>
+        `<tr class="mk-${esc(m.marker)}"><td class="mono">${esc(m.marker)}</td><td class="mono">${esc(m.at)}</td><td class="num mono">${m.relMs >= 0 ? '+' : '−'}${esc(formatMs(Math.abs(m.relMs)))}</td><td>${esc(m.note ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  const ledger =
+    rpo.measured === false
+      ? '<p class="bad">The ledger was not measured (it could not be read back).</p>'
+      : `<table class="kv"><tbody>
+<tr><th>acknowledged</th><td class="num">${rpo.acked}</td></tr>
+<tr><th>lost</th><td class="num ${rpo.lost ? 'bad' : ''}">${rpo.lost}</td></tr>
+<tr><th>corrupted</th><td class="num ${rpo.corrupted ? 'bad' : ''}">${rpo.corrupted}</td></tr>
+<tr><th>recovered (unknown → present)</th><td class="num">${rpo.recovered}</td></tr>
+<tr><th>unknown</th><td class="num">${rpo.unknown}</td></tr>
+<tr><th>failed (rejected)</th><td class="num">${rpo.failed ?? '—'}</td></tr>
+<tr><th>unexpected</th><td class="num ${rpo.unexpected ? 'warn' : ''}">${rpo.unexpected}</td></tr>
+<tr><th>duplicated</th><td class="num ${rpo.duplicated ? 'warn' : ''}">${rpo.duplicated}</td></tr>
+<tr><th>RPO (seconds)</th><td class="num">${rpo.seconds === null ? '—' : esc(rpo.seconds)}</td></tr>
+<tr><th>non-prefix loss</th><td class="${rpo.nonPrefix ? 'bad' : ''}">${rpo.nonPrefix ? 'yes' : 'no'}</td></tr>
+<tr><th>recovery point</th><td class="mono">${rpo.recoveryPointAt ? esc(rpo.recoveryPointAt) : '—'}${rpo.recoveryPointSeconds != null ? ` (T0 − ${esc(rpo.recoveryPointSeconds)} s)` : ''}</td></tr>
+</tbody></table>`;
+  return `<details class="run v-${VERDICT_CLASS[r.verdict] ?? 'aborted'}" id="r${index}"${open}>
+<summary>${pill(r.verdict)} <span class="mono">${esc(r.runId)}</span> <span class="sub">${esc(r.variant)} · ${esc(r.startedAt)} · RTO ${esc(formatMsOrDash(f.rtoServiceMs))} of ${esc(formatMs(r.targets.rtoMs))} · lost ${f.rpoCount ?? '—'}</span></summary>
+<div class="run-body">
+  ${r.reason ? `<p class="reason"><strong>${esc(r.verdict)}:</strong> ${esc(r.reason)}</p>` : ''}
+  ${r.hypothesis ? `<p class="hypothesis"><strong>Hypothesis:</strong> ${esc(r.hypothesis)}</p>` : ''}
+  <figure>
+    <div class="chart timeline-chart" data-run="r${index}" role="img" aria-label="canary samples of run ${esc(r.runId)} relative to ${esc(run.originMarker)}"></div>
+    <figcaption>Canary samples (latency, log scale) relative to ${esc(run.originMarker)}: green ok, red failed; vertical lines mark T0, T_detect, T_service and T_full, the shaded band is the unavailability window, the dashed red line the target RTO. ${run.sampleSummary.total} samples (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed)${run.samples.length > MAX_CHART_SAMPLES ? `; ${MAX_CHART_SAMPLES} or fewer drawn (every failure and state change kept)` : ''}.</figcaption>
+  </figure>
+  <div class="cards">
+    <section class="card"><h5>Targets</h5><table class="kv"><tbody>
+      <tr><th>RTO</th><td>${esc(formatMs(r.targets.rtoMs))}</td></tr>
+      <tr><th>RPO</th><td>${esc(formatRpoTarget(r.targets))}</td></tr>
+      <tr><th>source</th><td>${esc(r.targets.source)}</td></tr></tbody></table></section>
+    <section class="card"><h5>Recovery</h5><table class="kv"><tbody>
+      <tr><th>RTO (service)</th><td class="num ${f.rtoWithinTarget === false ? 'bad' : ''}">${esc(formatMsOrDash(r.rto.serviceMs))}</td></tr>
+      <tr><th>RTO (full)</th><td class="num">${esc(formatMsOrDash(r.rto.fullMs))}</td></tr>
+      <tr><th>detected after</th><td class="num">${esc(formatMsOrDash(r.rto.detectMs))}</td></tr>
+      <tr><th>unavailable for</th><td class="num">${esc(formatMsOrDash(r.rto.unavailableMs))}</td></tr>
+      <tr><th>probe interval</th><td class="num">${esc(r.rto.probeIntervalMs)} ms</td></tr>
+      <tr><th>drift vs previous</th><td class="num">${esc(formatDrift(f.drift))}${f.drift ? `<div class="sub">previous run ${esc(formatMs(f.drift.previousMs))}: <a class="mono id" href="${runIndex.has(f.drift.previousRunId) ? `#r${runIndex.get(f.drift.previousRunId)}` : '#'}">${esc(f.drift.previousRunId)}</a></div>` : ''}</td></tr>
+    </tbody></table></section>
+    <section class="card"><h5>Ledger (RPO)</h5>${ledger}
+      <p class="sha"><span class="sub">SHA-256</span> <span class="mono">${r.evidence.ledgerSha256 ? esc(r.evidence.ledgerSha256) : '—'}</span></p></section>
+    <section class="card"><h5>Configuration snapshot</h5>${kvTable(r.evidence.config)}</section>
+    <section class="card"><h5>Software versions</h5>${kvTable(r.evidence.versions)}</section>
+    <section class="card"><h5>Run</h5><table class="kv"><tbody>
+      <tr><th>platform</th><td>${esc(r.platform)}</td></tr>
+      <tr><th>started</th><td class="mono">${esc(r.startedAt)}</td></tr>
+      <tr><th>finished</th><td class="mono">${esc(r.finishedAt)}</td></tr>
+      <tr><th>artifacts</th><td class="mono">${esc(r.evidence.artifactsDir)}</td></tr>
+    </tbody></table>${Object.keys(other).length ? kvTable(other) : ''}</section>
+  </div>
+  <h5>Timeline (UTC)</h5>
+  <table class="timeline"><thead><tr><th>marker</th><th>at</th><th>since ${esc(run.originMarker)}</th><th>note</th></tr></thead><tbody>
+${markerRows}
+  </tbody></table>
+</div>
+</details>`;
+}
+
+function drillSection(d: DrillStats, index: number, runs: ReportRun[], runIndex: Map<string, number>): string {
+  return `<section class="drill" id="d${index}">
+<h2>${esc(d.drill)} ${pill(d.latest.verdict)}</h2>
+<p class="targets">Target RTO <strong>${esc(formatMs(d.targets.rtoMs))}</strong>, RPO <strong>${esc(formatRpoTarget(d.targets))}</strong> — <span class="sub">${esc(d.targets.source)}</span>${d.targetsVaried ? ' <span class="flag">targets changed in this period</span>' : ''}</p>
+<p class="kpis">${d.runs} runs · pass rate <strong class="${rateClass(d.passRate)}">${esc(formatRate(d.passRate))}</strong> · median RTO ${esc(formatMsOrDash(d.rto?.median))} (p95 ${esc(formatMsOrDash(d.rto?.p95))}) · observed ÷ target ${esc(formatRatio(d.observedOverTarget))} · max RPO ${esc(maxRpoText(d))} · trend ${esc(formatSlope(d.trend.slopeMsPerDay))}</p>
+<figure>
+  <div class="chart trend-chart" data-drill="d${index}" role="img" aria-label="RTO per run of ${esc(d.drill)} against the target"></div>
+  <figcaption>RTO (service) per run against the target RTO (dashed red). Dots: <span class="c met">● MET</span> <span class="c breached">● BREACHED</span> <span class="c inconclusive">● INCONCLUSIVE</span>; <span class="c breached">▲</span> at the top: not recovered before the deadline.</figcaption>
+</figure>
+${variantsTable(d)}
+<h4>Runs</h4>
+${runsTable(runs, runIndex)}
+<h4>Evidence per run</h4>
+${runs.map((r) => runDetails(r, runIndex.get(r.result.runId)!, runIndex)).join('\n')}
+</section>`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const CSS = String.raw`
+:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --panel:#f6f8fa;
+  --met:#1a7f37; --met-bg:#dafbe1; --breached:#cf222e; --breached-bg:#ffebe9; --inconclusive:#9a6700; --inconclusive-bg:#fff8c5;
+  --aborted:#59636e; --aborted-bg:#eff2f5; --accent:#0969da; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; color:var(--fg); background:var(--bg); }
+header.top { background:#0d1117; color:#f0f6fc; padding:20px 32px; }
+header.top h1 { margin:0 0 4px; font-size:22px; font-weight:600; }
+header.top .meta { color:#9198a1; font-size:13px; }
+header.top .meta strong { color:#f0f6fc; font-weight:500; }
+main { max-width:1360px; margin:0 auto; padding:20px 32px 40px; }
+h2 { font-size:19px; margin:32px 0 8px; padding-bottom:6px; border-bottom:1px solid var(--line); display:flex; align-items:center; gap:10px; }
+h3 { font-size:16px; margin:24px 0 8px; } h4 { font-size:14px; margin:18px 0 6px; } h5 { font-size:12px; margin:0 0 6px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
+a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
+.mono { font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace; font-size:12px; }
+.sub { color:var(--muted); font-size:12px; }
+.intro { color:var(--muted); max-width:900px; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; margin:16px 0 8px; }
+.tile { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
+.tile .k { color:var(--muted); font-size:12px; } .tile .v { font-size:24px; font-weight:600; margin-top:2px; }
+.tile.t-bad .v { color:var(--breached); } .tile.t-good .v { color:var(--met); } .tile.t-warn .v { color:var(--inconclusive); }
+table { border-collapse:collapse; width:100%; margin:6px 0 12px; }
+th, td { padding:6px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+thead th { background:var(--panel); font-size:12px; font-weight:600; color:var(--muted); white-space:nowrap; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+table.summary tr td:first-child { border-left:4px solid transparent; }
+table.summary tr.status-met td:first-child { border-left-color:var(--met); }
+table.summary tr.status-breached td:first-child { border-left-color:var(--breached); }
+table.summary tr.status-inconclusive td:first-child { border-left-color:var(--inconclusive); }
+table.summary tr.status-aborted td:first-child { border-left-color:var(--aborted); }
+.good { color:var(--met); } .bad { color:var(--breached); font-weight:600; } .warn { color:var(--inconclusive); } .na { color:var(--muted); }
+.c.met { color:var(--met); } .c.breached { color:var(--breached); } .c.inconclusive { color:var(--inconclusive); } .c.aborted { color:var(--aborted); }
+.pill { display:inline-block; padding:1px 8px; border-radius:999px; font-size:11px; font-weight:600; letter-spacing:.03em; border:1px solid; }
+.pill.met { color:var(--met); background:var(--met-bg); } .pill.breached { color:var(--breached); background:var(--breached-bg); }
+.pill.inconclusive { color:var(--inconclusive); background:var(--inconclusive-bg); } .pill.aborted { color:var(--aborted); background:var(--aborted-bg); }
+.sev { display:inline-block; min-width:54px; text-align:center; padding:1px 6px; border-radius:4px; font-size:11px; font-weight:600; text-transform:uppercase; }
+.sev.high { background:var(--breached); color:#fff; } .sev.medium { background:#d4a72c; color:#1f2328; } .sev.low { background:var(--aborted-bg); color:var(--fg); } .sev.info { background:#ddf4ff; color:#0550ae; }
+.flag { display:inline-block; padding:0 6px; border-radius:4px; background:var(--breached-bg); color:var(--breached); font-size:11px; font-weight:600; }
+.spark { font-family:ui-monospace,Menlo,Consolas,monospace; letter-spacing:1px; color:var(--accent); }
+.empty { padding:40px; text-align:center; border:1px dashed var(--line); border-radius:8px; background:var(--panel); font-size:16px; color:var(--muted); margin:24px 0; }
+.ok-note { color:var(--met); }
+figure { margin:8px 0 16px; } figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
+.chart { width:100%; min-height:200px; }
+.chart-error { color:var(--breached); padding:12px; border:1px solid var(--breached); border-radius:6px; }
+details.run { border:1px solid var(--line); border-radius:8px; margin:10px 0; background:#fff; }
+details.run > summary { cursor:pointer; padding:10px 12px; list-style-position:inside; display:list-item; }
+details.run[open] > summary { border-bottom:1px solid var(--line); background:var(--panel); border-radius:8px 8px 0 0; }
+details.run.v-breached { border-left:4px solid var(--breached); } details.run.v-inconclusive { border-left:4px solid var(--inconclusive); }
+details.run.v-met { border-left:4px solid var(--met); } details.run.v-aborted { border-left:4px solid var(--aborted); }
+.run-body { padding:12px 16px 16px; }
+.reason { background:var(--breached-bg); border-radius:6px; padding:8px 12px; }
+details.v-inconclusive .reason { background:var(--inconclusive-bg); } details.v-aborted .reason { background:var(--aborted-bg); }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(280px,1fr)); gap:12px; margin:12px 0; }
+.card { border:1px solid var(--line); border-radius:8px; padding:10px 12px; background:#fff; }
+table.kv { margin:0; table-layout:fixed; } table.kv th { font-weight:500; color:var(--muted); width:42%; padding:3px 6px; font-size:12px; overflow-wrap:anywhere; }
+table.summary th, table.summary td { padding:6px 7px; } table.summary thead th { vertical-align:bottom; } table.summary th.group { text-align:center; border-bottom:1px solid var(--line); padding-bottom:2px; }
+table.kv td { padding:3px 6px; overflow-wrap:anywhere; } table.kv td.num { white-space:normal; text-align:left; }
+.id { overflow-wrap:anywhere; } .nowrap { white-space:nowrap; }
+.scroll { overflow-x:auto; } table.summary td:first-child a { white-space:nowrap; }
+.sha .mono { word-break:break-all; }
+table.timeline tr.mk-T0 td, table.timeline tr.mk-T_service td { font-weight:600; }
+.toolbar { display:flex; gap:8px; justify-content:flex-end; margin-top:-28px; }
+.toolbar button { font:inherit; font-size:12px; padding:3px 10px; border:1px solid var(--line); background:var(--panel); border-radius:6px; cursor:pointer; }
+footer { color:var(--muted); font-size:12px; border-top:1px solid var(--line); margin-top:32px; padding-top:12px; }
+.uplot { font-family:inherit; } .u-legend { font-size:12px; }
+@media print { header.top { background:#fff; color:#000; border-bottom:2px solid #000; } header.top .meta, header.top .meta strong { color:#000; }
+  .toolbar { display:none; } details.run { break-inside:avoid; } section.drill { break-before:page; } }
+`;
+
+// The chart script runs in the browser. Plain ES5-style code, no template literals, no network.
+const CLIENT = String.raw`
+(function () {
+  'use strict';
+  var DATA = JSON.parse(document.getElementById('report-data').textContent);
+  var VERDICT = { MET: '#1a7f37', BREACHED: '#cf222e', INCONCLUSIVE: '#bf8700', ABORTED: '#6e7781' };
+  var MARKER = { T0: '#1f2328', T_detect: '#cf222e', T_service: '#1a7f37', T_full: '#0969da' };
+  var PALETTE = ['#0969da', '#8250df', '#0a7ea4', '#bc4c00', '#bf3989', '#4d2d00'];
+  var px = function (n) { return n * (window.devicePixelRatio || 1); };
+  var runs = {}, drills = {}, charts = [];
+  DATA.runs.forEach(function (r) { runs[r.id] = r; });
+  DATA.drills.forEach(function (d) { drills[d.id] = d; });
+
+  function fmtMs(ms) {
+    if (ms == null || isNaN(ms)) return '—';
+    var a = Math.abs(ms), s = ms < 0 ? '−' : '';
+    if (a < 1000) return s + (+a.toFixed(1)) + ' ms';
+    if (a < 60000) return s + (+(a / 1000).toFixed(2)) + ' s';
+    if (a < 3600000) return s + (+(a / 60000).toFixed(2)) + ' min';
+    return s + (+(a / 3600000).toFixed(2)) + ' h';
+  }
+  function fmtRel(sec) { return sec == null ? '—' : (sec >= 0 ? '+' : '') + (+sec.toFixed(3)) + ' s'; }
+  function widthOf(el) { return Math.max(300, Math.floor(el.getBoundingClientRect().width)); }
+
+  function vline(u, x, color, label, row, dash) {
+    var ctx = u.ctx, b = u.bbox;
+    var cx = u.valToPos(x, 'x', true);
+    if (cx < b.left - 1 || cx > b.left + b.width + 1) return;
+    ctx.save();
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = px(dash ? 1.5 : 2);
+    ctx.setLineDash(dash ? [px(6), px(4)] : []);
+    ctx.beginPath(); ctx.moveTo(cx, b.top); ctx.lineTo(cx, b.top + b.height); ctx.stroke();
+    ctx.font = '600 ' + px(11) + 'px system-ui, sans-serif';
+    var w = ctx.measureText(label).width;
+    var right = cx + px(4) + w > b.left + b.width;
+    ctx.textAlign = right ? 'right' : 'left';
+    var tx = right ? cx - px(4) : cx + px(4), ty = b.top + px(13 + 14 * row);
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(right ? tx - w - px(2) : tx - px(2), ty - px(11), w + px(4), px(14));
+    ctx.fillStyle = color; ctx.fillText(label, tx, ty);
+    ctx.restore();
+  }
+
+  function timelineChart(el, run) {
+    var xs = [], ok = [], bad = [], i;
+    for (i = 0; i < run.t.length; i++) {
+      xs.push(run.t[i] / 1000);
+      var lat = Math.max(1, run.l[i]);
+      ok.push(run.ok[i] ? lat : null);
+      bad.push(run.ok[i] ? null : lat);
+    }
+    var marks = run.markers.map(function (m) { return m.rel / 1000; });
+    var lo = Math.min.apply(null, xs.concat(marks)), hi = Math.max.apply(null, xs.concat(marks));
+    if (!isFinite(lo)) { lo = -1; hi = 1; }
+    var target = run.origin === 'T0' ? run.targetRtoMs / 1000 : null;
+    var span = Math.max(hi - lo, 1);
+    var targetShown = target != null && target <= hi + span * 0.5;
+    if (targetShown) hi = Math.max(hi, target);
+    var pad = Math.max(hi - lo, 1) * 0.03;
+    if (xs.length === 0) { xs = [lo, hi]; ok = [null, null]; bad = [null, null]; }
+    var lats = run.l.length ? run.l.map(function (v) { return Math.max(1, v); }) : [1, 100];
+    var ymax = Math.max.apply(null, lats), ymin = Math.min.apply(null, lats);
+    var ylo = Math.pow(10, Math.floor(Math.log10(ymin))), yhi = Math.pow(10, Math.ceil(Math.log10(ymax * 1.5)));
+    if (yhi <= ylo) yhi = ylo * 10;
+    var opts = {
+      width: widthOf(el), height: 260,
+      scales: { x: { time: false, range: function () { return [lo - pad, hi + pad]; } },
+                y: { distr: 3, log: 10, range: function () { return [ylo, yhi]; } } },
+      axes: [
+        { label: 'seconds since ' + run.origin, values: function (u, v) { return v.map(function (s) { return (s > 0 ? '+' : '') + (+s.toFixed(3)); }); } },
+        { label: 'canary latency', size: 70, values: function (u, v) { return v.map(fmtMs); },
+          splits: function () { var out = []; for (var p = ylo; p <= yhi * 1.0001; p *= 10) out.push(p); return out; } }
+      ],
+      legend: { live: true },
+      cursor: { points: { size: 8 } },
+      series: [
+        { label: 'since ' + run.origin, value: function (u, v) { return fmtRel(v); } },
+        { label: 'canary ok', stroke: '#1a7f37', fill: '#1a7f37', paths: function () { return null; },
+          points: { show: true, size: 4, width: 0, fill: '#2da44e', stroke: '#2da44e' }, value: function (u, v) { return v == null ? '—' : fmtMs(v); } },
+        { label: 'canary failed', stroke: '#cf222e', fill: '#cf222e', paths: function () { return null; },
+          points: { show: true, size: 5, width: 0, fill: '#cf222e', stroke: '#cf222e' }, value: function (u, v) { return v == null ? '—' : fmtMs(v); } }
+      ],
+      hooks: {
+        drawClear: [function (u) {
+          if (!run.unavailable) return;
+          var b = u.bbox, x0 = u.valToPos(run.unavailable[0] / 1000, 'x', true), x1 = u.valToPos(run.unavailable[1] / 1000, 'x', true);
+          x0 = Math.max(b.left, x0); x1 = Math.min(b.left + b.width, x1);
+          if (x1 <= x0) return;
+          u.ctx.save(); u.ctx.fillStyle = 'rgba(207,34,46,0.10)'; u.ctx.fillRect(x0, b.top, x1 - x0, b.height); u.ctx.restore();
+        }],
+        draw: [function (u) {
+          run.markers.forEach(function (m, i) { vline(u, m.rel / 1000, MARKER[m.m] || '#59636e', m.m + ' ' + fmtRel(m.rel / 1000), i % 4, false); });
+          if (targetShown) vline(u, target, '#cf222e', 'target RTO ' + fmtMs(run.targetRtoMs), 0, true);
+        }]
+      }
+    };
+    return new uPlot(opts, [xs, ok, bad], el);
+  }
+
+  function trendChart(el, d) {
+    var xsSet = {}, xs = [];
+    d.points.forEach(function (p) { var x = p.at / 1000; if (!xsSet[x]) { xsSet[x] = true; xs.push(x); } });
+    xs.sort(function (a, b) { return a - b; });
+    var idx = {}; xs.forEach(function (x, i) { idx[x] = i; });
+    var data = [xs];
+    var series = [{ label: 'run started (UTC)' }];
+    d.variants.forEach(function (v, vi) {
+      var ys = xs.map(function () { return null; });
+      d.points.forEach(function (p) { if (p.variant === v) ys[idx[p.at / 1000]] = p.rtoMs; });
+      data.push(ys);
+      series.push({ label: 'RTO ' + v, stroke: PALETTE[vi % PALETTE.length], width: 2, spanGaps: true,
+        points: { show: false }, value: function (u, val) { return val == null ? '—' : fmtMs(val); } });
+    });
+    var targets = xs.map(function () { return null; });
+    d.points.forEach(function (p) { targets[idx[p.at / 1000]] = p.targetRtoMs; });
+    data.push(targets);
+    series.push({ label: 'target RTO', stroke: '#cf222e', width: 1.5, dash: [6, 4], spanGaps: true,
+      paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: function (u, val) { return val == null ? '—' : fmtMs(val); } });
+    var ymax = 0;
+    d.points.forEach(function (p) { ymax = Math.max(ymax, p.rtoMs || 0, p.targetRtoMs || 0); });
+    ymax = ymax > 0 ? ymax * 1.18 : 1000;
+    var xlo = xs[0], xhi = xs[xs.length - 1];
+    var pad = xhi > xlo ? (xhi - xlo) * 0.04 : 86400;
+    var opts = {
+      width: widthOf(el), height: 280,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
+      scales: { x: { time: true, range: function () { return [xlo - pad, xhi + pad]; } }, y: { range: function () { return [0, ymax]; } } },
+      axes: [{}, { label: 'RTO (service)', size: 70, values: function (u, v) { return v.map(fmtMs); } }],
+      series: series,
+      hooks: {
+        draw: [function (u) {
+          var ctx = u.ctx, b = u.bbox;
+          ctx.save();
+          d.points.forEach(function (p) {
+            var cx = u.valToPos(p.at / 1000, 'x', true);
+            ctx.fillStyle = VERDICT[p.verdict] || '#59636e';
+            ctx.strokeStyle = '#ffffff'; ctx.lineWidth = px(1.5);
+            if (p.rtoMs == null) {
+              var ty = b.top + px(2);
+              ctx.beginPath(); ctx.moveTo(cx, ty); ctx.lineTo(cx - px(6), ty + px(10)); ctx.lineTo(cx + px(6), ty + px(10)); ctx.closePath();
+              ctx.fill(); ctx.stroke();
+              return;
+            }
+            var cy = u.valToPos(p.rtoMs, 'y', true);
+            ctx.beginPath(); ctx.arc(cx, cy, px(5), 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+          });
+          ctx.restore();
+        }]
+      }
+    };
+    return new uPlot(opts, data, el);
+  }
+
+  function ensure(el) {
+    if (el.getAttribute('data-ready')) return;
+    if (el.getBoundingClientRect().width === 0) return; // hidden (a closed <details>): drawn when opened
+    el.setAttribute('data-ready', '1');
+    try {
+      var u = el.hasAttribute('data-run') ? timelineChart(el, runs[el.getAttribute('data-run')]) : trendChart(el, drills[el.getAttribute('data-drill')]);
+      charts.push({ el: el, u: u });
+    } catch (e) {
+      el.className += ' chart-error';
+      el.textContent = 'This chart could not be drawn: ' + e.message;
+      console.error(e);
+    }
+  }
+  function drawVisible() { Array.prototype.forEach.call(document.querySelectorAll('.chart'), ensure); }
+  function setAll(open) { Array.prototype.forEach.call(document.querySelectorAll('details.run'), function (d) { d.open = open; }); drawVisible(); }
+
+  document.addEventListener('toggle', function (e) { if (e.target.open) Array.prototype.forEach.call(e.target.querySelectorAll('.chart'), ensure); }, true);
+  function openHash() {
+    var el = location.hash && document.getElementById(location.hash.slice(1));
+    if (el && el.tagName === 'DETAILS') { el.open = true; drawVisible(); }
+  }
+  window.addEventListener('hashchange', openHash);
+  window.addEventListener('beforeprint', function () { setAll(true); });
+  var expand = document.getElementById('expand-all'), collapse = document.getElementById('collapse-all');
+  if (expand) expand.addEventListener('click', function () { setAll(true); });
+  if (collapse) collapse.addEventListener('click', function () { setAll(false); });
+  var timer;
+  window.addEventListener('resize', function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { charts.forEach(function (c) { c.u.setSize({ width: widthOf(c.el), height: c.u.height }); }); }, 150);
+  });
+  openHash();
+  drawVisible();
+  document.documentElement.setAttribute('data-charts', 'ready');
+})();
+`;
+
+function tiles(model: ReportModel): string {
+  const t = model.totals;
+  const high = model.findings.filter((f) => f.severity === 'high').length;
+  return `<div class="tiles">
+  <div class="tile"><div class="k">runs</div><div class="v">${t.runs}</div><div class="sub">${t.drills} drills</div></div>
+  <div class="tile t-${rateClass(t.passRate)}"><div class="k">pass rate</div><div class="v">${esc(formatRate(t.passRate))}</div><div class="sub">MET ÷ scored runs</div></div>
+  <div class="tile ${t.met ? 't-good' : ''}"><div class="k">MET</div><div class="v">${t.met}</div></div>
+  <div class="tile ${t.breached ? 't-bad' : ''}"><div class="k">BREACHED</div><div class="v">${t.breached}</div></div>
+  <div class="tile ${t.inconclusive ? 't-warn' : ''}"><div class="k">INCONCLUSIVE</div><div class="v">${t.inconclusive}</div></div>
+  <div class="tile"><div class="k">ABORTED</div><div class="v">${t.aborted}</div><div class="sub">not scored</div></div>
+  <div class="tile ${high ? 't-bad' : ''}"><div class="k">findings</div><div class="v">${model.findings.length}</div><div class="sub">${high} high</div></div>
+</div>`;
+}
+
+export function renderHtml(model: ReportModel): string {
+  const lib = chartLibrary();
+  const runIndex = new Map(model.runs.map((r, i) => [r.result.runId, i]));
+  const data = {
+    runs: model.runs.map((r, i) => chartRun(r, i)),
+    drills: model.drills.map((d, i) => chartDrill(d, i, runIndex)),
+  };
+  const period = `${model.period.since} → ${model.period.until}`;
+  const body = model.empty
+    ? `<div class="empty">No runs in this period${model.drill ? ` for drill <strong>${esc(model.drill)}</strong>` : ''}.</div>`
+    : `${tiles(model)}
+<h2>Summary per drill</h2>
+${summaryTable(model)}
+<h2>Findings</h2>
+${findingsTable(model.findings, runIndex)}
+<div class="toolbar"><button type="button" id="expand-all">expand all runs</button><button type="button" id="collapse-all">collapse all</button></div>
+${model.drills
+  .map((d, i) =>
+    drillSection(
+      d,
+      i,
+      model.runs.filter((r) => r.figures.drill === d.drill),
+      runIndex,
+    ),
+  )
+  .join('\n')}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="firedrill">
+<title>${esc(model.title)} — ${esc(period)}</title>
+<style>${lib.css}</style>
+<style>${CSS}</style>
+</head>
+<body>
+<header class="top">
+  <h1>${esc(model.title)}</h1>
+  <div class="meta">Period <strong>${esc(period)}</strong> (UTC)${model.drill ? ` · drill <strong>${esc(model.drill)}</strong>` : ''} · generated <strong>${esc(model.generatedAt)}</strong>${model.source ? ` · source ${esc(model.source)}` : ''}</div>
+</header>
+<main>
+<p class="intro">Actual recovery time (RTO) and data loss (RPO) of each drill run against its stated objectives, repeated over time, with findings — evidence for SOC 2 A1.3 (recovery plan testing), ISO 22301 clause 8.5 (exercise programme) and DORA Art. 11 (testing of ICT response and recovery plans). Every figure is measured as the firedrill measurement spec defines it; see <a href="#method">Method</a>.</p>
+${body}
+<section id="method">
+<h2>Method</h2>
+<ul>${model.method.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>
+</section>
+<footer>Generated by firedrill. Self-contained: this file loads nothing from the network. Charts drawn with uPlot ${esc(lib.version)} (MIT licence, © Leon Sorokin), inlined.</footer>
+</main>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${lib.js}</script>
+<script>${CLIENT}</script>
+</body>
+</html>
+`;
+}

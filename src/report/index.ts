@@ -1,0 +1,163 @@
+// The compliance report: what the results database says about drill runs over a period, as one model
+// that each format renders. Building the model is pure; render('html') reads the charting library
+// from node_modules to inline it.
+import type { CanarySample, DrillResult } from '../measure/types.ts';
+import { renderHtml } from './html.ts';
+import { renderJson } from './json.ts';
+import { renderJunit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+import {
+  analyse,
+  METHOD_NOTES,
+  type DrillStats,
+  type Finding,
+  type RunFigures,
+  type Totals,
+} from './stats.ts';
+
+export const FORMATS = ['html', 'md', 'json', 'junit'] as const;
+export type ReportFormat = (typeof FORMATS)[number];
+
+export interface MarkerView {
+  marker: string;
+  at: string;
+  atMs: number;
+  /** Milliseconds since T0 (or since the run started when it has no T0). */
+  relMs: number;
+  note?: string;
+}
+
+export interface ReportRun {
+  figures: RunFigures;
+  /** The result record, with anything that looks like a credential redacted. */
+  result: DrillResult;
+  /** Instant the timeline is relative to: T0, or the start of the run when there is none. */
+  originMs: number;
+  originMarker: 'T0' | 'startedAt';
+  markers: MarkerView[];
+  samples: CanarySample[];
+  sampleSummary: { total: number; ok: number; failed: number };
+}
+
+export interface ReportModel {
+  title: string;
+  generatedAt: string;
+  period: { since: string; until: string };
+  drill?: string;
+  /** Where the runs came from (database host, credentials removed). */
+  source?: string;
+  empty: boolean;
+  totals: Totals;
+  drills: DrillStats[];
+  runs: ReportRun[];
+  findings: Finding[];
+  method: string[];
+}
+
+export interface BuildOptions {
+  since: Date | string | number;
+  until: Date | string | number;
+  drill?: string;
+  /** When the report was made; defaults to now. */
+  generatedAt?: Date;
+  source?: string;
+}
+
+const SECRET_KEY =
+  /password|passwd|secret|token|credential|authorization|api[-_]?key|private[-_]?key|connectionstring|databaseurl/i;
+
+/** Removes user:password@ from every URL in a text. */
+export function scrubText(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s@/]+)@/gi, '$1$2:[redacted]@');
+}
+
+/**
+ * A deep copy with passwords removed from URLs and, unless `keys` is false, the values of
+ * credential-looking keys (password, secretKey, token…) redacted.
+ */
+export function redact<T>(value: T, keys = true): T {
+  if (typeof value === 'string') return scrubText(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redact(v, keys)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = keys && SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v, keys);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+const toMs = (v: Date | string | number, what: string): number => {
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new RangeError(`${what}: ${String(v)} is not an instant`);
+  return ms;
+};
+
+/**
+ * The report model over runs started in [since, until] (optionally of one drill). `results` may hold
+ * runs from before the period: they are used only as the previous run when computing drift. `samples`
+ * holds the raw canary samples by run id (runs without an entry are reported as an evidence gap).
+ */
+export function buildReport(
+  results: readonly DrillResult[],
+  samples: ReadonlyMap<string, CanarySample[]>,
+  opts: BuildOptions,
+): ReportModel {
+  const sinceMs = toMs(opts.since, 'since');
+  const untilMs = toMs(opts.until, 'until');
+  if (sinceMs > untilMs) throw new RangeError('since is after until');
+  const sampleCounts = new Map([...samples.entries()].map(([id, s]) => [id, s.length]));
+  const analysis = analyse(results, { sinceMs, untilMs, drill: opts.drill }, { sampleCounts });
+  const byId = new Map(results.map((r) => [r.runId, r]));
+
+  const runs: ReportRun[] = analysis.runs.map((figures) => {
+    const result = redact(byId.get(figures.runId)!);
+    const t0 = result.timeline.find((m) => m.marker === 'T0');
+    const originMs = t0 ? Date.parse(t0.at) : Date.parse(result.startedAt);
+    const list = [...(samples.get(figures.runId) ?? [])].sort((a, b) => a.at - b.at);
+    const ok = list.filter((s) => s.ok).length;
+    return {
+      figures: redact(figures, false),
+      result,
+      originMs,
+      originMarker: t0 ? 'T0' : 'startedAt',
+      markers: result.timeline.map((m) => ({
+        marker: m.marker,
+        at: m.at,
+        atMs: Date.parse(m.at),
+        relMs: Date.parse(m.at) - originMs,
+        ...(m.note !== undefined ? { note: m.note } : {}),
+      })),
+      samples: list.map((s) => (s.error === undefined ? s : { ...s, error: scrubText(s.error) })),
+      sampleSummary: { total: list.length, ok, failed: list.length - ok },
+    };
+  });
+
+  return {
+    title: 'firedrill compliance report',
+    generatedAt: (opts.generatedAt ?? new Date()).toISOString(),
+    period: { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString() },
+    ...(opts.drill !== undefined ? { drill: opts.drill } : {}),
+    ...(opts.source !== undefined ? { source: scrubText(opts.source) } : {}),
+    empty: runs.length === 0,
+    totals: analysis.totals,
+    drills: redact(analysis.drills, false),
+    runs,
+    findings: redact(analysis.findings, false),
+    method: METHOD_NOTES,
+  };
+}
+
+export function render(model: ReportModel, format: ReportFormat): string {
+  switch (format) {
+    case 'html':
+      return renderHtml(model);
+    case 'md':
+      return renderMarkdown(model);
+    case 'json':
+      return renderJson(model);
+    case 'junit':
+      return renderJunit(model);
+  }
+}
