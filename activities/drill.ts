@@ -117,18 +117,23 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     async injectFault(input, plan) {
       const s = await session(input, plan);
       const already = s.files.fault();
-      if (already) return already; // injection is never repeated
+      if (already) {
+        // A retry after a crash: never inject twice. A pending record means the command may or
+        // may not have been issued; the compensation undoes it either way.
+        if (already.pending) s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
+        return already;
+      }
       // The recovery watch was started just before this activity: fire only once it is sampling,
       // so the first canary after T0 is at most one probe interval late.
       const since = Date.now();
       for (let i = 0; i < 100 && !s.files.canaries().some((c) => c.at >= since); i++) await sleep(plan.probeIntervalMs);
-      return withDrill(s, async (st) => {
+      return heartbeating(() => withDrill(s, async (st) => {
         const fault = await s.drill.inject(s.env, st);
         if (!s.files.firstMarker('T0')) throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
         s.files.writeJson('fault.json', fault);
         s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
         return fault;
-      });
+      }), 500);
     },
 
     async readMarkers(input, names) {
@@ -171,7 +176,18 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       try {
         const summary = await heartbeating(() =>
           withDrill(s, async (st) => {
-            const readBack = await s.drill.readBack(s.env, st, ledgerPrefix(input.runId));
+            // A system just back from a fault may still be settling (e.g. a leader election):
+            // read back a few times before calling the measurement incomplete.
+            let readBack: Awaited<ReturnType<typeof s.drill.readBack>> | undefined;
+            for (let attempt = 1; !readBack; attempt++) {
+              try {
+                readBack = await s.drill.readBack(s.env, st, ledgerPrefix(input.runId));
+              } catch (err) {
+                if (attempt >= 4) throw err;
+                s.env.log.warn({ attempt, error: (err as Error).message }, 'read-back failed; retrying');
+                await sleep(2_000 * attempt);
+              }
+            }
             const entries = foldLedger(parseLedgerLog(readFileSync(s.files.ledgerFile, 'utf8')));
             const ledger = classifyLedger(entries, readBack, t0, { exactlyOnce: plan.exactlyOnce });
             const recoveryPointAt = s.drill.recoveryPoint ? await s.drill.recoveryPoint(s.env, st, s.files.fault()!) : null;

@@ -22,9 +22,13 @@ const quick = proxyActivities<DrillActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
 });
-// Injection happens at most once: a retry could kill a second broker. If the worker dies inside
-// it, fault.json (written before the fault command) tells the compensation what to undo.
-const once = proxyActivities<DrillActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 1 } });
+// Injection happens at most once: the activity records the fault (fault.json) before issuing the
+// command, and a retry after a worker crash returns that record instead of injecting again.
+const once = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['UserError'] },
+});
 // Long-running, heartbeating: a dead worker is noticed within the heartbeat timeout and the
 // activity resumes on another worker.
 const watching = proxyActivities<DrillActivities>({

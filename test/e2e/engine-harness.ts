@@ -45,7 +45,8 @@ export function useEngine(name: string, components: ComponentName[], opts: { wor
   });
 
   const engine: Engine = {
-    sandbox: () => sandbox!,
+    // Re-read each time: the worker kills and restarts members, and records their new pids.
+    sandbox: () => Sandbox.open({ name }),
     client: () => client!,
     reportsDir,
     sandboxName: name,

@@ -40,8 +40,14 @@ describe('sandbox: kafka', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'e2e', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
-    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'e2e' }], includeSynonyms: false });
-    expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
+    // Every node's answer counts: the active controller's setting becomes the cluster default.
+    for (const broker of sb.get().endpoints().kafka!.bootstrap!.split(',')) {
+      const one = new Kafka({ clientId: 'e2e', brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+      await one.connect();
+      const configs = await one.describeConfigs({ resources: [{ type: 2, name: 'e2e' }], includeSynonyms: false });
+      expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue, broker).toBe('2');
+      await one.disconnect();
+    }
     await admin.disconnect();
 
     const producer = kafka.producer();

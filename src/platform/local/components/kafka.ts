@@ -107,7 +107,10 @@ export const kafka: ComponentDriver = {
       mkdirSync(m.dataDir, { recursive: true });
       const isBroker = m.ports.broker !== undefined;
       const props: Record<string, string> = {
-        ...(isBroker ? settings : {}),
+        // Controllers need the settings too: with eligible leader replicas (Kafka 4), the active
+        // controller publishes its own min.insync.replicas as the cluster default. A controller-only
+        // node without it silently turned the cluster's min ISR into 1.
+        ...settings,
         'node.id': String(m.index),
         'process.roles': isBroker ? 'broker,controller' : 'controller',
         'controller.quorum.voters': voters,
