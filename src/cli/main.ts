@@ -1,6 +1,7 @@
 // firedrill: chaos and disaster-recovery drills with measured RTO/RPO.
 import { Command } from 'commander';
 import { UserError } from '../util/errors.ts';
+import { gamedayCommand } from './gameday.ts';
 import { runCommand } from './run.ts';
 import { sandboxCommands } from './sandbox.ts';
 import { setupCommand } from './setup.ts';
@@ -11,6 +12,7 @@ const program = new Command('firedrill')
 setupCommand(program);
 sandboxCommands(program);
 runCommand(program);
+gamedayCommand(program);
 (await import('./report.ts')).reportCommand(program);
 
 try {
