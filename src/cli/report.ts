@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CanarySample, DrillResult } from '../measure/types.ts';
 import { buildReport, FORMATS, render, type ReportFormat, type ReportModel } from '../report/index.ts';
+import { plural } from '../report/stats.ts';
 import { resultsDatabaseUrl } from '../results/locate.ts';
 import { ResultStore } from '../results/store.ts';
 import { DurationError, parseDuration } from '../topology/duration.ts';
@@ -25,7 +26,10 @@ export function parseInstant(text: string, now: Date, what: string): Date {
       if (!(err instanceof DurationError)) throw err;
     }
   }
-  throw new UserError(`${what} "${text}" is neither a duration nor a date`, 'write e.g. 30d, 12h or 2026-11-01 (ISO-8601, UTC)');
+  throw new UserError(
+    `${what} "${text}" is neither a duration nor a date`,
+    'write e.g. 30d, 12h or 2026-11-01 (ISO-8601, UTC)',
+  );
 }
 
 export interface ReportRequest {
@@ -37,56 +41,91 @@ export interface ReportRequest {
 }
 
 /** Reads the runs the report needs from the store and builds the model. */
-export async function reportFromStore(store: ResultStore, req: ReportRequest, source?: string): Promise<ReportModel> {
+export async function reportFromStore(
+  store: ResultStore,
+  req: ReportRequest,
+  source?: string,
+): Promise<ReportModel> {
   const now = req.now ?? new Date();
   const since = parseInstant(req.since ?? '30d', now, '--since');
   const until = req.until ? parseInstant(req.until, now, '--until') : now;
-  if (since > until) throw new UserError(`--since ${since.toISOString()} is after --until ${until.toISOString()}`, 'swap them');
+  if (since > until)
+    throw new UserError(
+      `--since ${since.toISOString()} is after --until ${until.toISOString()}`,
+      'swap them',
+    );
   // Every run of the drill(s), not only the period's: the run before the period is the "previous run"
   // that the first run's drift is measured against.
   const results: DrillResult[] = await store.runs(req.drill ? { drill: req.drill } : {});
   const samples = new Map<string, CanarySample[]>();
   for (const r of results) {
     const t = Date.parse(r.startedAt);
-    if (t >= since.getTime() && t <= until.getTime()) samples.set(r.runId, await store.canarySamples(r.runId));
+    if (t >= since.getTime() && t <= until.getTime())
+      samples.set(r.runId, await store.canarySamples(r.runId));
   }
   return buildReport(results, samples, { since, until, drill: req.drill, generatedAt: now, source });
 }
 
-export const defaultHtmlPath = (now: Date) => join(reportsDir(), `compliance-${now.toISOString().slice(0, 10)}.html`);
+export const defaultHtmlPath = (now: Date) =>
+  join(reportsDir(), `compliance-${now.toISOString().slice(0, 10)}.html`);
 
 export function reportCommand(program: Command): void {
   program
     .command('report')
-    .description('compliance report from the results database: RTO/RPO against objectives per drill, over a period, with findings')
+    .description(
+      'compliance report from the results database: RTO/RPO against objectives per drill, over a period, with findings',
+    )
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).makeOptionMandatory())
-    .option('--since <when>', 'start of the period: a duration back from now (30d, 12h) or an ISO date', '30d')
+    .option(
+      '--since <when>',
+      'start of the period: a duration back from now (30d, 12h) or an ISO date',
+      '30d',
+    )
     .option('--until <when>', 'end of the period (default: now)')
     .option('--drill <name>', 'only this drill')
     .option('--out <file>', 'write here (default: stdout; html: reports/compliance-<date>.html)')
-    .option('--sandbox <name>', 'local sandbox whose results database to read (unless FIREDRILL_DATABASE_URL is set)', 'default')
-    .action(async (opts: { format: ReportFormat; since: string; until?: string; drill?: string; out?: string; sandbox: string }) => {
-      const now = new Date();
-      // Refuse a bad period before touching the database.
-      parseInstant(opts.since, now, '--since');
-      if (opts.until) parseInstant(opts.until, now, '--until');
-      const url = resultsDatabaseUrl(opts.sandbox);
-      const store = await ResultStore.connect(url);
-      let model: ReportModel;
-      try {
-        model = await reportFromStore(store, { ...opts, now }, scrubUrl(url).replace(/^postgres(ql)?:\/\/[^@]*@/, 'postgresql://'));
-      } finally {
-        await store.close();
-      }
-      const text = render(model, opts.format);
-      const out = opts.out ?? (opts.format === 'html' ? defaultHtmlPath(now) : undefined);
-      if (!out || out === '-') {
-        process.stdout.write(text);
-        return;
-      }
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
-      const shown = relative(process.cwd(), out);
-      console.log(`report: ${shown.startsWith('..') ? out : shown} (${model.totals.runs} runs of ${model.totals.drills} drills, ${model.findings.length} findings)`);
-    });
+    .option(
+      '--sandbox <name>',
+      'local sandbox whose results database to read (unless FIREDRILL_DATABASE_URL is set)',
+      'default',
+    )
+    .action(
+      async (opts: {
+        format: ReportFormat;
+        since: string;
+        until?: string;
+        drill?: string;
+        out?: string;
+        sandbox: string;
+      }) => {
+        const now = new Date();
+        // Refuse a bad period before touching the database.
+        parseInstant(opts.since, now, '--since');
+        if (opts.until) parseInstant(opts.until, now, '--until');
+        const url = resultsDatabaseUrl(opts.sandbox);
+        const store = await ResultStore.connect(url);
+        let model: ReportModel;
+        try {
+          model = await reportFromStore(
+            store,
+            { ...opts, now },
+            scrubUrl(url).replace(/^postgres(ql)?:\/\/[^@]*@/, 'postgresql://'),
+          );
+        } finally {
+          await store.close();
+        }
+        const text = render(model, opts.format);
+        const out = opts.out ?? (opts.format === 'html' ? defaultHtmlPath(now) : undefined);
+        if (!out || out === '-') {
+          process.stdout.write(text);
+          return;
+        }
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, text);
+        const shown = relative(process.cwd(), out);
+        console.log(
+          `report: ${shown.startsWith('..') ? out : shown} (${plural(model.totals.runs, 'run')} of ${plural(model.totals.drills, 'drill')}, ${plural(model.findings.length, 'finding')})`,
+        );
+      },
+    );
 }

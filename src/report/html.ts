@@ -18,6 +18,7 @@ import {
   formatRatio,
   formatRpoTarget,
   formatSlope,
+  plural,
   type DrillStats,
   type Finding,
   type GroupStats,
@@ -98,7 +99,15 @@ interface ChartRun {
 interface ChartDrill {
   id: string;
   name: string;
-  points: { at: number; rtoMs: number | null; targetRtoMs: number; verdict: string; variant: string; runId: string; run: string }[];
+  points: {
+    at: number;
+    rtoMs: number | null;
+    targetRtoMs: number;
+    verdict: string;
+    variant: string;
+    runId: string;
+    run: string;
+  }[];
   variants: string[];
 }
 
@@ -107,7 +116,8 @@ export function thinSamples<T extends { ok: boolean }>(samples: readonly T[], ma
   const keep = new Uint8Array(samples.length);
   let kept = 0;
   samples.forEach((s, i) => {
-    const change = (i > 0 && samples[i - 1]!.ok !== s.ok) || (i + 1 < samples.length && samples[i + 1]!.ok !== s.ok);
+    const change =
+      (i > 0 && samples[i - 1]!.ok !== s.ok) || (i + 1 < samples.length && samples[i + 1]!.ok !== s.ok);
     if (!s.ok || change || i === 0 || i === samples.length - 1) {
       keep[i] = 1;
       kept++;
@@ -135,6 +145,7 @@ function chartRun(run: ReportRun, index: number): ChartRun {
   const shown = thinSamples(run.samples);
   const rel = (name: string) => run.markers.find((m) => m.marker === name)?.relMs;
   const service = rel('T_service');
+  const detect = rel('T_detect');
   const unavailableMs = run.result.rto.unavailableMs;
   return {
     id: `r${index}`,
@@ -146,7 +157,17 @@ function chartRun(run: ReportRun, index: number): ChartRun {
       .filter((m) => ['T0', 'T_detect', 'T_service', 'T_full'].includes(m.marker))
       .map((m) => ({ m: m.marker, rel: m.relMs })),
     unavailable:
-      service !== undefined && unavailableMs !== null && unavailableMs > 0 ? [service - unavailableMs, service] : null,
+      service !== undefined && unavailableMs !== null && unavailableMs > 0
+        ? [service - unavailableMs, service]
+        : service === undefined && detect !== undefined // never recovered: unavailable to the end of the record
+          ? [
+              detect,
+              run.samples.reduce(
+                (m, x) => Math.max(m, x.end - run.originMs),
+                Math.max(detect, ...run.markers.map((m) => m.relMs)),
+              ),
+            ]
+          : null,
     t: shown.map((s) => s.at - run.originMs),
     l: shown.map((s) => Math.max(0, s.end - s.at)),
     ok: shown.map((s) => (s.ok ? 1 : 0)),
@@ -167,12 +188,18 @@ function chartDrill(d: DrillStats, index: number, runIndex: Map<string, number>)
 // ---------------------------------------------------------------------------------------------------
 // HTML pieces
 
-const VERDICT_CLASS: Record<string, string> = { MET: 'met', BREACHED: 'breached', INCONCLUSIVE: 'inconclusive', ABORTED: 'aborted' };
+const VERDICT_CLASS: Record<string, string> = {
+  MET: 'met',
+  BREACHED: 'breached',
+  INCONCLUSIVE: 'inconclusive',
+  ABORTED: 'aborted',
+};
 
 /** 2026-11-16T09:00:00.000Z → 2026-11-16 09:00:00Z */
 const compactInstant = (isoText: string) => isoText.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
-const pill = (verdict: string) => `<span class="pill ${VERDICT_CLASS[verdict] ?? 'aborted'}">${esc(verdict)}</span>`;
+const pill = (verdict: string) =>
+  `<span class="pill ${VERDICT_CLASS[verdict] ?? 'aborted'}">${esc(verdict)}</span>`;
 
 function rateClass(rate: number | null): string {
   if (rate === null) return 'na';
@@ -185,7 +212,9 @@ function ratioClass(r: number | null): string {
 }
 
 const maxRpoText = (g: GroupStats) =>
-  g.maxRpo.count === null ? '—' : `${g.maxRpo.count} lost${g.maxRpo.seconds !== null ? ` / ${g.maxRpo.seconds} s` : ''}`;
+  g.maxRpo.count === null
+    ? '—'
+    : `${g.maxRpo.count} lost${g.maxRpo.seconds !== null ? ` / ${g.maxRpo.seconds} s` : ''}`;
 
 function rpoClass(g: GroupStats): string {
   if (g.maxRpo.count === null) return 'na';
@@ -197,7 +226,9 @@ function rpoClass(g: GroupStats): string {
 function rtoCells(g: GroupStats): string {
   if (!g.rto) return '<td class="num na">—</td>'.repeat(4);
   const cls = (v: number) => (v > g.targets.rtoMs ? 'num bad' : 'num');
-  return [g.rto.min, g.rto.median, g.rto.p95, g.rto.max].map((v) => `<td class="${cls(v)}">${esc(formatMs(v))}</td>`).join('');
+  return [g.rto.min, g.rto.median, g.rto.p95, g.rto.max]
+    .map((v) => `<td class="${cls(v)}">${esc(formatMs(v))}</td>`)
+    .join('');
 }
 
 const counts = (g: GroupStats) =>
@@ -206,7 +237,8 @@ const counts = (g: GroupStats) =>
 
 function summaryTable(model: ReportModel): string {
   const rows = model.drills.map((d, i) => {
-    const status = d.breached > 0 ? 'breached' : d.inconclusive > 0 ? 'inconclusive' : d.met > 0 ? 'met' : 'aborted';
+    const status =
+      d.breached > 0 ? 'breached' : d.inconclusive > 0 ? 'inconclusive' : d.met > 0 ? 'met' : 'aborted';
     return `<tr class="status-${status}">
   <td><a href="#d${i}">${esc(d.drill)}</a><div class="sub">${d.variants.map((v) => esc(v.variant)).join(', ')}</div></td>
   <td class="num">${esc(formatMs(d.targets.rtoMs))}</td>
@@ -250,7 +282,9 @@ ${rows.join('\n')}
 function variantsTable(d: DrillStats): string {
   if (d.variants.length < 2) return '';
   const rows = d.variants.map(
-    (v) => `<tr><td>${esc(v.variant)}</td><td class="num">${v.runs}</td><td class="num counts">${counts(v)}</td>
+    (
+      v,
+    ) => `<tr><td>${esc(v.variant)}</td><td class="num">${v.runs}</td><td class="num counts">${counts(v)}</td>
 <td class="num ${rateClass(v.passRate)}">${esc(formatRate(v.passRate))}</td>${rtoCells(v)}<td class="num ${rpoClass(v)}">${esc(maxRpoText(v))}</td>
 <td class="num"><span class="spark">${esc(v.trend.sparkline)}</span> <span class="sub">${esc(formatSlope(v.trend.slopeMsPerDay))}</span></td></tr>`,
   );
@@ -262,7 +296,12 @@ function runsTable(runs: ReportRun[], runIndex: Map<string, number>): string {
   const rows = runs.map(({ figures: f, result: r }) => {
     const rtoCls = f.rtoWithinTarget === false ? 'bad' : '';
     const rpoCls = f.rpoWithinTarget === false ? 'bad' : '';
-    const driftCls = f.drift && f.drift.deltaPct !== null && Math.abs(f.drift.deltaPct) >= 25 ? (f.drift.deltaMs > 0 ? 'bad' : 'good') : '';
+    const driftCls =
+      f.drift && f.drift.deltaPct !== null && Math.abs(f.drift.deltaPct) >= 25
+        ? f.drift.deltaMs > 0
+          ? 'bad'
+          : 'good'
+        : '';
     return `<tr>
   <td><a class="mono" href="#r${runIndex.get(f.runId)}">${esc(f.runId)}</a></td>
   <td class="mono nowrap">${esc(compactInstant(r.startedAt))}</td>
@@ -284,7 +323,8 @@ ${rows.join('\n')}
 function value(v: unknown): string {
   if (v === null || v === undefined) return '<span class="na">—</span>';
   if (typeof v === 'string') return esc(v);
-  if (Array.isArray(v) && v.length > 20) return `${esc(JSON.stringify(v.slice(0, 20)).replace(/]$/, ', …]'))} <span class="sub">(${v.length} items)</span>`;
+  if (Array.isArray(v) && v.length > 20)
+    return `${esc(JSON.stringify(v.slice(0, 20)).replace(/]$/, ', …]'))} <span class="sub">(${v.length} items)</span>`;
   return esc(JSON.stringify(v));
 }
 
@@ -330,7 +370,7 @@ function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>
   ${r.hypothesis ? `<p class="hypothesis"><strong>Hypothesis:</strong> ${esc(r.hypothesis)}</p>` : ''}
   <figure>
     <div class="chart timeline-chart" data-run="r${index}" role="img" aria-label="canary samples of run ${esc(r.runId)} relative to ${esc(run.originMarker)}"></div>
-    <figcaption>Canary samples (latency, log scale) relative to ${esc(run.originMarker)}: green ok, red failed; vertical lines mark T0, T_detect, T_service and T_full, the shaded band is the unavailability window, the dashed red line the target RTO. ${run.sampleSummary.total} samples (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed)${run.samples.length > MAX_CHART_SAMPLES ? `; ${MAX_CHART_SAMPLES} or fewer drawn (every failure and state change kept)` : ''}.</figcaption>
+    <figcaption>Canary samples (latency, log scale) relative to ${esc(run.originMarker)}: green ok, red failed; vertical lines mark T0, T_detect, T_service and T_full, the shaded band is the unavailability window. <span class="target-note"></span> ${run.sampleSummary.total} samples (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed)${run.samples.length > MAX_CHART_SAMPLES ? `; ${MAX_CHART_SAMPLES} or fewer drawn (every failure and state change kept)` : ''}.</figcaption>
   </figure>
   <div class="cards">
     <section class="card"><h5>Targets</h5><table class="kv"><tbody>
@@ -364,11 +404,16 @@ ${markerRows}
 </details>`;
 }
 
-function drillSection(d: DrillStats, index: number, runs: ReportRun[], runIndex: Map<string, number>): string {
+function drillSection(
+  d: DrillStats,
+  index: number,
+  runs: ReportRun[],
+  runIndex: Map<string, number>,
+): string {
   return `<section class="drill" id="d${index}">
 <h2>${esc(d.drill)} ${pill(d.latest.verdict)}</h2>
 <p class="targets">Target RTO <strong>${esc(formatMs(d.targets.rtoMs))}</strong>, RPO <strong>${esc(formatRpoTarget(d.targets))}</strong> — <span class="sub">${esc(d.targets.source)}</span>${d.targetsVaried ? ' <span class="flag">targets changed in this period</span>' : ''}</p>
-<p class="kpis">${d.runs} runs · pass rate <strong class="${rateClass(d.passRate)}">${esc(formatRate(d.passRate))}</strong> · median RTO ${esc(formatMsOrDash(d.rto?.median))} (p95 ${esc(formatMsOrDash(d.rto?.p95))}) · observed ÷ target ${esc(formatRatio(d.observedOverTarget))} · max RPO ${esc(maxRpoText(d))} · trend ${esc(formatSlope(d.trend.slopeMsPerDay))}</p>
+<p class="kpis">${plural(d.runs, 'run')} · pass rate <strong class="${rateClass(d.passRate)}">${esc(formatRate(d.passRate))}</strong> · median RTO ${esc(formatMsOrDash(d.rto?.median))} (p95 ${esc(formatMsOrDash(d.rto?.p95))}) · observed ÷ target ${esc(formatRatio(d.observedOverTarget))} · max RPO ${esc(maxRpoText(d))} · trend ${esc(formatSlope(d.trend.slopeMsPerDay))}</p>
 <figure>
   <div class="chart trend-chart" data-drill="d${index}" role="img" aria-label="RTO per run of ${esc(d.drill)} against the target"></div>
   <figcaption>RTO (service) per run against the target RTO (dashed red). Dots: <span class="c met">● MET</span> <span class="c breached">● BREACHED</span> <span class="c inconclusive">● INCONCLUSIVE</span>; <span class="c breached">▲</span> at the top: not recovered before the deadline.</figcaption>
@@ -435,9 +480,9 @@ details.run.v-met { border-left:4px solid var(--met); } details.run.v-aborted { 
 .run-body { padding:12px 16px 16px; }
 .reason { background:var(--breached-bg); border-radius:6px; padding:8px 12px; }
 details.v-inconclusive .reason { background:var(--inconclusive-bg); } details.v-aborted .reason { background:var(--aborted-bg); }
-.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(280px,1fr)); gap:12px; margin:12px 0; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(280px,1fr)); gap:12px; margin:12px 0; align-items:start; }
 .card { border:1px solid var(--line); border-radius:8px; padding:10px 12px; background:#fff; }
-table.kv { margin:0; table-layout:fixed; } table.kv th { font-weight:500; color:var(--muted); width:42%; padding:3px 6px; font-size:12px; overflow-wrap:anywhere; }
+table.kv { margin:0; table-layout:fixed; } table.kv th { font-weight:500; color:var(--muted); width:38%; padding:3px 6px; font-size:12px; overflow-wrap:anywhere; }
 table.summary th, table.summary td { padding:6px 7px; } table.summary thead th { vertical-align:bottom; } table.summary th.group { text-align:center; border-bottom:1px solid var(--line); padding-bottom:2px; }
 table.kv td { padding:3px 6px; overflow-wrap:anywhere; } table.kv td.num { white-space:normal; text-align:left; }
 .id { overflow-wrap:anywhere; } .nowrap { white-space:nowrap; }
@@ -459,6 +504,9 @@ const CLIENT = String.raw`
   var DATA = JSON.parse(document.getElementById('report-data').textContent);
   var VERDICT = { MET: '#1a7f37', BREACHED: '#cf222e', INCONCLUSIVE: '#bf8700', ABORTED: '#6e7781' };
   var MARKER = { T0: '#1f2328', T_detect: '#cf222e', T_service: '#1a7f37', T_full: '#0969da' };
+  // Tick steps that read well as durations: 1-2-5 below a second, then 1, 2, 5, 10, 15, 30 s, minutes, hours.
+  var MS_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000,
+    600000, 900000, 1800000, 3600000, 7200000, 14400000, 21600000, 43200000, 86400000];
   var PALETTE = ['#0969da', '#8250df', '#0a7ea4', '#bc4c00', '#bf3989', '#4d2d00'];
   var px = function (n) { return n * (window.devicePixelRatio || 1); };
   var runs = {}, drills = {}, charts = [];
@@ -467,11 +515,23 @@ const CLIENT = String.raw`
 
   function fmtMs(ms) {
     if (ms == null || isNaN(ms)) return '—';
+    if (ms === 0) return '0';
     var a = Math.abs(ms), s = ms < 0 ? '−' : '';
     if (a < 1000) return s + (+a.toFixed(1)) + ' ms';
     if (a < 60000) return s + (+(a / 1000).toFixed(2)) + ' s';
     if (a < 3600000) return s + (+(a / 60000).toFixed(2)) + ' min';
     return s + (+(a / 3600000).toFixed(2)) + ' h';
+  }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  /** UTC, 24 h, as precise as the span between ticks needs. */
+  function fmtUtc(sec, spanSec) {
+    var d = new Date(sec * 1000);
+    var day = d.getUTCFullYear() + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate());
+    var hm = pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes());
+    if (spanSec == null) return day + ' ' + hm + ':' + pad2(d.getUTCSeconds()) + 'Z';
+    if (spanSec >= 86400) return day;
+    if (spanSec >= 60) return day.slice(5) + ' ' + hm;
+    return hm + ':' + pad2(d.getUTCSeconds());
   }
   function fmtRel(sec) { return sec == null ? '—' : (sec >= 0 ? '+' : '') + (+sec.toFixed(3)) + ' s'; }
   function widthOf(el) { return Math.max(300, Math.floor(el.getBoundingClientRect().width)); }
@@ -548,6 +608,11 @@ const CLIENT = String.raw`
         }]
       }
     };
+    var note = el.parentNode && el.parentNode.querySelector('.target-note');
+    if (note && target != null) {
+      note.textContent = targetShown ? 'The dashed red line is the target RTO (' + fmtMs(run.targetRtoMs) + ').'
+        : 'The target RTO (' + fmtMs(run.targetRtoMs) + ') lies beyond the right edge.';
+    }
     return new uPlot(opts, [xs, ok, bad], el);
   }
 
@@ -557,7 +622,7 @@ const CLIENT = String.raw`
     xs.sort(function (a, b) { return a - b; });
     var idx = {}; xs.forEach(function (x, i) { idx[x] = i; });
     var data = [xs];
-    var series = [{ label: 'run started (UTC)' }];
+    var series = [{ label: 'run started', value: function (u, v) { return v == null ? '—' : fmtUtc(v); } }];
     d.variants.forEach(function (v, vi) {
       var ys = xs.map(function () { return null; });
       d.points.forEach(function (p) { if (p.variant === v) ys[idx[p.at / 1000]] = p.rtoMs; });
@@ -579,12 +644,16 @@ const CLIENT = String.raw`
       width: widthOf(el), height: 280,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
       scales: { x: { time: true, range: function () { return [xlo - pad, xhi + pad]; } }, y: { range: function () { return [0, ymax]; } } },
-      axes: [{}, { label: 'RTO (service)', size: 70, values: function (u, v) { return v.map(fmtMs); } }],
+      axes: [
+        { label: 'run started (UTC)', space: 90, values: function (u, v) { var step = v.length > 1 ? v[1] - v[0] : 86400; return v.map(function (x) { return fmtUtc(x, step); }); } },
+        { label: 'RTO (service)', size: 70, incrs: MS_INCRS, values: function (u, v) { return v.map(fmtMs); } }
+      ],
       series: series,
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx, b = u.bbox;
           ctx.save();
+          ctx.setLineDash([]);
           d.points.forEach(function (p) {
             var cx = u.valToPos(p.at / 1000, 'x', true);
             ctx.fillStyle = VERDICT[p.verdict] || '#59636e';
@@ -593,6 +662,10 @@ const CLIENT = String.raw`
               var ty = b.top + px(2);
               ctx.beginPath(); ctx.moveTo(cx, ty); ctx.lineTo(cx - px(6), ty + px(10)); ctx.lineTo(cx + px(6), ty + px(10)); ctx.closePath();
               ctx.fill(); ctx.stroke();
+              ctx.font = '600 ' + px(11) + 'px system-ui, sans-serif';
+              var right = cx + px(90) > b.left + b.width;
+              ctx.textAlign = right ? 'right' : 'left';
+              ctx.fillText('not recovered', right ? cx - px(9) : cx + px(9), ty + px(9));
               return;
             }
             var cy = u.valToPos(p.rtoMs, 'y', true);
@@ -607,7 +680,8 @@ const CLIENT = String.raw`
 
   function ensure(el) {
     if (el.getAttribute('data-ready')) return;
-    if (el.getBoundingClientRect().width === 0) return; // hidden (a closed <details>): drawn when opened
+    // A run folded away in a closed <details> is drawn when it is opened (big reports stay quick to load).
+    if (el.closest('details:not([open])') || el.getBoundingClientRect().width === 0) return;
     el.setAttribute('data-ready', '1');
     try {
       var u = el.hasAttribute('data-run') ? timelineChart(el, runs[el.getAttribute('data-run')]) : trendChart(el, drills[el.getAttribute('data-drill')]);
@@ -646,7 +720,7 @@ function tiles(model: ReportModel): string {
   const t = model.totals;
   const high = model.findings.filter((f) => f.severity === 'high').length;
   return `<div class="tiles">
-  <div class="tile"><div class="k">runs</div><div class="v">${t.runs}</div><div class="sub">${t.drills} drills</div></div>
+  <div class="tile"><div class="k">runs</div><div class="v">${t.runs}</div><div class="sub">${plural(t.drills, 'drill')}</div></div>
   <div class="tile t-${rateClass(t.passRate)}"><div class="k">pass rate</div><div class="v">${esc(formatRate(t.passRate))}</div><div class="sub">MET ÷ scored runs</div></div>
   <div class="tile ${t.met ? 't-good' : ''}"><div class="k">MET</div><div class="v">${t.met}</div></div>
   <div class="tile ${t.breached ? 't-bad' : ''}"><div class="k">BREACHED</div><div class="v">${t.breached}</div></div>

@@ -81,7 +81,8 @@ export function redact<T>(value: T, keys = true): T {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = keys && SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v, keys);
+      out[k] =
+        keys && SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v, keys);
     }
     return out as T;
   }

@@ -6,7 +6,9 @@ import type { ReportModel, ReportRun } from './index.ts';
 import { formatDrift, formatMs, formatMsOrDash, type DrillStats } from './stats.ts';
 
 // Characters XML 1.0 does not allow at all (control characters, lone surrogates, U+FFFE/U+FFFF).
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_XML =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Escapes text for an element body. */
 export function xmlText(value: unknown): string {
@@ -35,7 +37,10 @@ const attrs = (a: Record<string, string | number | undefined | null>) =>
 
 const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
 
-function properties(indent: string, props: Record<string, string | number | boolean | null | undefined>): string {
+function properties(
+  indent: string,
+  props: Record<string, string | number | boolean | null | undefined>,
+): string {
   const lines = Object.entries(props)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${indent}  <property${attrs({ name: k, value: v === null ? '' : String(v) })}/>`);
@@ -47,8 +52,8 @@ function suiteProperties(d: DrillStats): Record<string, string | number | boolea
     'target.rtoMs': d.targets.rtoMs,
     'target.rpoMs': d.targets.rpoMs === null ? 'not promised' : d.targets.rpoMs,
     'target.source': d.targets.source,
-    'runs': d.runs,
-    'passRate': d.passRate === null ? null : +d.passRate.toFixed(4),
+    runs: d.runs,
+    passRate: d.passRate === null ? null : +d.passRate.toFixed(4),
     'rto.service.min.ms': d.rto?.min ?? null,
     'rto.service.median.ms': d.rto?.median ?? null,
     'rto.service.p95.ms': d.rto?.p95 ?? null,
@@ -64,9 +69,9 @@ function suiteProperties(d: DrillStats): Record<string, string | number | boolea
 function caseProperties(run: ReportRun): Record<string, string | number | boolean | null | undefined> {
   const { result: r, figures: f } = run;
   return {
-    'runId': r.runId,
-    'verdict': r.verdict,
-    'startedAt': r.startedAt,
+    runId: r.runId,
+    verdict: r.verdict,
+    startedAt: r.startedAt,
     'target.rtoMs': r.targets.rtoMs,
     'target.rpoMs': r.targets.rpoMs === null ? 'not promised' : r.targets.rpoMs,
     'rto.service.ms': r.rto.serviceMs,
@@ -103,8 +108,10 @@ function testcase(run: ReportRun): string {
     properties('      ', caseProperties(run)),
   ];
   const message = r.reason ?? r.verdict;
-  if (r.verdict === 'BREACHED') out.push(`      <failure${attrs({ message, type: 'BREACHED' })}>${xmlText(details(run))}</failure>`);
-  if (r.verdict === 'INCONCLUSIVE') out.push(`      <error${attrs({ message, type: 'INCONCLUSIVE' })}>${xmlText(details(run))}</error>`);
+  if (r.verdict === 'BREACHED')
+    out.push(`      <failure${attrs({ message, type: 'BREACHED' })}>${xmlText(details(run))}</failure>`);
+  if (r.verdict === 'INCONCLUSIVE')
+    out.push(`      <error${attrs({ message, type: 'INCONCLUSIVE' })}>${xmlText(details(run))}</error>`);
   if (r.verdict === 'ABORTED') out.push(`      <skipped${attrs({ message })}/>`);
   out.push(
     `      <system-out>${xmlText(run.markers.map((m) => `${m.at} ${m.marker} (${m.relMs >= 0 ? '+' : ''}${m.relMs} ms)${m.note ? ` ${m.note}` : ''}`).join('\n'))}</system-out>`,
@@ -115,7 +122,10 @@ function testcase(run: ReportRun): string {
 
 export function renderJunit(model: ReportModel): string {
   const t = model.totals;
-  const totalMs = model.runs.reduce((s, r) => s + Math.max(0, Date.parse(r.result.finishedAt) - Date.parse(r.result.startedAt) || 0), 0);
+  const totalMs = model.runs.reduce(
+    (s, r) => s + Math.max(0, Date.parse(r.result.finishedAt) - Date.parse(r.result.startedAt) || 0),
+    0,
+  );
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs({ name: model.title, tests: t.runs, failures: t.breached, errors: t.inconclusive, skipped: t.aborted, time: seconds(totalMs), timestamp: model.generatedAt })}>`,
@@ -123,16 +133,27 @@ export function renderJunit(model: ReportModel): string {
   if (model.empty) {
     out.push(
       `  <testsuite${attrs({ name: model.drill ?? 'firedrill', tests: 0, failures: 0, errors: 0, skipped: 0, time: '0.000', timestamp: model.generatedAt })}>`,
-      properties('    ', { 'period.since': model.period.since, 'period.until': model.period.until, 'note': 'no runs in this period' }),
+      properties('    ', {
+        'period.since': model.period.since,
+        'period.until': model.period.until,
+        note: 'no runs in this period',
+      }),
       '  </testsuite>',
     );
   }
   for (const d of model.drills) {
     const runs = model.runs.filter((r) => r.figures.drill === d.drill);
-    const ms = runs.reduce((s, r) => s + Math.max(0, Date.parse(r.result.finishedAt) - Date.parse(r.result.startedAt) || 0), 0);
+    const ms = runs.reduce(
+      (s, r) => s + Math.max(0, Date.parse(r.result.finishedAt) - Date.parse(r.result.startedAt) || 0),
+      0,
+    );
     out.push(
       `  <testsuite${attrs({ name: d.drill, tests: d.runs, failures: d.breached, errors: d.inconclusive, skipped: d.aborted, time: seconds(ms), timestamp: runs[0]?.result.startedAt })}>`,
-      properties('    ', { 'period.since': model.period.since, 'period.until': model.period.until, ...suiteProperties(d) }),
+      properties('    ', {
+        'period.since': model.period.since,
+        'period.until': model.period.until,
+        ...suiteProperties(d),
+      }),
       ...runs.map(testcase),
       '  </testsuite>',
     );

@@ -10,15 +10,20 @@ import {
   formatRatio,
   formatRpoTarget,
   formatSlope,
+  plural,
   type DrillStats,
   type GroupStats,
 } from './stats.ts';
 
 /** Escapes CommonMark punctuation and HTML so that text stays text; one line. */
 export function mdText(value: unknown): string {
-  return String(value ?? '')
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_[\]<>|&#!{}~]/g, (c) => `\\${c}`);
+  return (
+    String(value ?? '')
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/[\\`*[\]<>|&#!{}~]/g, (c) => `\\${c}`)
+      // An underscore inside a word (T_service, loop_wait) is never emphasis; escape the others.
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+  );
 }
 
 /** An inline code span, or escaped text when the value holds backticks or line breaks. */
@@ -36,7 +41,8 @@ function table(head: string[], rows: string[][]): string {
 }
 
 const verdictBadge = (v: string) =>
-  ({ MET: '✅ MET', BREACHED: '❌ BREACHED', INCONCLUSIVE: '⚠️ INCONCLUSIVE', ABORTED: '⏹ ABORTED' })[v] ?? mdText(v);
+  ({ MET: '✅ MET', BREACHED: '❌ BREACHED', INCONCLUSIVE: '⚠️ INCONCLUSIVE', ABORTED: '⏹ ABORTED' })[v] ??
+  mdText(v);
 
 const counts = (g: GroupStats) => `${g.met} / ${g.breached} / ${g.inconclusive} / ${g.aborted}`;
 
@@ -110,7 +116,18 @@ function drillSection(d: DrillStats, runs: ReportRun[]): string {
   if (d.variants.length > 1) {
     out.push(
       table(
-        ['variant', 'runs', 'MET / BREACHED / INCONCLUSIVE / ABORTED', 'pass rate', 'RTO min', 'median', 'p95', 'max', 'max RPO', 'trend'],
+        [
+          'variant',
+          'runs',
+          'MET / BREACHED / INCONCLUSIVE / ABORTED',
+          'pass rate',
+          'RTO min',
+          'median',
+          'p95',
+          'max',
+          'max RPO',
+          'trend',
+        ],
         d.variants.map((v) => [
           mdText(v.variant),
           String(v.runs),
@@ -126,7 +143,18 @@ function drillSection(d: DrillStats, runs: ReportRun[]): string {
   }
   out.push(
     table(
-      ['run', 'started (UTC)', 'variant', 'verdict', 'RTO service', 'RTO full', 'drift vs previous', 'lost', 'RPO', 'reason'],
+      [
+        'run',
+        'started (UTC)',
+        'variant',
+        'verdict',
+        'RTO service',
+        'RTO full',
+        'drift vs previous',
+        'lost',
+        'RPO',
+        'reason',
+      ],
       runs.map(({ figures: f, result: r }) => [
         mdCode(f.runId),
         mdText(r.startedAt),
@@ -173,7 +201,7 @@ function runEvidence(run: ReportRun): string {
     `- **ledger SHA-256**: ${r.evidence.ledgerSha256 ? mdCode(r.evidence.ledgerSha256) : '—'}`,
     `- **configuration**: ${kv(r.evidence.config)}`,
     `- **versions**: ${kv(r.evidence.versions)}`,
-    `- **canary samples**: ${run.sampleSummary.total} (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed); the raw samples are in the JSON and HTML reports`,
+    `- **canary samples**: ${run.sampleSummary.total} (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed); every raw sample is in the JSON report`,
     `- **artifacts**: ${mdCode(r.evidence.artifactsDir)}`,
     '',
     table(
@@ -199,7 +227,7 @@ export function renderMarkdown(model: ReportModel): string {
     out.push('**No runs in this period.**', '');
   } else {
     out.push(
-      `**${t.runs} runs of ${t.drills} drills: ${t.met} MET, ${t.breached} BREACHED, ${t.inconclusive} INCONCLUSIVE, ${t.aborted} ABORTED — pass rate ${formatRate(t.passRate)}; ${model.findings.length} findings.**`,
+      `**${plural(t.runs, 'run')} of ${plural(t.drills, 'drill')}: ${t.met} MET, ${t.breached} BREACHED, ${t.inconclusive} INCONCLUSIVE, ${t.aborted} ABORTED — pass rate ${formatRate(t.passRate)}; ${plural(model.findings.length, 'finding')}.**`,
       '',
       '## Summary per drill',
       '',
@@ -211,7 +239,12 @@ export function renderMarkdown(model: ReportModel): string {
       '',
     );
     for (const d of model.drills) {
-      out.push(drillSection(d, model.runs.filter((r) => r.figures.drill === d.drill)));
+      out.push(
+        drillSection(
+          d,
+          model.runs.filter((r) => r.figures.drill === d.drill),
+        ),
+      );
     }
   }
   out.push('## Method', '', ...model.method.map((m) => `- ${m}`), '');

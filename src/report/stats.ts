@@ -407,7 +407,11 @@ export function formatMs(ms: number): string {
   return `${sign}${+(a / 3_600_000).toFixed(2)} h`;
 }
 
-export const formatMsOrDash = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : formatMs(ms));
+/** 1 → "1 run", 3 → "3 runs". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export const formatMsOrDash = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? '—' : formatMs(ms);
 
 /** 0.5 → "50%"; null → "—". */
 export const formatRate = (r: number | null) => (r === null ? '—' : `${+(r * 100).toFixed(1)}%`);
@@ -510,7 +514,12 @@ export function findingsFor(
       gaps.push('no raw canary samples stored');
     if (!r.timeline.some((m) => m.marker === 'T0')) gaps.push('no T0 marker');
     if (gaps.length) {
-      out.push({ ...base, severity: 'medium', kind: 'evidence-gap', message: `evidence gap: ${gaps.join('; ')}` });
+      out.push({
+        ...base,
+        severity: 'medium',
+        kind: 'evidence-gap',
+        message: `evidence gap: ${gaps.join('; ')}`,
+      });
     }
   }
   for (const d of drills) {
@@ -583,5 +592,10 @@ export function analyse(
   const history = relevant.filter((r) => startMs(r) < period.sinceMs);
   const runs = runFiguresFor(inPeriod, history);
   const drills = drillStats(runs);
-  return { runs, drills, findings: findingsFor(inPeriod, drills, opts), totals: totalsOf(runs, drills.length) };
+  return {
+    runs,
+    drills,
+    findings: findingsFor(inPeriod, drills, opts),
+    totals: totalsOf(runs, drills.length),
+  };
 }

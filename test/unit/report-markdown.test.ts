@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, render } from '../../src/report/index.ts';
+import { mdCode, mdText } from '../../src/report/markdown.ts';
+import { DAY, EPOCH, makeRun, monthOfRuns, samplesFor } from './report-fixtures.ts';
+
+const since = EPOCH - DAY;
+const until = EPOCH + 31 * DAY;
+
+describe('Markdown report', () => {
+  const runs = monthOfRuns();
+  const md = render(
+    buildReport(runs, samplesFor(runs), { since, until, generatedAt: new Date(until) }),
+    'md',
+  );
+  const lines = md.split('\n');
+
+  it('states the period, the totals and the summary per drill', () => {
+    expect(lines[0]).toBe('# firedrill compliance report');
+    expect(md).toContain('Period: 2026-10-31T08:00:00.000Z → 2026-12-02T08:00:00.000Z (UTC)');
+    expect(md).toContain(
+      '**14 runs of 3 drills: 10 MET, 2 BREACHED, 1 INCONCLUSIVE, 1 ABORTED — pass rate 76.9%; 6 findings.**',
+    );
+    const row = lines.find((l) => l.startsWith('| kafka-broker-kill |'))!;
+    expect(row.split(' | ').map((c) => c.trim())).toEqual([
+      '| kafka-broker-kill',
+      '5 min',
+      '0 (no loss)',
+      '7',
+      '6 / 1 / 0 / 0',
+      '85.7%',
+      '3.7 s',
+      '4.2 s',
+      '7.8 s',
+      '7.8 s',
+      '0.014×',
+      '3 lost / 0.4 s',
+      '−7.8 ms/day ▅▅▆▅█▅▄',
+      '✅ MET |',
+    ]);
+    const tsdb = lines.find((l) => l.startsWith('| timescaledb-failover |'))!;
+    expect(tsdb).toContain('| not promised |');
+    expect(tsdb).toContain('| 60% |');
+  });
+
+  it('lists findings, runs with drift, and the evidence of each run', () => {
+    expect(md).toContain('## Findings');
+    expect(md).toMatch(
+      /\| high \| kafka-broker-kill \/ leader \| `kafka-broker-kill-leader-20261115T080000-\w+` \| BREACHED: 3 acknowledged writes lost/,
+    );
+    expect(md).toContain('| +3.2 s (+69.6%) |'); // 4600 → 7800
+    expect(md).toContain('### kafka-broker-kill-leader-20261115T080000');
+    expect(md).toContain('- **ledger SHA-256**: `' + 'ab12'.repeat(16) + '`');
+    expect(md).toContain('`synchronous_mode` = `false`');
+    expect(md).toMatch(
+      /\| T_service \| 2026-11-01T08:00:05\.200Z \| 4200 \| first of 5 consecutive successful canaries \|/,
+    );
+    expect(md).toContain('## Method');
+  });
+
+  it('escapes markup: nothing from a result can become HTML, a link or a new table cell', () => {
+    const r = makeRun({
+      verdict: 'BREACHED',
+      reason: 'x <script>alert(1)</script> | *bold* [link](http://e) `tick`',
+      drill: 'd|rill',
+    });
+    const out = render(buildReport([r], samplesFor([r]), { since, until }), 'md');
+    expect(out).not.toContain('<script>');
+    expect(out).toContain(
+      'x \\<script\\>alert(1)\\</script\\> \\| \\*bold\\* \\[link\\](http://e) \\`tick\\`',
+    );
+    expect(out).toContain('| d\\|rill |');
+    expect(mdText('a\nb')).toBe('a b');
+    expect(mdCode('plain')).toBe('`plain`');
+    expect(mdCode('has | pipe')).toBe('has \\| pipe');
+  });
+
+  it('an empty period says so instead of failing', () => {
+    const out = render(buildReport([], new Map(), { since, until }), 'md');
+    expect(out).toContain('**No runs in this period.**');
+    expect(out).not.toContain('## Summary per drill');
+  });
+});
