@@ -5,6 +5,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type pino from 'pino';
 import { createDrillActivities } from '../activities/drill.ts';
+import { createGameDayActivities } from '../activities/gameday.ts';
+import { DrillMetrics } from '../src/metrics/drill-metrics.ts';
+import { instrumentActivities } from '../src/metrics/instrument.ts';
+import { catalogueTargets } from '../src/metrics/seed.ts';
+import { metricsPortFromEnv, serveMetrics, type MetricsServer } from '../src/metrics/server.ts';
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { createLogger } from '../src/util/log.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
@@ -16,11 +21,21 @@ export interface WorkerOptions {
   taskQueue?: string;
   log?: pino.Logger;
   onResult?: (result: DrillResult) => void;
+  /** The worker's metrics (default: a fresh registry with Node's defaults). */
+  metrics?: DrillMetrics;
+  /**
+   * Serve /metrics on 127.0.0.1:<port> (0 = off). Default: FIREDRILL_METRICS_PORT when set, else
+   * off — the worker entrypoint (worker/main.ts) defaults it to 9464.
+   */
+  metricsPort?: number;
 }
 
 export interface RunningWorker {
   worker: Worker;
   client: Client;
+  metrics: DrillMetrics;
+  /** Set when /metrics is served. */
+  metricsServer?: MetricsServer;
   run: Promise<void>;
   stop(): Promise<void>;
 }
@@ -30,37 +45,56 @@ let runtimeInstalled = false;
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const log = opts.log ?? createLogger({ component: 'worker' });
   if (!runtimeInstalled) {
-    // The SDK's own logs go through pino too, at warn, so a drill's output stays readable.
-    Runtime.install({ logger: new DefaultLogger((process.env.FIREDRILL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) => log.warn({ sdk: entry.meta }, entry.message)) });
+    // The SDK's own logs go through pino too, at warn, so a drill's output stays readable. The
+    // runtime is a process-wide singleton: if something created it first, keep that one.
+    try {
+      Runtime.install({ logger: new DefaultLogger((process.env.FIREDRILL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) => log.warn({ sdk: entry.meta }, entry.message)) });
+    } catch (err) {
+      if ((err as Error).name !== 'IllegalStateError') throw err;
+    }
     runtimeInstalled = true;
   }
   const namespace = opts.namespace ?? 'default';
   const connection = await NativeConnection.connect({ address: opts.address });
   const clientConnection = await Connection.connect({ address: opts.address });
   const client = new Client({ connection: clientConnection, namespace });
+  const metrics = opts.metrics ?? new DrillMetrics();
+  await catalogueTargets().then((t) => metrics.describeDrills(t), (err: Error) => log.warn({ error: err.message }, 'drill targets not in the metrics'));
+  const activities = {
+    ...createDrillActivities({
+      log,
+      client,
+      databaseUrl: (input) => resultsDatabaseUrl(input.platform.sandbox),
+      onResult: (result) => {
+        metrics.recordResult(result);
+        opts.onResult?.(result);
+      },
+    }),
+    ...createGameDayActivities({ log }),
+  };
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createDrillActivities({
-      log,
-      client,
-      databaseUrl: (input) => resultsDatabaseUrl(input.platform.sandbox),
-      onResult: opts.onResult,
-    }),
+    activities: instrumentActivities(activities, metrics),
     // Two cores: a few activities at once is plenty (ledger + watch + remediation run together).
     maxConcurrentActivityTaskExecutions: 16,
   });
+  const port = opts.metricsPort ?? metricsPortFromEnv(process.env, null);
+  const metricsServer = port ? await serveMetrics(metrics.registry, { port, log }) : undefined;
   const run = worker.run();
   log.info({ address: opts.address, taskQueue: opts.taskQueue ?? TASK_QUEUE }, 'worker started');
   return {
     worker,
     client,
+    metrics,
+    metricsServer,
     run,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await run.catch(() => {});
+      await metricsServer?.close();
       await connection.close().catch(() => {});
       await clientConnection.close().catch(() => {});
     },

@@ -4,6 +4,15 @@
 // its launcher does — unpack the binary, fill in the template, run `milvus run standalone` — but
 // ourselves, so that the process is ours (own process group, no Python parent), its data sits in
 // the sandbox, and every port comes from the sandbox's allocator instead of the launcher's scan.
+//
+// Milvus 2.3.5 hard-codes its gRPC servers (proxy, coordinators, nodes) and its metrics server to
+// listen on every address (":"+port), whatever the config says. So, where we may (root), it runs in
+// a network namespace of its own, whose only interface is its own loopback: there its ports are
+// fixed defaults, reachable by nothing outside. The client (proxy) port and the metrics/health
+// port are bridged to the host's 127.0.0.1 through Unix sockets (a filesystem socket crosses
+// network namespaces): forward.ts unix-to-tcp inside the namespace, in Milvus's process group, and
+// forward.ts tcp-to-unix on the host, the member's second process. Where we may not, Milvus runs
+// as before, on allocated ports that it binds on every address, and says so.
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -14,7 +23,9 @@ import {
   writeFileSync,
   copyFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { parseDocument } from 'yaml';
 import { component } from '../../../topology/model.ts';
@@ -22,7 +33,12 @@ import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { isAlive } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
+import type { ProcessSpec } from '../process.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
+
+const FORWARD = fileURLToPath(new URL('../forward.ts', import.meta.url));
+/** tsx's loader by absolute URL: the forwarders run with cwd elsewhere than this repository. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface MilvusPackage {
   /** site-packages/milvus: data/config.yaml.template, data/glog.conf, data/bin/*.lzma */
@@ -95,6 +111,43 @@ const PORT_KEYS = [
   'etcd_port',
 ] as const;
 
+/**
+ * Inside its own network namespace Milvus has the loopback to itself: its ports are the package
+ * template's defaults (etcd's and the metrics port being etcd's and Milvus's own defaults).
+ */
+const NAMESPACE_PORTS: Record<string, number> = {
+  proxy_port: 19530,
+  proxy_internal_port: 19529,
+  root_coord_port: 53100,
+  query_coord_port: 19531,
+  query_node_port: 21123,
+  index_coord_port: 22930,
+  index_node_port: 21121,
+  data_coord_port: 13333,
+  data_node_port: 21124,
+  etcd_port: 2379,
+  etcd_peer_port: 2380,
+  metrics_port: 9091,
+};
+
+/** Longest path a Unix socket address holds (sun_path is 108 bytes, NUL included). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Whether we may give Milvus a network namespace of its own and bring its loopback up: needs
+ * CAP_SYS_ADMIN (root), util-linux's unshare and iproute2's ip. A reason when not.
+ */
+export function networkNamespaceSupport(): true | string {
+  const out = spawnSync('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (out.status === 0) return true;
+  return out.error?.message ?? (out.stderr.trim() || `unshare --net exited ${out.status ?? out.signal}`);
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** Fills the package's `{{ key(type): default }}` placeholders the way its launcher does. */
 export function renderTemplate(template: string, values: Record<string, string | number | boolean>): string {
   return template.replace(/\{\{(.*?)}}/g, (_all, inner: string) => {
@@ -161,11 +214,40 @@ export const milvus: ComponentDriver = {
     };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 
-    const ports: Record<string, number> = {};
-    for (const key of PORT_KEYS)
-      ports[key] = await ctx.ports.allocate(`milvus ${key.replace(/_port$/, '').replace(/_/g, ' ')}`);
-    ports.etcd_peer_port = await ctx.ports.allocate('milvus etcd peer');
-    ports.metrics_port = await ctx.ports.allocate('milvus metrics');
+    const isolation = networkNamespaceSupport();
+    const netns = isolation === true;
+    // `ports`: what Milvus listens on (in its namespace, or on the host); `hostPorts`: what the
+    // host's 127.0.0.1 serves (the forwarder's ports, or Milvus's own without a namespace).
+    let ports: Record<string, number>;
+    let hostPorts: Record<string, number>;
+    const sockets = { proxy: join(dirs.run, 'proxy.sock'), metrics: join(dirs.run, 'metrics.sock') };
+    if (netns) {
+      for (const path of Object.values(sockets)) {
+        if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+          throw new Error(
+            `Unix socket path too long (${Buffer.byteLength(path)} > ${MAX_SOCKET_PATH} bytes): ${path}; use a shorter FIREDRILL_HOME`,
+          );
+        }
+        rmSync(path, { force: true });
+      }
+      ports = { ...NAMESPACE_PORTS };
+      hostPorts = {
+        proxy_port: await ctx.ports.allocate('milvus proxy (forwarded)'),
+        metrics_port: await ctx.ports.allocate('milvus metrics (forwarded)'),
+      };
+    } else {
+      ctx.log(
+        `milvus: WARNING: cannot give Milvus a private network namespace (${isolation}); ` +
+          'Milvus 2.3.5 hard-codes its gRPC and metrics servers to listen on ALL addresses, so its ports are reachable from other hosts. ' +
+          'Run as root (unshare --net, ip from iproute2) to keep it on 127.0.0.1.',
+      );
+      ports = {};
+      for (const key of PORT_KEYS)
+        ports[key] = await ctx.ports.allocate(`milvus ${key.replace(/_port$/, '').replace(/_/g, ' ')}`);
+      ports.etcd_peer_port = await ctx.ports.allocate('milvus etcd peer');
+      ports.metrics_port = await ctx.ports.allocate('milvus metrics');
+      hostPorts = ports;
+    }
 
     // The embedded etcd takes its listeners from an etcd config file; without one it uses etcd's
     // defaults, localhost:2379/2380, fixed ports that would collide with any other etcd.
@@ -212,35 +294,99 @@ export const milvus: ComponentDriver = {
     writeFileSync(configFile, doc.toString());
     copyFileSync(join(pkg.dir, 'data', 'glog.conf'), join(dirs.configs, 'glog.conf'));
 
+    const binary = join(binDir, 'milvus');
+    const env = {
+      DEPLOY_MODE: 'STANDALONE',
+      METRICS_PORT: String(ports.metrics_port),
+      MILVUS_RUN_DIR: dirs.run,
+      MILVUSCONF: dirs.configs,
+    };
+    const libraryPath = [binDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    const logFile = join(dirs.logs, 'milvus.log');
+    const forwardLog = join(dirs.logs, 'forward.log');
+    const processes: ProcessSpec[] = netns
+      ? [
+          {
+            // `unshare --net` (no --fork: nothing here needs a pid namespace) execs the shell, the
+            // shell execs Milvus: one pid, the member's, and one process group holding Milvus and
+            // the namespace-side forwarder, so killing the member kills both. The forwarder also
+            // exits by itself once Milvus is gone. Milvus's bundled libraries stay out of Node's way.
+            name: 'milvus-0',
+            command: 'unshare',
+            args: [
+              '--net',
+              '--',
+              'sh',
+              '-c',
+              [
+                'set -e',
+                'ip link set lo up',
+                [
+                  shellQuote(process.execPath),
+                  '--import',
+                  shellQuote(TSX),
+                  shellQuote(FORWARD),
+                  'unix-to-tcp',
+                  '--parent',
+                  '$$',
+                  shellQuote(sockets.proxy),
+                  `${HOST}:${ports.proxy_port}`,
+                  shellQuote(sockets.metrics),
+                  `${HOST}:${ports.metrics_port}`,
+                  `>>${shellQuote(forwardLog)}`,
+                  '2>&1',
+                  '&',
+                ].join(' '),
+                `export LD_LIBRARY_PATH=${shellQuote(libraryPath)}`,
+                `exec ${shellQuote(binary)} run standalone`,
+              ].join('\n'),
+            ],
+            env,
+            logFile,
+            cwd: dataDir,
+          },
+          {
+            name: 'milvus-0/forward',
+            command: process.execPath,
+            args: [
+              '--import',
+              TSX,
+              FORWARD,
+              'tcp-to-unix',
+              `${HOST}:${hostPorts.proxy_port}`,
+              sockets.proxy,
+              `${HOST}:${hostPorts.metrics_port}`,
+              sockets.metrics,
+            ],
+            logFile: forwardLog,
+            cwd: dataDir,
+          },
+        ]
+      : [
+          {
+            name: 'milvus-0',
+            command: binary,
+            args: ['run', 'standalone'],
+            env: { ...env, LD_LIBRARY_PATH: libraryPath },
+            logFile,
+            cwd: dataDir,
+          },
+        ];
+
     const member: MemberState = {
       name: 'milvus-0',
       index: 0,
-      ports,
+      ports: hostPorts,
       dataDir,
       pids: {},
-      processes: [
-        {
-          name: 'milvus-0',
-          command: join(binDir, 'milvus'),
-          args: ['run', 'standalone'],
-          env: {
-            DEPLOY_MODE: 'STANDALONE',
-            METRICS_PORT: String(ports.metrics_port),
-            MILVUS_RUN_DIR: dirs.run,
-            MILVUSCONF: dirs.configs,
-            LD_LIBRARY_PATH: [binDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
-          },
-          logFile: join(dirs.logs, 'milvus.log'),
-          cwd: dataDir,
-        },
-      ],
+      processes,
     };
     return {
       component: 'milvus',
       members: [member],
       endpoints: {
-        address: `${HOST}:${ports.proxy_port}`,
-        metrics: `http://${HOST}:${ports.metrics_port}/metrics`,
+        address: `${HOST}:${hostPorts.proxy_port}`,
+        metrics: `http://${HOST}:${hostPorts.metrics_port}/metrics`,
       },
       info: {
         version: ctx.toolchain.versions.MILVUS_VERSION,
@@ -252,7 +398,11 @@ export const milvus: ComponentDriver = {
         // restart after a kill takes about this long, whatever the machine.
         sessionTtlSeconds,
         config: configFile,
-        binary: join(binDir, 'milvus'),
+        binary,
+        // 'netns': Milvus listens only inside its own network namespace; the host sees the
+        // forwarders on 127.0.0.1. 'none': Milvus's own listeners, on every address.
+        networkIsolation: netns ? 'netns' : 'none',
+        ...(netns ? { namespacePorts: ports } : {}),
       },
     } satisfies ComponentState;
   },
