@@ -1,6 +1,8 @@
 // The Platform interface over the local sandbox. Re-reads sandbox.json on every call: the CLI,
 // the worker and tests all act on the same sandbox from different processes.
+import { UserError } from '../../util/errors.ts';
 import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
+import { drivers } from './components/index.ts';
 import { Sandbox } from './sandbox.ts';
 import type { ComponentName, MemberHealth } from './types.ts';
 
@@ -36,8 +38,19 @@ export class LocalPlatform implements Platform {
   }
 
   async health(component: string): Promise<MemberHealth[]> {
-    const all = await this.sandbox().status();
-    return all[component] ?? [];
+    return this.sandbox().componentHealth(component as ComponentName);
+  }
+
+  async action(component: string, name: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const sandbox = this.sandbox();
+    const state = sandbox.component(component as ComponentName);
+    const actions = drivers[component as ComponentName].actions ?? {};
+    const act = actions[name];
+    if (!act) {
+      const known = Object.keys(actions).join(', ') || 'none';
+      throw new UserError(`component "${component}" has no action "${name}" in the local sandbox`, `its actions are: ${known}`);
+    }
+    return act(sandbox.context, state, args);
   }
 
   versions(): Record<string, string> {

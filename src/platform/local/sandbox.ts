@@ -182,18 +182,21 @@ export class Sandbox {
 
   async status(): Promise<Record<string, MemberHealth[]>> {
     const out: Record<string, MemberHealth[]> = {};
-    for (const name of Object.keys(this.state.components) as ComponentName[]) {
-      const c = this.component(name);
-      const health = await this.driver(name).health(this.ctx, c).catch((err: Error) =>
-        c.members.map((m) => ({ member: m.name, up: false, detail: err.message })),
-      );
-      // A member whose processes are gone is down whatever a cached client may say.
-      out[name] = health.map((h) => {
-        const m = c.members.find((x) => x.name === h.member);
-        return m && !memberRunning(m) ? { ...h, up: false, detail: 'process not running' } : h;
-      });
-    }
+    for (const name of Object.keys(this.state.components) as ComponentName[]) out[name] = await this.componentHealth(name);
     return out;
+  }
+
+  /** One component's members, each checked with the component's own protocol. */
+  async componentHealth(name: ComponentName): Promise<MemberHealth[]> {
+    const c = this.component(name);
+    const health = await this.driver(name)
+      .health(this.ctx, c)
+      .catch((err: Error) => c.members.map((m) => ({ member: m.name, up: false, detail: err.message })));
+    // A member whose processes are gone is down whatever a cached client may say.
+    return health.map((h) => {
+      const m = c.members.find((x) => x.name === h.member);
+      return m && !memberRunning(m) ? { ...h, up: false, detail: 'process not running' } : h;
+    });
   }
 
   /** Kills one member (default: all members) with the given signal. The fault of most drills. */
