@@ -2,7 +2,7 @@
 // starts, brings up what the drill needs, runs drillWorkflow with live progress, prints the verdict.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
@@ -57,6 +57,19 @@ export async function startDrill(client: Client, input: DrillInput, component: s
   }
 }
 
+/** The drill's result; a drill refused before injection (preflight) becomes a one-line error. */
+export async function drillResult(handle: WorkflowHandle): Promise<DrillResult> {
+  try {
+    return (await handle.result()) as DrillResult;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      const why = err.cause?.message ?? err.message;
+      throw new UserError(`the drill was refused before anything was injected: ${why.replace(/^.*?UserError: /, '')}`);
+    }
+    throw err;
+  }
+}
+
 function printPlan(plan: DrillPlan, variantDescription: string): void {
   console.log(`drill      ${plan.drill} — ${plan.title}`);
   console.log(`variant    ${plan.variant}: ${variantDescription}`);
@@ -97,7 +110,7 @@ export function runCommand(program: Command): void {
         const handle = await startDrill(env.client, input, plan.component);
         console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
         await followProgress(handle);
-        const result = (await handle.result()) as DrillResult;
+        const result = await drillResult(handle);
         console.log(verdictTable([result]));
         console.log(`report: ${result.evidence.artifactsDir}result.json`);
         if (opts.json) console.log(JSON.stringify(result));
