@@ -1,6 +1,10 @@
 // The worker entrypoint: `tsx worker/main.ts`. Finds Temporal through TEMPORAL_ADDRESS, or the
 // local sandbox (FIREDRILL_SANDBOX, default "default").
+// Serves /metrics on 127.0.0.1:FIREDRILL_METRICS_PORT (default 9464, 0 = off).
+import { seedFromResults } from '../src/metrics/seed.ts';
+import { metricsPortFromEnv } from '../src/metrics/server.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
+import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { createLogger } from '../src/util/log.ts';
 import { startWorker } from './worker.ts';
 
@@ -10,7 +14,12 @@ if (!address) {
   log.error('no Temporal address: set TEMPORAL_ADDRESS or start the sandbox with temporal');
   process.exit(2);
 }
-const running = await startWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, log });
+const running = await startWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, log, metricsPort: metricsPortFromEnv() });
+// The last results on record, so the gauges (and the "no MET run in 7 days" alert) survive a restart.
+void Promise.resolve()
+  .then(() => seedFromResults(running.metrics, resultsDatabaseUrl(process.env.FIREDRILL_SANDBOX ?? 'default')))
+  .then((n) => log.info({ runs: n }, 'metrics seeded from the results database'))
+  .catch((err: Error) => log.warn({ error: err.message }, 'metrics not seeded from the results database'));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');

@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from 
 import type pino from 'pino';
 import { createDrillActivities } from '../activities/drill.ts';
 import { createGameDayActivities } from '../activities/gameday.ts';
+import { createKubernetesActivities } from '../activities/kubernetes.ts';
 import { DrillMetrics } from '../src/metrics/drill-metrics.ts';
 import { instrumentActivities } from '../src/metrics/instrument.ts';
 import { catalogueTargets } from '../src/metrics/seed.ts';
@@ -71,6 +72,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       },
     }),
     ...createGameDayActivities({ log }),
+    ...createKubernetesActivities({ log, client }),
   };
   const worker = await Worker.create({
     connection,

@@ -1,7 +1,12 @@
 // gameDayWorkflow: runs drills one after another as child workflows, continues past a breach or
 // an error, and returns every result. Each child keeps the per-target workflow id, so a game day
 // never runs a drill on a target that is already being drilled.
+// A scheduled game day starts from a request (drills, variants, sandbox) instead of a plan: the
+// plan, with its fresh game-day and run ids, comes from a planning activity at run time, so every
+// scheduled execution gets its own ids and picks up drills added since the schedule was created
+// (the activity's result is in the history: replay stays deterministic).
 import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { GameDayActivities, GameDayRequest } from '../activities/gameday.ts';
 import type { DrillActivities, DrillInput } from '../activities/types.ts';
 import type { DrillResult } from '../src/measure/types.ts';
 import { drillWorkflow } from './drill.ts';
@@ -22,11 +27,20 @@ export interface GameDayOutcome {
 }
 
 const acts = proxyActivities<DrillActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });
+// Planning may bring up sandbox components the drills need: minutes, heartbeating.
+const planning = proxyActivities<GameDayActivities>({
+  startToCloseTimeout: '20 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
+});
 
-export async function gameDayWorkflow(input: GameDayInput): Promise<GameDayOutcome> {
+export async function gameDayWorkflow(request: GameDayInput | { request: GameDayRequest }): Promise<GameDayOutcome> {
   const startedAt = Date.now();
-  const progress: GameDayProgress = { gameDayId: input.gameDayId, total: input.runs.length, current: 0, results: [] };
+  const progress: GameDayProgress = { gameDayId: '', total: 0, current: 0, results: [] };
   setHandler(gameDayProgressQuery, () => progress);
+  const input = 'request' in request ? await planning.planGameDay(request.request) : request;
+  progress.gameDayId = input.gameDayId;
+  progress.total = input.runs.length;
   const results: GameDayOutcome['results'] = [];
   for (const [i, run] of input.runs.entries()) {
     progress.current = i;

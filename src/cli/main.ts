@@ -14,6 +14,7 @@ sandboxCommands(program);
 runCommand(program);
 gamedayCommand(program);
 (await import('./report.ts')).reportCommand(program);
+(await import('./schedule.ts')).scheduleCommands(program);
 
 try {
   await program.parseAsync(process.argv);

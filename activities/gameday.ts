@@ -1,0 +1,76 @@
+// The game-day planning activity: a scheduled game day is stored as a request (which drills, which
+// variants, which sandbox); at each execution this plans it exactly as `firedrill gameday` does
+// (planGameDay: catalogue, refusals, fresh game-day and run ids) and brings up what it needs.
+import { join } from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pino from 'pino';
+import { Sandbox } from '../src/platform/local/sandbox.ts';
+import type { ComponentName } from '../src/platform/local/types.ts';
+import { UserError } from '../src/util/errors.ts';
+import type { GameDayInput } from '../workflows/gameday.ts';
+
+export interface GameDayRequest {
+  /** Drill names; absent = the whole catalogue as it is when the game day starts. */
+  drills?: string[];
+  variants: 'default' | 'all';
+  /** Local sandbox the drills run on. */
+  sandbox: string;
+  /** Absolute folder under which reports/<gameDayId>/ is written. */
+  reportsRoot: string;
+  /** The schedule that asked for it (for the logs). */
+  schedule?: string;
+}
+
+export interface GameDayActivities {
+  planGameDay(request: GameDayRequest): Promise<GameDayInput>;
+}
+
+export function createGameDayActivities(deps: {
+  log: pino.Logger;
+  ensureSandbox?: boolean;
+}): GameDayActivities {
+  return {
+    async planGameDay(request) {
+      const ctx = Context.current();
+      const log = deps.log.child({
+        workflowId: ctx.info.workflowExecution?.workflowId,
+        schedule: request.schedule,
+      });
+      const heartbeat = setInterval(() => ctx.heartbeat(), 5_000);
+      try {
+        // Imported here: the CLI module pulls in the worker wiring, which imports this file.
+        const { planGameDay } = await import('../src/cli/gameday.ts');
+        const { input, needs } = await planGameDay({
+          drills: request.drills?.join(','),
+          variants: request.variants,
+          sandbox: request.sandbox,
+        });
+        const reportsDir = join(request.reportsRoot, input.gameDayId);
+        const planned: GameDayInput = {
+          ...input,
+          reportsDir,
+          runs: input.runs.map((r) => ({ ...r, reportsDir })),
+        };
+        if (deps.ensureSandbox !== false) {
+          const only = ['results', ...needs] as ComponentName[];
+          await Sandbox.ensure({
+            name: request.sandbox,
+            only,
+            log: (m) => log.info({ sandbox: request.sandbox }, m),
+          });
+        }
+        log.info(
+          { gameDayId: planned.gameDayId, runs: planned.runs.map((r) => r.runId) },
+          'game day planned',
+        );
+        return planned;
+      } catch (err) {
+        if (err instanceof UserError)
+          throw ApplicationFailure.create({ message: err.message, type: 'UserError', nonRetryable: true });
+        throw err;
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
