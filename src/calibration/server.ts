@@ -48,7 +48,8 @@ export function createCalibrationServer(): Server {
         unavailableUntil = faultAt + cmd.durationMs;
         let victims: string[] = [];
         if (cmd.drop) victims = ackOrder.filter((k) => idOf(k) >= cmd.drop![0] && idOf(k) <= cmd.drop![1]);
-        if (cmd.dropLast) victims = ackOrder.slice(-cmd.dropLast);
+        // Only ledger writes (keys ending in a numeric id) are dropped, never the canary's key.
+        if (cmd.dropLast) victims = ackOrder.filter((k) => Number.isFinite(idOf(k))).slice(-cmd.dropLast);
         for (const k of victims) store.delete(k);
         const receipt: FaultReceipt = { faultAt, until: unavailableUntil, droppedIds: victims.map(idOf).sort((a, b) => a - b) };
         return send(200, receipt);
