@@ -8,10 +8,16 @@ import { REPO_ROOT } from '../topology/load.ts';
 import { toolchain } from '../platform/local/toolchain.ts';
 import { UserError } from '../util/errors.ts';
 
-export function runInstaller(quiet = false): void {
+/** Optional parts the installer builds only on request (`--with k8s`: the Kubernetes test control plane). */
+export const OPTIONAL_PARTS = ['k8s'] as const;
+export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
+
+export function runInstaller(quiet = false, withParts: OptionalPart[] = []): void {
   const script = join(REPO_ROOT, 'deploy', 'local', 'install.sh');
-  const result = spawnSync('bash', [script, ...(quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
-  if (result.status !== 0) throw new UserError('setup failed (see the lines above)', 'fix what it names and run `firedrill setup` again');
+  const args = [script, ...(quiet ? ['--quiet'] : []), ...withParts.flatMap((p) => ['--with', p])];
+  const result = spawnSync('bash', args, { stdio: 'inherit' });
+  const again = `firedrill setup${withParts.map((p) => ` --with ${p}`).join('')}`;
+  if (result.status !== 0) throw new UserError('setup failed (see the lines above)', `fix what it names and run \`${again}\` again`);
 }
 
 export function missingPieces(): string[] {
@@ -29,5 +35,11 @@ export function setupCommand(program: Command): void {
     .command('setup')
     .description('install the real servers the sandbox runs (idempotent; cached in ~/.cache/firedrill)')
     .option('--quiet', 'print only what is installed')
-    .action((opts: { quiet?: boolean }) => runInstaller(opts.quiet));
+    .option('--with <part>', 'also build an optional part: k8s (the Kubernetes test control plane, for the e2e tests)')
+    .action((opts: { quiet?: boolean; with?: string }) => {
+      if (opts.with !== undefined && !(OPTIONAL_PARTS as readonly string[]).includes(opts.with)) {
+        throw new UserError(`unknown part "${opts.with}" for --with`, `choose from: ${OPTIONAL_PARTS.join(', ')}`);
+      }
+      runInstaller(opts.quiet, opts.with ? [opts.with as OptionalPart] : []);
+    });
 }
