@@ -1,6 +1,5 @@
 // Wires the worker: Temporal connection, the activities over src/, the workflows, logs, metrics.
 // Used by the worker entrypoint (worker/main.ts) and in-process by the CLI.
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type pino from 'pino';
@@ -14,6 +13,7 @@ import { metricsPortFromEnv, serveMetrics, type MetricsServer } from '../src/met
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { createLogger } from '../src/util/log.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
+import { workflowBundle } from './bundle.ts';
 import type { DrillResult } from '../src/measure/types.ts';
 
 export interface WorkerOptions {
@@ -78,7 +78,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     connection,
     namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowBundle: workflowBundle(),
     activities: instrumentActivities(activities, metrics),
     // Two cores: a few activities at once is plenty (ledger + watch + remediation run together).
     maxConcurrentActivityTaskExecutions: 16,

@@ -1,2 +1,3 @@
 export { drillWorkflow } from './drill.ts';
 export { gameDayWorkflow } from './gameday.ts';
+export { deployTopologyWorkflow } from './deploy.ts';

@@ -44,3 +44,36 @@ export function targetWorkflowId(platform: PlatformRef, component: string): stri
   const where = platform.kind === 'local' ? `local-${platform.sandbox ?? 'default'}` : `k8s-${platform.context}`;
   return `firedrill-target-${where}-${component}`;
 }
+
+// ---------- deployTopologyWorkflow ----------
+
+/** The deploy's progress: which tier, how many objects applied, which rollouts it waits for. */
+export const deployProgressQuery = defineQuery<DeployProgress>('progress');
+/** Live rollout status from the awaitRollout activities (activities cannot answer queries). */
+export const rolloutStatusSignal = defineSignal<[RolloutReport]>('rolloutStatus');
+
+export interface RolloutReport {
+  /** "Kind namespace/name" */
+  workload: string;
+  ready: number;
+  desired: number;
+  detail: string;
+}
+
+export interface DeployProgress {
+  context: string;
+  phase: 'validate' | 'apply' | 'done';
+  tiers: string[];
+  tier?: string;
+  applied: number;
+  total: number;
+  created: number;
+  configured: number;
+  unchanged: number;
+  waitingFor: RolloutReport[];
+  startedAt: number;
+  elapsedMs: number;
+}
+
+/** One deploy per context at a time. */
+export const deployWorkflowId = (context: string) => `firedrill-deploy-${context}`;

@@ -23,7 +23,7 @@ export interface GameDayPlan {
 
 export async function planGameDay(opts: { drills?: string; variants?: string; sandbox: string }): Promise<GameDayPlan> {
   const catalogue = await loadCatalogue();
-  const names = opts.drills ? opts.drills.split(',').map((s) => s.trim()).filter(Boolean) : [...catalogue.keys()];
+  const names = opts.drills ? opts.drills.split(',').map((s) => s.trim()).filter(Boolean) : [...catalogue.keys()].filter((n) => catalogue.get(n)!.platforms?.includes('local') ?? true);
   for (const n of names) {
     if (!catalogue.has(n)) throw new UserError(`unknown drill "${n}" in --drills`, `choose from: ${[...catalogue.keys()].join(', ')}`);
   }

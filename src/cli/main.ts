@@ -15,6 +15,7 @@ runCommand(program);
 gamedayCommand(program);
 (await import('./report.ts')).reportCommand(program);
 (await import('./schedule.ts')).scheduleCommands(program);
+(await import('./deploy.ts')).deployCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,11 +10,12 @@ import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names
 import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
 import { planRun, type DrillPlan, type RunRequest } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
-import type { PlatformRef } from '../platform/platform.ts';
 import { formatDuration } from '../topology/duration.ts';
 import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
+import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
 import { bootstrap } from './bootstrap.ts';
+import { checkDrillPlatform, kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
 
 export const newRunId = (drill: string, variant: string) =>
@@ -91,21 +92,30 @@ export function runCommand(program: Command): void {
     .option('--rto <duration>', 'override the target RTO (e.g. 30s)')
     .option('--rpo <duration>', 'override the target RPO (e.g. 0)')
     .option('--deadline <duration>', 'give up watching recovery after this long (default 2 × RTO, capped)')
-    .option('--sandbox <name>', 'local sandbox to run on', 'default')
-    .option('--dry-run', 'print the plan and inject nothing')
+    .option('--sandbox <name>', 'local sandbox to run on (with --platform kubernetes: where the results database and Temporal run)', 'default')
+    .option('--platform <kind>', 'local or kubernetes', 'local')
+    .option('--context <name>', 'kubernetes: the kubeconfig context to drill')
+    .option('--kubeconfig <file>', 'kubernetes: kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
+    .option('--namespaces <list>', "kubernetes: comma-separated namespaces the drill may touch (default: the topology's)")
+    .option('--confirm-context <name>', 'kubernetes: name the context again to drill one not marked disposable')
+    .option('--endpoints <file>', `kubernetes: JSON map component → endpoints for the drill's clients (default: ${ENDPOINTS_ENV})`)
+    .option('--dry-run', 'print the plan and inject nothing (on Kubernetes: the pods it would touch)')
     .option('--json', 'print the result record as the last line')
-    .action(async (name: string, opts: { variant?: string; option: string[]; rto?: string; rpo?: string; deadline?: string; sandbox: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (name: string, opts: { variant?: string; option: string[]; rto?: string; rpo?: string; deadline?: string; sandbox: string; dryRun?: boolean; json?: boolean } & PlatformFlags) => {
       const req: RunRequest = { drill: name, variant: opts.variant, options: parseOptions(opts.option), targets: { rto: opts.rto, rpo: opts.rpo }, deadline: opts.deadline };
       const drill = await getDrill(name);
       const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
+      const platform = platformRefFrom(opts);
+      checkDrillPlatform(drill, platform);
+      const touched = platform.kind === 'kubernetes' ? await kubernetesPreflight(platform, plan, drill) : undefined;
       if (opts.dryRun) {
         printPlan(plan, drill.variants[plan.variant]!.description);
+        for (const line of touched ?? []) console.log(line);
         console.log('dry run: nothing started, nothing injected');
         return;
       }
-      const env = await bootstrap({ sandbox: opts.sandbox, needs: plan.needs });
+      const env = await bootstrap({ sandbox: opts.sandbox, needs: platform.kind === 'local' ? plan.needs : [] });
       try {
-        const platform: PlatformRef = { kind: 'local', sandbox: opts.sandbox };
         const input: DrillInput = { runId: newRunId(plan.drill, plan.variant), drill: plan.drill, variant: plan.variant, options: req.options, targets: req.targets, deadline: req.deadline, platform, reportsDir: reportsDir() };
         const handle = await startDrill(env.client, input, plan.component);
         console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
@@ -124,11 +134,12 @@ export function runCommand(program: Command): void {
     .command('abort <component>')
     .description("the red button: revert the running drill's fault on a target now (verdict ABORTED)")
     .option('--sandbox <name>', 'local sandbox', 'default')
+    .option('--context <name>', 'the Kubernetes context the drill runs on (default: the local sandbox)')
     .option('--reason <text>', 'why', 'aborted by the operator')
-    .action(async (component: string, opts: { sandbox: string; reason: string }) => {
+    .action(async (component: string, opts: { sandbox: string; context?: string; reason: string }) => {
       const env = await bootstrap({ sandbox: opts.sandbox, needs: [], externalWorker: true, quiet: true });
       try {
-        const id = targetWorkflowId({ kind: 'local', sandbox: opts.sandbox }, component);
+        const id = targetWorkflowId(opts.context ? { kind: 'kubernetes', context: opts.context } : { kind: 'local', sandbox: opts.sandbox }, component);
         await env.client.workflow.getHandle(id).signal(abortSignal, opts.reason);
         console.log(`abort sent to ${id}`);
       } finally {

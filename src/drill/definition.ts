@@ -1,7 +1,7 @@
 // What a drill is. One drill = one file in drills/ exporting `defineDrill({...})`, written like a
 // runbook: hypothesis, target, variants, steady-state canary, fault (inject + revert), recovery
 // predicates, data check. The engine (activities + workflows) runs any drill without knowing it.
-import type { Platform } from '../platform/platform.ts';
+import type { Platform, PlatformKind } from '../platform/platform.ts';
 import type { ReadBackRecord } from '../measure/types.ts';
 
 export interface DrillLogger {
@@ -69,6 +69,8 @@ export interface DrillDefinition<S = unknown> {
   ledger?: { concurrency?: number; exactlyOnce?: boolean; minAckedBeforeFault?: number };
   /** The components the drill needs running (the sandbox brings them up). */
   needs: string[];
+  /** Platforms the drill can run on (default: every one). A game day skips it elsewhere. */
+  platforms?: PlatformKind[];
 
   /** Connects clients and creates what the drill writes to. Idempotent; called by every step. */
   open(env: DrillEnv): Promise<S>;

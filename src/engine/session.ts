@@ -9,9 +9,19 @@ import type { Platform, PlatformRef } from '../platform/platform.ts';
 import { UserError } from '../util/errors.ts';
 import { RunFiles } from './run-files.ts';
 
+// The Kubernetes driver (and its client library) is loaded only by a session that needs it.
+let kubernetesDriver: typeof import('../platform/kubernetes/platform.ts') | undefined;
+export async function loadPlatformDriver(ref: PlatformRef): Promise<void> {
+  if (ref.kind === 'kubernetes') kubernetesDriver ??= await import('../platform/kubernetes/platform.ts');
+}
+
 export function platformFor(ref: PlatformRef): Platform {
   if (ref.kind === 'local') return new LocalPlatform(ref.sandbox ?? 'default');
-  throw new UserError(`platform "${ref.kind}" is not available in this build`, 'use --platform local');
+  if (ref.kind === 'kubernetes') {
+    if (!kubernetesDriver) throw new Error('the Kubernetes driver is not loaded: await loadPlatformDriver(ref) first');
+    return new kubernetesDriver.KubernetesPlatform(ref);
+  }
+  throw new UserError(`platform "${ref.kind}" is not available in this build`, 'use --platform local or kubernetes');
 }
 
 export interface Session<S = unknown> {
@@ -26,6 +36,7 @@ export async function openSession(
   log: pino.Logger,
 ): Promise<Session> {
   const drill = await getDrill(input.drill);
+  await loadPlatformDriver(input.platform);
   const files = RunFiles.for(input.reportsDir, input.runId);
   const env: DrillEnv = {
     runId: input.runId,

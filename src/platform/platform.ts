@@ -11,6 +11,14 @@ export interface PlatformRef {
   sandbox?: string;
   /** kubernetes: the kubeconfig context. */
   context?: string;
+  /** kubernetes: the kubeconfig file (default $KUBECONFIG or ~/.kube/config). */
+  kubeconfig?: string;
+  /** kubernetes: the namespaces drills may touch (default: the topology's namespaces). */
+  namespaces?: string[];
+  /** kubernetes: names the context again to drill one that is not marked disposable. */
+  confirmContext?: string;
+  /** kubernetes: component → endpoints the drills' clients use (default: FIREDRILL_K8S_ENDPOINTS). */
+  endpoints?: Record<string, Record<string, string>>;
 }
 
 export interface PlatformMember {
@@ -29,4 +37,10 @@ export interface Platform {
   restart(component: string, member?: string | number): Promise<string[]>;
   health(component: string): Promise<MemberHealth[]>;
   versions(): Record<string, string>;
+  /**
+   * A named operation of the component beyond kill/restart (e.g. timescaledb "kill-postmaster",
+   * "backup", "restore"): JSON in, JSON out. Refuses with the list of names a component knows.
+   * Optional: a platform that cannot do it leaves it out, and drills that need it say so.
+   */
+  action?(component: string, name: string, args?: Record<string, unknown>): Promise<unknown>;
 }

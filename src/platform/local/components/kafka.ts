@@ -32,10 +32,14 @@ function execJava(java: string, args: string[]): Promise<{ code: number | null; 
 }
 
 /** KAFKA_MIN_INSYNC_REPLICAS → min.insync.replicas (the apache/kafka image convention). */
+/** Settings the sandbox always sets itself: identity, listeners, quorum and directories. */
+const LOCAL_OWNED = new Set(['node.id', 'listeners', 'advertised.listeners', 'listener.security.protocol.map', 'inter.broker.listener.name', 'controller.listener.names', 'controller.quorum.voters', 'log.dirs', 'process.roles']);
+
 export function brokerSettingsFromEnv(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (k.startsWith('KAFKA_')) out[k.slice(6).toLowerCase().replace(/_/g, '.')] = v;
+    const key = k.slice(6).toLowerCase().replace(/_/g, '.');
+    if (k.startsWith('KAFKA_') && !LOCAL_OWNED.has(key)) out[key] = v;
   }
   return out;
 }

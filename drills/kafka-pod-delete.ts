@@ -1,0 +1,157 @@
+// Kafka pod deletion on Kubernetes: the pod-level half of "Kafka Partition Failure Recovery" (seed).
+// One broker's pod is deleted with grace 0 (the platform's SIGKILL); the StatefulSet must recreate
+// it under the same name (same ordinal = same broker id, same volume) and it must be Ready again.
+// The canary is the StatefulSet itself: every member has a Ready pod. Recovery of the service is
+// the pod Ready again; full recovery, the recreated pod (a new UID) Ready on a node.
+//
+// This drill does not measure the data path: it writes no ledger to Kafka, so its RPO is never
+// measured and the verdict is INCONCLUSIVE unless the RTO is missed. On a cluster with real
+// brokers, kafka-broker-kill measures both (its clients reach Kafka through the configured
+// endpoints, e.g. {"kafka": {"bootstrap": "<LoadBalancer of Service kafka>:9093"}}).
+import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import type { KubernetesPlatform } from '../src/platform/kubernetes/platform.ts';
+import { UserError } from '../src/util/errors.ts';
+import { sleep } from '../src/util/wait.ts';
+
+const COMPONENT = 'kafka';
+
+class NoDataPath extends Error {
+  constructor() {
+    super(
+      'no data path: kafka-pod-delete measures pod-level recovery only (the RPO needs kafka-broker-kill against real brokers)',
+    );
+  }
+}
+
+interface PodFault extends Fault {
+  ordinal: number;
+  pod: string;
+  namespace: string;
+  uid?: string;
+  node?: string;
+}
+
+function k8s(env: DrillEnv): KubernetesPlatform {
+  if (env.platform.ref.kind !== 'kubernetes') {
+    throw new UserError(
+      'kafka-pod-delete runs on Kubernetes only',
+      'add --platform kubernetes --context <name>',
+    );
+  }
+  return env.platform as KubernetesPlatform;
+}
+
+async function allReady(env: DrillEnv): Promise<void> {
+  const members = await env.platform.health(COMPONENT);
+  const down = members.filter((m) => !m.up);
+  if (down.length) throw new Error(down.map((m) => `${m.member}: ${m.detail}`).join('; '));
+}
+
+export default defineDrill<Record<string, never>>({
+  name: 'kafka-pod-delete',
+  title: 'Kafka pod deletion (Kubernetes, pod-level recovery)',
+  hypothesis:
+    'Deleting one Kafka broker pod with grace 0, the StatefulSet recreates it under the same name (same broker id and volume) and it is Ready again within the broker-loss RTO. The data path is not measured (see kafka-broker-kill).',
+  target: { component: COMPONENT, scenario: 'broker-loss' },
+  variants: {
+    'one-pod': { description: 'delete the pod of one broker (option ordinal = broker id) with grace 0' },
+  },
+  defaultVariant: 'one-pod',
+  options: {
+    ordinal: {
+      type: 'number',
+      default: 0,
+      description: 'the StatefulSet ordinal (= broker id) whose pod is deleted',
+      check: (v) =>
+        Number.isInteger(v) && (v as number) >= 0 ? undefined : 'must be a pod ordinal: 0, 1, 2…',
+    },
+  },
+  // A canary is three API calls: every 250 ms is plenty for a recovery measured in seconds.
+  probe: { intervalMs: 250, consecutiveOk: 3, timeoutMs: 2_000 },
+  ledger: { concurrency: 1, minAckedBeforeFault: 0 },
+  needs: [],
+  platforms: ['kubernetes'],
+
+  async open(env) {
+    k8s(env);
+    return {};
+  },
+  async close() {},
+
+  async preflight(env) {
+    const platform = k8s(env);
+    await platform.checkKill(COMPONENT);
+    await platform.podFor(COMPONENT, env.options.ordinal as number); // refuses an ordinal out of range
+    await allReady(env).catch((err: Error) => {
+      throw new UserError(
+        `not every Kafka pod is Ready: ${err.message}`,
+        'wait for the StatefulSet to be Ready before drilling',
+      );
+    });
+  },
+
+  async canary(env) {
+    await allReady(env);
+  },
+
+  async write() {
+    await sleep(1_000); // one refused write a second, not a busy loop
+    throw new NoDataPath();
+  },
+
+  isDefiniteFailure(err) {
+    return err instanceof NoDataPath;
+  },
+
+  async readBack() {
+    throw new NoDataPath();
+  },
+
+  async inject(env): Promise<PodFault> {
+    const platform = k8s(env);
+    const ordinal = env.options.ordinal as number;
+    const pod = await platform.podFor(COMPONENT, ordinal);
+    const fault: PodFault = {
+      description: `delete pod ${pod.namespace}/${pod.name} with grace 0 (broker ${ordinal})`,
+      touched: [`${COMPONENT}/${pod.name}`],
+      ordinal,
+      pod: pod.name,
+      namespace: pod.namespace,
+      uid: pod.uid,
+      node: pod.node,
+    };
+    await env.fire(fault, () => platform.kill(COMPONENT, ordinal, 'SIGKILL'));
+    return fault;
+  },
+
+  async fullyRecovered(env, _s, fault) {
+    const f = fault as PodFault;
+    const pod = await k8s(env)
+      .podFor(COMPONENT, f.ordinal)
+      .catch(() => undefined);
+    if (!pod?.ready || pod.uid === f.uid) return false;
+    env.mark(
+      'pod-recreated',
+      `${f.namespace}/${pod.name} uid ${pod.uid} (was ${f.uid}) Ready${pod.node ? ` on ${pod.node}` : ''}`,
+    );
+    return true;
+  },
+
+  async revert(env, fault) {
+    // The StatefulSet heals by itself: compensation is waiting until it has.
+    await env.platform.restart(COMPONENT, (fault as PodFault).ordinal ?? undefined);
+  },
+
+  async config(env) {
+    const platform = k8s(env);
+    const { component, desired } = await platform.pods(COMPONENT);
+    return {
+      workload: `${component.kind} ${component.namespace}/${component.name}`,
+      replicas: desired,
+      gracePeriodSeconds: 0,
+      context: env.platform.ref.context,
+      memberMapping: 'broker id = StatefulSet pod ordinal',
+      dataPath: 'not measured (no ledger writes to Kafka)',
+    };
+  },
+});
