@@ -216,9 +216,12 @@ export class Sandbox {
     for (const m of targets) {
       if (memberRunning(m)) continue;
       await killMember(m, 'SIGKILL'); // half-dead members (one of two processes gone) start clean
-      await this.driver(name).startMember(this.ctx, c, m);
+      try {
+        await this.driver(name).startMember(this.ctx, c, m);
+      } finally {
+        this.save(); // the new pids, even if it never became healthy, so a retry can stop it first
+      }
       restarted.push(m.name);
-      this.save();
     }
     return restarted;
   }

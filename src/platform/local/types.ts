@@ -54,6 +54,13 @@ export interface SandboxContext {
   log: (message: string) => void;
 }
 
+/**
+ * A named operation a drill may ask of a component beyond kill/restart (e.g. "kill-postmaster",
+ * "backup", "restore"). Takes and returns JSON-serializable values; it does not start or stop
+ * members (their pids are the sandbox's business: use kill/restart for that).
+ */
+export type ComponentAction = (ctx: SandboxContext, state: ComponentState, args: Record<string, unknown>) => Promise<unknown>;
+
 export interface ComponentDriver {
   readonly name: ComponentName;
   /** Allocates ports, writes configuration, initialises data directories; starts nothing. */
@@ -64,4 +71,6 @@ export interface ComponentDriver {
   startMember(ctx: SandboxContext, state: ComponentState, member: MemberState): Promise<void>;
   /** Checks each member with the component's own protocol. */
   health(ctx: SandboxContext, state: ComponentState): Promise<MemberHealth[]>;
+  /** Operations drills may invoke through Platform.action(), by name. */
+  actions?: Record<string, ComponentAction>;
 }

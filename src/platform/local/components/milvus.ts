@@ -28,7 +28,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { parseDocument } from 'yaml';
+import { cpSync, readdirSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { component } from '../../../topology/model.ts';
+import { UserError } from '../../../util/errors.ts';
+import { memberRunning } from '../members.ts';
+import type { ComponentAction } from '../types.ts';
 import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { isAlive } from '../process.ts';
@@ -188,8 +193,122 @@ async function healthy(address: string): Promise<string | true> {
   }
 }
 
+// --- actions drills invoke (Platform.action) ------------------------------------------------------
+
+/** Milvus's local storage root, as its own configuration names it (localStorage.path). */
+function storageRoot(state: ComponentState): string {
+  const doc = parseDocument(readFileSync(String(state.info.config), 'utf8'));
+  const path = doc.getIn(['localStorage', 'path']);
+  if (typeof path !== 'string' || !path) throw new Error(`${String(state.info.config)} names no localStorage.path`);
+  return path;
+}
+
+function walkFiles(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walkFiles(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const snapshotsDir = (state: ComponentState) => join(state.members[0]!.dataDir, 'snapshots');
+
+function requireStopped(state: ComponentState, what: string): void {
+  if (memberRunning(state.members[0]!)) throw new UserError(`milvus-0 is running: stop it before ${what}`);
+}
+
+const actions: Record<string, ComponentAction> = {
+  /**
+   * The index files of the given segments, found in Milvus's storage: index_files/<build>/<version>/
+   * <partition>/<segment>/<file>. Each with its size and SHA-256.
+   */
+  async 'index-files'(_ctx, state, args) {
+    const segments = new Set(((args.segments as (string | number)[] | undefined) ?? []).map(String));
+    const root = join(storageRoot(state), 'index_files');
+    return walkFiles(root)
+      .map((path) => ({ path, rel: path.slice(root.length + 1).split('/') }))
+      .filter((f) => f.rel.length === 5 && (!segments.size || segments.has(f.rel[3]!)))
+      .map((f) => ({
+        path: f.path,
+        buildId: f.rel[0],
+        partitionId: f.rel[2],
+        segmentId: f.rel[3],
+        file: f.rel[4],
+        bytes: statSync(f.path).size,
+        sha256: sha256File(f.path),
+      }));
+  },
+
+  /** Overwrites files (in Milvus's storage only) in place with random bytes of the same length. */
+  async 'overwrite-files'(_ctx, state, args) {
+    const root = storageRoot(state);
+    return ((args.paths as string[] | undefined) ?? []).map((path) => {
+      if (!path.startsWith(root + '/')) throw new UserError(`${path} is not in Milvus's storage (${root})`);
+      const bytes = statSync(path).size;
+      writeFileSync(path, randomBytes(bytes));
+      return { path, bytes, sha256: sha256File(path) };
+    });
+  },
+
+  /**
+   * A crash-consistent snapshot of everything Milvus keeps (embedded etcd, rocksmq, binlogs, index
+   * files: its whole storage root) taken together: the process group is paused (SIGSTOP), the
+   * directory copied, the group resumed (SIGCONT). What a volume snapshot gives on Kubernetes.
+   */
+  async snapshot(_ctx, state, args) {
+    const member = state.members[0]!;
+    const pid = member.pids[member.name];
+    if (!pid || !memberRunning(member)) throw new UserError('milvus-0 is not running: nothing to snapshot consistently');
+    const label = String(args.label ?? `snap-${Date.now()}`);
+    const dest = join(snapshotsDir(state), label);
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(snapshotsDir(state), { recursive: true });
+    process.kill(-pid, 'SIGSTOP');
+    const at = Date.now();
+    let resumedAt: number;
+    try {
+      cpSync(storageRoot(state), dest, { recursive: true });
+    } finally {
+      process.kill(-pid, 'SIGCONT');
+      resumedAt = Date.now();
+    }
+    const bytes = walkFiles(dest).reduce((n, f) => n + statSync(f).size, 0);
+    return { label, path: dest, at, pausedMs: resumedAt - at, bytes };
+  },
+
+  async snapshots(_ctx, state) {
+    const dir = snapshotsDir(state);
+    return existsSync(dir) ? readdirSync(dir).sort() : [];
+  },
+
+  /** Removes Milvus's whole storage root (the "volume lost" fault). Milvus must be stopped. */
+  async 'wipe-data'(_ctx, state) {
+    requireStopped(state, 'wiping its data');
+    const root = storageRoot(state);
+    const removed = readdirSync(root);
+    for (const e of removed) rmSync(join(root, e), { recursive: true, force: true });
+    return { root, removed };
+  },
+
+  /** Replaces Milvus's storage root with a snapshot. Milvus must be stopped. */
+  async 'restore-snapshot'(_ctx, state, args) {
+    requireStopped(state, 'restoring a snapshot');
+    const src = join(snapshotsDir(state), String(args.label));
+    if (!existsSync(src)) throw new UserError(`no Milvus snapshot "${String(args.label)}" in ${snapshotsDir(state)}`);
+    const root = storageRoot(state);
+    const started = Date.now();
+    for (const e of readdirSync(root)) rmSync(join(root, e), { recursive: true, force: true });
+    cpSync(src, root, { recursive: true });
+    return { label: args.label, root, ms: Date.now() - started };
+  },
+};
+
 export const milvus: ComponentDriver = {
   name: 'milvus',
+  actions,
 
   async prepare(ctx) {
     const python = requireInstalled(

@@ -4,9 +4,14 @@
 // the same endpoint list, so the erasure set spans all of them as it does across the pods.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserError } from '../../../util/errors.ts';
+import type { ComponentAction } from '../types.ts';
 import { component } from '../../../topology/model.ts';
-import { assertStillRunning, launchMember, memberRunning, ownedDir, waitHealthy } from '../members.ts';
+import { assertStillRunning, launchMember, memberByName, memberRunning, ownedDir, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
@@ -67,8 +72,49 @@ function binaryVersion(binary: string): string {
   );
 }
 
+const MIRROR = fileURLToPath(new URL('../minio-mirror.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function objectsOnDrive(dir: string, prefix = '', out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (e === 'xl.meta') out.push(prefix.slice(0, -1));
+    else if (statSync(p).isDirectory()) objectsOnDrive(p, `${prefix}${e}/`, out);
+  }
+  return out;
+}
+
+const actions: Record<string, ComponentAction> = {
+  /** Removes everything on a stopped node's drive (the "drive replaced" fault), .minio.sys included. */
+  async 'wipe-drive'(_ctx, state, args) {
+    const member = memberByName(state.members, args.member as string | number);
+    if (memberRunning(member)) throw new UserError(`${member.name} is running: stop it before wiping its drive`);
+    const drive = join(member.dataDir, 'data');
+    const removed = readdirSync(drive);
+    for (const e of removed) rmSync(join(drive, e), { recursive: true, force: true });
+    return { member: member.name, drive, removed };
+  },
+
+  /** The object keys of `bucket` present on one node's drive (each object's xl.meta). */
+  async 'drive-objects'(_ctx, state, args) {
+    const member = memberByName(state.members, args.member as string | number);
+    return objectsOnDrive(join(member.dataDir, 'data', String(args.bucket))).sort();
+  },
+
+  /** The DR site's endpoint and its mirror's status (the last cycles), or null without one. */
+  async 'dr-status'(_ctx, state) {
+    const dr = state.info.drSite as { statusFile: string } | null;
+    if (!dr) return null;
+    const status = existsSync(dr.statusFile) ? JSON.parse(readFileSync(dr.statusFile, 'utf8')) : null;
+    const running = (state.support ?? []).map((m) => ({ name: m.name, running: memberRunning(m) }));
+    return { ...dr, running, status };
+  },
+};
+
 export const minio: ComponentDriver = {
   name: 'minio',
+  actions,
 
   async prepare(ctx) {
     const binary = requireInstalled(`MinIO ${ctx.toolchain.versions.MINIO_VERSION}`, ctx.toolchain.minio);
@@ -140,9 +186,57 @@ export const minio: ComponentDriver = {
       });
     }
 
+    // Optional DR site (FIREDRILL_MINIO_DR_SITE=on): a second, single-node MinIO deployment kept in
+    // step by an asynchronous mirror of the primary (src/platform/local/minio-mirror.ts). Support
+    // processes: never targeted by `kill minio`, stopped with the sandbox.
+    const support: MemberState[] = [];
+    let dr: Record<string, unknown> | undefined;
+    if (['on', '1', 'true'].includes(process.env.FIREDRILL_MINIO_DR_SITE ?? '')) {
+      const dataDir = ownedDir(ctx, join(base, 'dr-site'));
+      ownedDir(ctx, join(dataDir, 'data'));
+      ownedDir(ctx, join(dataDir, 'certs'));
+      const port = await ctx.ports.allocate('minio DR site s3');
+      const consolePort = await ctx.ports.allocate('minio DR site console');
+      const intervalMs = Number(process.env.FIREDRILL_MINIO_MIRROR_INTERVAL_MS ?? 3_000);
+      const statusFile = join(dataDir, 'mirror-status.json');
+      support.push({
+        name: 'minio-dr',
+        index: 0,
+        ports: { s3: port, console: consolePort },
+        dataDir,
+        pids: {},
+        processes: [
+          {
+            name: 'minio-dr',
+            command: binary,
+            args: ['server', '--quiet', '--address', `${HOST}:${port}`, '--console-address', `${HOST}:${consolePort}`, '--certs-dir', join(dataDir, 'certs'), join(dataDir, 'data')],
+            env: { ...env, MINIO_STORAGE_CLASS_STANDARD: '' },
+            logFile: join(dataDir, 'minio.log'),
+            cwd: dataDir,
+          },
+          {
+            name: 'minio-dr/mirror',
+            command: process.execPath,
+            args: ['--import', TSX, MIRROR, statusFile],
+            env: {
+              MIRROR_SOURCE: members.map((m) => url(m.ports.s3!, '')).join(','),
+              MIRROR_TARGET: url(port, ''),
+              MIRROR_ACCESS_KEY: rootUser,
+              MIRROR_SECRET_KEY: rootPassword,
+              MIRROR_INTERVAL_MS: String(intervalMs),
+            },
+            logFile: join(dataDir, 'mirror.log'),
+            cwd: dataDir,
+          },
+        ],
+      });
+      dr = { s3: url(port, ''), mirror: 'asynchronous, every object the DR site lacks, never deletes', mirrorIntervalMs: intervalMs, statusFile };
+    }
+
     return {
       component: 'minio',
       members,
+      ...(support.length ? { support } : {}),
       endpoints: {
         s3: url(members[0]!.ports.s3!, ''),
         nodes: members.map((m) => url(m.ports.s3!, '')).join(','),
@@ -155,11 +249,13 @@ export const minio: ComponentDriver = {
         region: 'us-east-1',
         rootUser,
         rootPassword,
+        drSite: dr ?? null,
       },
     } satisfies ComponentState;
   },
 
   async start(ctx, state) {
+    for (const s of state.support ?? []) launchMember(ctx, s);
     // Distributed MinIO waits for its peers before it serves anything: start all nodes together.
     for (const m of state.members) launchMember(ctx, m);
     for (const m of state.members)
@@ -182,6 +278,10 @@ export const minio: ComponentDriver = {
     const running = state.members.filter((m) => memberRunning(m)).length;
     const { writeQuorum } = state.info as unknown as ErasureLayout;
     if (running < writeQuorum) return;
+    // Blank drives (a site rebuilt after losing every drive) are formatted only once every node of
+    // the deployment is up, as at first start: until the last member starts, nothing can have quorum.
+    const blank = state.members.every((m) => !existsSync(join(m.dataDir, 'data', '.minio.sys', 'format.json')));
+    if (blank && running < state.members.length) return;
     await waitHealthy(member, 'write quorum as seen by the restarted node (/minio/health/cluster)', () =>
       clusterWritable(member),
     );
