@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
+import { startDrill } from '../../src/cli/run.ts';
+import { abortSignal } from '../../workflows/names.ts';
 import { useEngine } from './engine-harness.ts';
 
 const engine = useEngine('e2e-calibration', ['calibration']);
@@ -55,6 +57,17 @@ describe('calibration', () => {
     const oldestLost = ledgerOf(result).find((e) => e.id === first)!;
     expect(result.rpo.seconds).toBeCloseTo((t0Of(result) - oldestLost.tAck!) / 1000, 3);
     expect(Math.abs(result.rto.serviceMs! - 1_000)).toBeLessThanOrEqual(100);
+  });
+
+  it('refuses a second drill on a target that is being drilled, naming the running one', async () => {
+    const first = await engine.input({ drill: 'calibration', options: { outage: '30s' } });
+    const handle = await startDrill(engine.client(), first.input, first.component);
+    const second = await engine.input({ drill: 'calibration' });
+    await expect(startDrill(engine.client(), second.input, second.component)).rejects.toThrow(
+      new RegExp(`a drill is already running on calibration: calibration run ${first.input.runId} .*firedrill abort calibration`),
+    );
+    await handle.signal(abortSignal, 'test over');
+    expect(((await handle.result()) as DrillResult).verdict).toBe('ABORTED');
   });
 
   it('reports the calibration error', () => {

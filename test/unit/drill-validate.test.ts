@@ -1,0 +1,73 @@
+// Drill definitions and run requests are refused before anything runs, with the field and why.
+import { describe, expect, it } from 'vitest';
+import type { DrillDefinition } from '../../src/drill/definition.ts';
+import { planRun, validateDefinition } from '../../src/drill/validate.ts';
+import { loadTopology } from '../../src/topology/load.ts';
+
+const topology = loadTopology();
+const noop = async () => {};
+const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
+  ({
+    name: 'example-drill',
+    title: 'Example',
+    hypothesis: 'h',
+    target: { component: 'kafka', scenario: 'broker-loss' },
+    variants: { one: { description: 'first' }, two: { description: 'second' } },
+    defaultVariant: 'one',
+    needs: ['kafka'],
+    options: { wait: { type: 'duration', default: '5s', description: 'how long' }, count: { type: 'number', default: 3, description: 'how many', check: (v) => ((v as number) < 1 ? 'must be at least 1' : undefined) } },
+    open: async () => ({}),
+    close: noop,
+    canary: noop,
+    write: async () => ({}),
+    isDefiniteFailure: () => true,
+    readBack: async () => [],
+    inject: async () => ({ description: 'x', touched: [] }),
+    fullyRecovered: async () => true,
+    revert: noop,
+    config: async () => ({}),
+    ...over,
+  }) as DrillDefinition;
+
+describe('validateDefinition', () => {
+  it('accepts a complete drill', () => expect(() => validateDefinition(drill(), 'drills/x.ts', topology)).not.toThrow());
+  it.each([
+    [{ canary: undefined }, /field "canary" is missing/],
+    [{ name: 'Bad Name' }, /field "name" "Bad Name" must be lower-case words joined by dashes/],
+    [{ variants: {} }, /field "variants" must name at least one variant/],
+    [{ defaultVariant: 'three' }, /field "defaultVariant" "three" is not one of the variants \(one, two\)/],
+    [{ target: { component: 'kafak', scenario: 'broker-loss' } }, /field "target" does not resolve: component "kafak" is not in the topology/],
+    [{ target: { component: 'kafka', scenario: 'flood' } }, /field "target" does not resolve: .*no DR target for scenario "flood"/],
+  ])('refuses %o', (over, message) => {
+    expect(() => validateDefinition(drill(over as Partial<DrillDefinition>), 'drills/x.ts', topology)).toThrow(message);
+  });
+});
+
+describe('planRun', () => {
+  it('takes targets from the topology model, with their source', () => {
+    const plan = planRun(drill(), { drill: 'example-drill' }, topology);
+    expect(plan.targets).toMatchObject({ rtoMs: 300_000, rpoMs: 0 });
+    expect(plan.targets.source).toMatch(/^seed: DR table/);
+    expect(plan.deadlineMs).toBe(600_000); // 2 × 5 min, within the cap
+    expect(plan.options).toEqual({ wait: 5_000, count: 3 });
+  });
+
+  it('applies overrides and says so in the source', () => {
+    const plan = planRun(drill(), { drill: 'example-drill', targets: { rto: '30s', rpo: '1m' } }, topology);
+    expect(plan.targets).toMatchObject({ rtoMs: 30_000, rpoMs: 60_000 });
+    expect(plan.targets.source).toMatch(/^override \(model: seed/);
+  });
+
+  it.each([
+    [{ variant: 'three' }, /has no variant "three"; choose one of: one, two/],
+    [{ options: { nope: 1 } }, /has no option "nope"; its options are: wait, count/],
+    [{ options: { wait: 'soon' } }, /cannot parse "soon"/],
+    [{ options: { count: 'many' } }, /"many" is not a number/],
+    [{ options: { count: 0 } }, /option "count" of example-drill: must be at least 1/],
+    [{ targets: { rto: '-5m' } }, /target rto: cannot parse "-5m"/],
+    [{ targets: { rto: '0' } }, /target RTO 0 ms makes no sense/],
+    [{ deadline: 'later' }, /cannot parse "later"/],
+  ])('refuses %o before anything runs', (req, message) => {
+    expect(() => planRun(drill(), { drill: 'example-drill', ...req }, topology)).toThrow(message);
+  });
+});
