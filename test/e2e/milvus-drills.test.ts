@@ -76,7 +76,15 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     const entries = foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8')));
     const ackedAfter = entries.filter((e) => e.outcome === 'ok' && e.tAck! > snapshotAt && e.tAck! < t0);
     expect(ackedAfter.length).toBeGreaterThan(0);
-    expect(r.rpo.lost).toBe(ackedAfter.length + entries.filter((e) => e.outcome === 'ok' && e.tAck! >= t0 && e.tAck! < at(r, 'restored')).length);
+    const expected = ackedAfter.length + entries.filter((e) => e.outcome === 'ok' && e.tAck! >= t0 && e.tAck! < at(r, 'restored')).length;
+    // Exact up to the writes in flight at the snapshot: applied before the pause, acknowledged after
+    // it, they are in the snapshot although their ack is later (seen: 517 lost of 518 expected).
+    expect(r.rpo.lost).toBeLessThanOrEqual(expected);
+    expect(r.rpo.lost).toBeGreaterThanOrEqual(expected - 8);
+    // …and no write acknowledged before the snapshot is lost.
+    const lostIds = new Set((r.evidence as { lostIds?: number[] }).lostIds ?? []);
+    expect(lostIds.size).toBe(Math.min(r.rpo.lost, 1000)); // evidence keeps at most 1000 ids
+    expect(entries.filter((e) => lostIds.has(e.id) && e.tAck! <= snapshotAt)).toEqual([]);
     expect(r.rpo.nonPrefix).toBe(false);
     // RPO seconds from the ledger agrees with T0 − snapshot (within the write interval).
     expect(r.rpo.seconds! * 1000).toBeLessThanOrEqual(t0 - snapshotAt + 1);
