@@ -120,8 +120,11 @@ export function foldLedger(events: LedgerEvent[]): LedgerEntry[] {
  *   records count too: (T0 − the oldest tAck among them) / 1000, floored at 0 (a write acked after
  *   T0 and then lost does not make the figure negative). A corrupted `unknown` record has no ack;
  *   its tInvoke stands in.
- * - nonPrefix: an acked lost/corrupted record was acknowledged strictly before an acked record that
- *   survived intact and was itself acknowledged before the fault (tAck ≤ T0; ties do not count).
+ * - nonPrefix: an acked lost/corrupted record was acknowledged strictly before a record that survived
+ *   intact was even *sent* (its tInvoke), that survivor itself acknowledged before the fault
+ *   (tAck ≤ T0). Comparing with the survivor's send time, not its ack, keeps concurrent writers
+ *   honest: commits flushed together may be acknowledged in either order, but a write sent after
+ *   another was acknowledged must not outlive it.
  *   Writes acknowledged after T0 belong to the recovered system's new history: they always survive
  *   a lost suffix, so counting them would flag every recovery point as a consistency bug.
  *
@@ -157,7 +160,7 @@ export function classifyLedger(
   const explained = new Set<string>(); // keys some ok/unknown write accounts for
   let oldestBad = Infinity; // oldest tAck (or tInvoke) among lost ∪ corrupted
   let oldestBadAck = Infinity; // oldest tAck among acked lost ∪ corrupted
-  let newestGoodAck = -Infinity; // newest tAck ≤ T0 among acked records that survived intact
+  let newestGoodInvoke = -Infinity; // latest tInvoke among intact survivors acknowledged by T0
 
   for (const entry of entries) {
     if (entry.outcome === 'ok') c.acked++;
@@ -184,7 +187,7 @@ export function classifyLedger(
     } else if (entry.outcome === 'unknown') {
       c.recovered++;
     } else {
-      if (tAck! <= t0) newestGoodAck = Math.max(newestGoodAck, tAck!);
+      if (tAck! <= t0) newestGoodInvoke = Math.max(newestGoodInvoke, entry.tInvoke);
     }
   }
 
@@ -196,6 +199,6 @@ export function classifyLedger(
   c.lostIds.sort((a, b) => a - b);
   c.corruptedIds.sort((a, b) => a - b);
   if (c.lost + c.corrupted > 0) c.seconds = Math.max(0, t0 - oldestBad) / 1000;
-  c.nonPrefix = oldestBadAck < newestGoodAck;
+  c.nonPrefix = oldestBadAck < newestGoodInvoke;
   return c;
 }

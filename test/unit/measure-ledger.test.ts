@@ -248,6 +248,7 @@ describe('classifyLedger: properties', () => {
           const c = classifyLedger(entries, shuffle(back, keys), t0);
 
           const ackOf = new Map(events.filter((e) => e.e === 'ack').map((e) => [e.id, e.t]));
+          const invokeOf = new Map(events.filter((e) => e.e === 'invoke').map((e) => [e.id, e.t]));
           const ok = gens
             .map((g, i) => ({ g, id: i + 1, tAck: ackOf.get(i + 1)! }))
             .filter((r) => r.g.outcome === 'ok');
@@ -264,7 +265,7 @@ describe('classifyLedger: properties', () => {
           expect(c.recovered).toBe(gens.filter((g) => g.outcome === 'unknown' && g.unknownLanded).length);
           const oldest = Math.min(...dropped.map((r) => r.tAck));
           expect(c.seconds).toBe(dropped.length === 0 ? 0 : Math.max(0, t0 - oldest) / 1000);
-          expect(c.nonPrefix).toBe(dropped.some((d) => survived.some((s) => d.tAck < s.tAck && s.tAck <= t0)));
+          expect(c.nonPrefix).toBe(dropped.some((d) => survived.some((s) => d.tAck < invokeOf.get(s.id)! && s.tAck <= t0)));
         },
       ),
       { numRuns: 400 },
@@ -334,5 +335,18 @@ describe('classifyLedger: writes after the fault', () => {
     // …but a survivor acknowledged before T0 and after a lost write makes it non-prefix.
     const back2 = [entries[0]!, entries[2]!, entries[3]!].map((x) => ({ key: x.key, sha256: x.sha256 }));
     expect(classifyLedger(entries, back2, T0)).toMatchObject({ lost: 1, lostIds: [2], nonPrefix: true });
+  });
+});
+
+describe('classifyLedger: concurrent writers', () => {
+  const T0 = 10_000;
+  const e = (id: number, tInvoke: number, tAck: number): LedgerEntry => ({ id, key: `k${id}`, sha256: `h${id}`, tInvoke, tAck, outcome: 'ok' });
+  it('writes in flight together may be acknowledged in either order: losing one is not non-prefix', () => {
+    const entries = [e(1, 100, 104), e(2, 102, 106)];
+    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({ lost: 1, nonPrefix: false });
+  });
+  it('a write sent after another was acknowledged must not outlive it', () => {
+    const entries = [e(1, 100, 104), e(2, 105, 106)];
+    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({ lost: 1, nonPrefix: true });
   });
 });
