@@ -1,6 +1,6 @@
 // A run's artifact folder, reports/<runId>/: the raw evidence, written as it happens, so that a
 // worker that dies mid-drill loses nothing and a new worker carries on from the same files.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CanarySample, Marker } from '../measure/types.ts';
 import type { Fault } from '../drill/definition.ts';
@@ -59,8 +59,11 @@ export class RunFiles {
     return this.readJsonLines<CanarySample>('canary.jsonl');
   }
 
+  /** Atomic (write, then rename): a worker killed mid-write leaves the old file, never a torn one. */
   writeJson(name: string, value: unknown): void {
-    writeFileSync(this.path(name), JSON.stringify(value, null, 2) + '\n');
+    const tmp = `${this.path(name)}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    renameSync(tmp, this.path(name));
   }
 
   readJson<T>(name: string): T | undefined {

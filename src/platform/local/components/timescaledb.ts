@@ -10,18 +10,26 @@
 // is SIGKILLed the kernel kills every process in the namespace, postgres included — like a node.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import YAML from 'yaml';
 import { component, TopologyError } from '../../../topology/model.ts';
+import { UserError } from '../../../util/errors.ts';
 import { sleep } from '../../../util/wait.ts';
-import { launchMember, ownedDir, waitHealthy } from '../members.ts';
+import { launchMember, memberByName, memberRunning, ownedDir, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
-import { isAlive, SANDBOX_MARKER, type ProcessSpec } from '../process.ts';
+import { isAlive, SANDBOX_MARKER, startProcess, tail, type ProcessSpec } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type { ComponentDriver, ComponentState, MemberHealth, MemberState, SandboxContext } from '../types.ts';
+import type {
+  ComponentAction,
+  ComponentDriver,
+  ComponentState,
+  MemberHealth,
+  MemberState,
+  SandboxContext,
+} from '../types.ts';
 
 const run = promisify(execFile);
 
@@ -269,6 +277,34 @@ async function clearStalePostmaster(ctx: SandboxContext, member: MemberState): P
   // Its backends exit once the postmaster is gone; wait for them so the port and shared memory are free.
   await sleep(stale.length ? 300 : 0);
   rmSync(join(dataDir, 'postmaster.pid'), { force: true });
+}
+
+/**
+ * Before a member starts again: a Patroni of its own launched by a process that died before it
+ * could record the pid (a worker SIGKILLed mid-restart) would otherwise run beside the new one.
+ */
+async function clearOrphanedPatroni(ctx: SandboxContext, member: MemberState): Promise<void> {
+  const config = join(member.dataDir, 'patroni.yml');
+  const orphans: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(config) && isAlive(Number(entry))) orphans.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  for (const pid of orphans) {
+    ctx.log(`${member.name}: killing a Patroni left over from an unrecorded start (pid ${pid})`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (orphans.some(isAlive) && Date.now() < deadline) await sleep(50);
 }
 
 // --- the driver ---------------------------------------------------------------------------------
@@ -585,6 +621,7 @@ export function timescaledbDriver(options: TimescaledbOptions = {}): ComponentDr
     },
 
     async startMember(ctx, state, member) {
+      await clearOrphanedPatroni(ctx, member);
       await clearStalePostmaster(ctx, member);
       launchMember(ctx, member);
       await waitRejoined(state, member);
@@ -611,6 +648,8 @@ export function timescaledbDriver(options: TimescaledbOptions = {}): ComponentDr
         };
       });
     },
+
+    actions,
   };
 }
 
@@ -687,5 +726,377 @@ async function createAppDatabase(state: ComponentState): Promise<void> {
     await client.end().catch(() => {});
   }
 }
+
+// --- actions drills invoke (Platform.action) ------------------------------------------------------
+
+/** One pgBackRest backup set, as `pgbackrest info` describes it (instants in epoch ms). */
+export interface BackupRecord {
+  label: string;
+  type: string;
+  prior: string | null;
+  startedAt: number;
+  stoppedAt: number;
+  /** First and last WAL segment the backup needs (e.g. 000000010000000000000005). */
+  walStart: string;
+  walStop: string;
+  lsnStart: string;
+  lsnStop: string;
+  sizeBytes: number | null;
+}
+
+export interface BackupInventory {
+  stanza: string;
+  repoPath: string;
+  status: { code: number; message: string };
+  backups: BackupRecord[];
+  /** Per archive id (e.g. "15-1"): the lowest and highest archived WAL segment. */
+  archive: { id: string; min: string | null; max: string | null }[];
+}
+
+interface InfoJson {
+  name: string;
+  status: { code: number; message: string };
+  archive?: { id: string; min?: string | null; max?: string | null }[];
+  backup?: {
+    label: string;
+    type: string;
+    prior?: string | null;
+    timestamp: { start: number; stop: number };
+    archive: { start: string; stop: string };
+    lsn?: { start: string; stop: string };
+    info?: { size?: number };
+  }[];
+}
+
+/** The repository's backups and archive range. Reads the repository only (no primary needed). */
+export async function backupInventory(ctx: SandboxContext, state: ComponentState): Promise<BackupInventory> {
+  const info = state.info.pgbackrest as PgbackrestInfo;
+  const { stdout } = await pgbackrest(ctx, state, ['info', '--output=json'], state.members[0]!.name);
+  const stanza = (JSON.parse(stdout) as InfoJson[]).find((s) => s.name === info.stanza);
+  if (!stanza) throw new Error(`pgbackrest info does not list stanza ${info.stanza}`);
+  return {
+    stanza: info.stanza,
+    repoPath: info.repoPath,
+    status: stanza.status,
+    backups: (stanza.backup ?? []).map((b) => ({
+      label: b.label,
+      type: b.type,
+      prior: b.prior ?? null,
+      startedAt: b.timestamp.start * 1000,
+      stoppedAt: b.timestamp.stop * 1000,
+      walStart: b.archive.start,
+      walStop: b.archive.stop,
+      lsnStart: b.lsn?.start ?? '',
+      lsnStop: b.lsn?.stop ?? '',
+      sizeBytes: b.info?.size ?? null,
+    })),
+    archive: (stanza.archive ?? []).map((a) => ({ id: a.id, min: a.min ?? null, max: a.max ?? null })),
+  };
+}
+
+const memberArg = (state: ComponentState, args: Record<string, unknown>): MemberState => {
+  if (args.member === undefined) throw new UserError('this action needs a "member" (name or index)');
+  return memberByName(state.members, args.member as string | number);
+};
+
+/** Empties a member's data directory (keeping the directory, its owner and mode). */
+function emptyDataDir(member: MemberState): number {
+  const dataDir = join(member.dataDir, 'data');
+  if (!existsSync(dataDir)) return 0;
+  const entries = readdirSync(dataDir);
+  for (const entry of entries) rmSync(join(dataDir, entry), { recursive: true, force: true });
+  return entries.length;
+}
+
+async function superuserClient(state: ComponentState, port: number, timeoutMs = 2_000): Promise<pg.Client> {
+  const creds = credentials(state);
+  const client = new pg.Client({
+    host: HOST,
+    port,
+    user: creds.superuser.username,
+    password: creds.superuser.password,
+    database: 'postgres',
+    connectionTimeoutMillis: timeoutMs,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** Result of the `restore` action: what was restored, and where the recovery stopped. */
+export interface RestoreReport {
+  member: string;
+  backup: BackupRecord | null;
+  /** The archive's newest segment before the recovery started (what "latest archived WAL" means). */
+  archiveMaxBefore: string | null;
+  /** Commit time of the last transaction replayed (the recovery point), epoch ms. */
+  lastReplayedCommitAt: number | null;
+  /** Last WAL position replayed, the timeline it was on, and its segment. */
+  replayLsn: string;
+  replayTimeline: number;
+  replaySegment: string;
+  /** The timeline the restored primary continues on (a new one: recovery ended with promotion). */
+  newTimeline: number;
+  walSegmentSizeBytes: number;
+  timings: { restoreMs: number; recoveryMs: number; stopMs: number };
+  recoveryLog: string;
+}
+
+const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
+
+/**
+ * WAL segment file name holding the byte just before `lsn` ("0/5012345") on a timeline: an end
+ * position such as pg_last_wal_replay_lsn() that falls on a segment boundary belongs to the
+ * segment it closes, not to the next one.
+ */
+export function walSegmentName(timeline: number, lsn: string, segmentSize = 16 * 1024 * 1024): string {
+  const [hi, lo] = lsn.split('/').map((h) => parseInt(h, 16)) as [number, number];
+  const pos = BigInt(hi) * 0x1_0000_0000n + BigInt(lo);
+  const segno = (pos > 0n ? pos - 1n : 0n) / BigInt(segmentSize);
+  const perId = 0x1_0000_0000n / BigInt(segmentSize);
+  return hex8(timeline) + hex8(Number(segno / perId)) + hex8(Number(segno % perId));
+}
+
+/**
+ * pgBackRest restore of the latest backup set into one member's (emptied) data directory, then
+ * archive recovery to the end of the archived WAL, run by PostgreSQL itself outside Patroni (whose
+ * replicas strip recovery settings): replay every archived segment, promote, read where replay
+ * stopped, shut down cleanly. Patroni then adopts the data directory as the new cluster's primary.
+ */
+async function restoreMember(
+  ctx: SandboxContext,
+  state: ComponentState,
+  member: MemberState,
+): Promise<RestoreReport> {
+  const running = state.members.filter(memberRunning).map((m) => m.name);
+  if (running.length) {
+    throw new UserError(
+      `a restore needs the whole cluster stopped, but ${running.join(', ')} still run`,
+      'kill them first',
+    );
+  }
+  const info = state.info.pgbackrest as PgbackrestInfo;
+  const dataDir = join(member.dataDir, 'data');
+  const started = Date.now();
+  await clearStalePostmaster(ctx, member);
+  emptyDataDir(member);
+  const before = await backupInventory(ctx, state);
+  if (!before.backups.length) throw new UserError(`no pgBackRest backup of stanza ${info.stanza} to restore`);
+  // Default type: recover along the latest timeline to the end of the archived WAL.
+  await pgbackrest(ctx, state, ['restore', '--log-level-console=warn'], member.name);
+  const restored = Date.now();
+
+  const port = member.ports.postgres!;
+  const logFile = join(member.dataDir, 'restore-recovery.log');
+  writeOwned(ctx, logFile, '', 0o644);
+  const spec: ProcessSpec = {
+    name: `${member.name}/recovery`,
+    command: join(ctx.toolchain.pgBin, 'postgres'),
+    args: [
+      '-D',
+      dataDir,
+      // The restored configuration may be another member's (whichever was primary at backup time).
+      '-c',
+      `port=${port}`,
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      `unix_socket_directories=${join(member.dataDir, 'run')}`,
+      '-c',
+      `hba_file=${join(dataDir, 'pg_hba.conf')}`,
+      '-c',
+      `ident_file=${join(dataDir, 'pg_ident.conf')}`,
+      '-c',
+      `archive_command=${ctx.toolchain.pgbackrest} --config=${info.configs[member.name]} --stanza=${info.stanza} archive-push %p`,
+    ],
+    logFile,
+    cwd: member.dataDir,
+    runAs: ctx.runAs,
+  };
+  const { pid } = startProcess(spec, ctx.id);
+  let report: Omit<RestoreReport, 'timings' | 'recoveryLog'> | undefined;
+  let recovered = Date.now();
+  try {
+    for (;;) {
+      if (!isAlive(pid))
+        throw new Error(`${member.name}: PostgreSQL exited during archive recovery:
+${tail(logFile, 30)}`);
+      const client = await superuserClient(state, port).catch(() => undefined);
+      if (client) {
+        try {
+          const { rows } = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+          if (!rows[0]!.r) {
+            const q = await client.query<{ at: Date | null; lsn: string; wal: string; seg: string }>(
+              `SELECT pg_last_xact_replay_timestamp() AS at, pg_last_wal_replay_lsn()::text AS lsn,
+                      pg_walfile_name(pg_current_wal_lsn()) AS wal, current_setting('wal_segment_size') AS seg`,
+            );
+            const row = q.rows[0]!;
+            const newTimeline = parseInt(row.wal.slice(0, 8), 16);
+            // The new timeline's history file names the timeline recovery replayed (its parent).
+            const history = await client.query<{ text: string }>('SELECT pg_read_file($1) AS text', [
+              `pg_wal/${hex8(newTimeline)}.history`,
+            ]);
+            const last = history.rows[0]!.text.trim()
+              .split('\n')
+              .filter((l) => /^\d+\t/.test(l))
+              .at(-1)!;
+            const replayTimeline = Number(last.split('\t')[0]);
+            const segmentSize = parseSize(row.seg);
+            report = {
+              member: member.name,
+              backup: before.backups.at(-1) ?? null,
+              archiveMaxBefore:
+                before.archive
+                  .map((a) => a.max)
+                  .filter((m): m is string => !!m)
+                  .sort()
+                  .at(-1) ?? null,
+              lastReplayedCommitAt: row.at ? row.at.getTime() : null,
+              replayLsn: row.lsn,
+              replayTimeline,
+              replaySegment: walSegmentName(replayTimeline, row.lsn, segmentSize),
+              newTimeline,
+              walSegmentSizeBytes: segmentSize,
+            };
+            recovered = Date.now();
+            break;
+          }
+        } finally {
+          await client.end().catch(() => {});
+        }
+      }
+      if (Date.now() - restored > 30 * 60_000)
+        throw new Error(`${member.name}: archive recovery still running after 30 min`);
+      await sleep(200);
+    }
+  } finally {
+    // Fast shutdown (a clean checkpoint), so that Patroni starts from a consistent directory.
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      /* gone */
+    }
+    const deadline = Date.now() + 60_000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  return {
+    ...report!,
+    timings: {
+      restoreMs: restored - started,
+      recoveryMs: recovered - restored,
+      stopMs: Date.now() - recovered,
+    },
+    recoveryLog: logFile,
+  };
+}
+
+function parseSize(setting: string): number {
+  const m = /^(\d+)\s*(kB|MB|GB)?$/.exec(setting.trim());
+  if (!m) throw new Error(`cannot read wal_segment_size "${setting}"`);
+  return Number(m[1]) * ({ kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[m[2] ?? ''] ?? 1);
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** Patroni's keys in etcd (v3 JSON gateway) under /service/<scope>/. */
+async function patroniKeys(state: ComponentState): Promise<string[]> {
+  const prefix = `/service/${state.info.scope as string}/`;
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const res = await fetch(`${state.endpoints.etcd}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: b64(prefix), range_end: b64(end), keys_only: true }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) throw new Error(`etcd range ${prefix}: HTTP ${res.status}`);
+  const body = (await res.json()) as { kvs?: { key: string }[] };
+  return (body.kvs ?? []).map((kv) => Buffer.from(kv.key, 'base64').toString());
+}
+
+const actions: Record<string, ComponentAction> = {
+  /** SIGKILL (or `signal`) only the postmaster of `member`; its Patroni keeps running. */
+  async 'kill-postmaster'(_ctx, state, args) {
+    const member = memberArg(state, args);
+    const pids = postmastersOf(join(member.dataDir, 'data'));
+    if (!pids.length) throw new UserError(`${member.name} has no running postmaster to kill`);
+    for (const pid of pids) process.kill(pid, (args.signal as NodeJS.Signals | undefined) ?? 'SIGKILL');
+    return { member: member.name, pids };
+  },
+
+  /** Takes a pgBackRest backup (`type` full, diff or incr) from the primary; returns its record. */
+  async backup(ctx, state, args) {
+    const type = (args.type as string | undefined) ?? 'incr';
+    if (!['full', 'diff', 'incr'].includes(type))
+      throw new UserError(`backup type "${type}" is not full, diff or incr`);
+    await pgbackrest(ctx, state, ['backup', `--type=${type}`]);
+    return (await backupInventory(ctx, state)).backups.at(-1)!;
+  },
+
+  /** The repository's backups and archived WAL range (BackupInventory). */
+  async backups(ctx, state) {
+    return backupInventory(ctx, state);
+  },
+
+  /** Every archived WAL segment name per archive id (history and .partial files apart). */
+  async 'archived-wal'(ctx, state) {
+    const info = state.info.pgbackrest as PgbackrestInfo;
+    const { stdout } = await pgbackrest(
+      ctx,
+      state,
+      ['repo-ls', `archive/${info.stanza}`, '--recurse', '--output=json'],
+      state.members[0]!.name,
+    );
+    const out: Record<string, { segments: string[]; partial: string[]; history: string[] }> = {};
+    for (const [path, entry] of Object.entries(JSON.parse(stdout) as Record<string, { type: string }>)) {
+      if (entry.type !== 'file') continue;
+      const [id, ...rest] = path.split('/');
+      if (!/^\d+-\d+$/.test(id!)) continue; // archive.info and its copy
+      const file = rest.at(-1) ?? '';
+      const bucket = (out[id!] ??= { segments: [], partial: [], history: [] });
+      let m: RegExpExecArray | null;
+      if ((m = /^([0-9A-F]{24})-[0-9a-f]{40}/.exec(file))) bucket.segments.push(m[1]!);
+      else if ((m = /^([0-9A-F]{24})\.partial-/.exec(file))) bucket.partial.push(m[1]!);
+      else if ((m = /^([0-9A-F]{8})\.history$/.exec(file))) bucket.history.push(m[1]!);
+    }
+    for (const b of Object.values(out)) for (const list of Object.values(b)) list.sort();
+    return out;
+  },
+
+  /** Removes everything in a stopped member's data directory (the "disk lost" fault). */
+  async 'wipe-data'(ctx, state, args) {
+    const member = memberArg(state, args);
+    if (memberRunning(member))
+      throw new UserError(`${member.name} is running: stop it before wiping its data`);
+    await clearStalePostmaster(ctx, member);
+    return { member: member.name, removed: emptyDataDir(member) };
+  },
+
+  /** pgBackRest restore + archive recovery to the latest archived WAL into `member` (RestoreReport). */
+  async restore(ctx, state, args) {
+    return restoreMember(ctx, state, memberArg(state, args));
+  },
+
+  /**
+   * Forgets the cluster's state in the DCS (leader, members, optime, initialize…), keeping its
+   * configuration, as `patronictl remove` does: the next Patroni to start with data adopts it
+   * as the new cluster's primary instead of waiting for a leader that is gone.
+   */
+  async 'forget-cluster'(_ctx, state) {
+    const running = state.members.filter(memberRunning).map((m) => m.name);
+    if (running.length) throw new UserError(`cannot forget the cluster while ${running.join(', ')} run`);
+    const deleted: string[] = [];
+    for (const key of await patroniKeys(state)) {
+      if (key.endsWith('/config')) continue;
+      const res = await fetch(`${state.endpoints.etcd}/v3/kv/deleterange`, {
+        method: 'POST',
+        body: JSON.stringify({ key: b64(key) }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!res.ok) throw new Error(`etcd delete ${key}: HTTP ${res.status}`);
+      deleted.push(key);
+    }
+    return { deleted };
+  },
+};
 
 export const timescaledb: ComponentDriver = timescaledbDriver();

@@ -1,0 +1,350 @@
+// TimescaleDB restore from pgBackRest. Runbook: "Database restore" (seed, Disaster Recovery:
+// daily full + hourly incremental backups kept 30 days, RTO 1 h, RPO 1 h).
+//
+// Before the fault: a full backup must already exist (the nightly schedule's; the drill refuses
+// without one), the drill takes the hourly incremental while the ledger writes, and the ledger
+// keeps writing after it — longer than archive_timeout by default, so that the newest writes are
+// in archived WAL, not in any backup. WAL is archived continuously to the same repository.
+//
+// Fault: the cluster's data is destroyed — every member stopped (SIGKILL), every data directory
+// removed. Restore: pgBackRest restores the latest backup set into the old primary's directory and
+// PostgreSQL replays the archived WAL to its end (outside Patroni), then Patroni adopts the result
+// as a new cluster's primary and re-seeds the replicas from it.
+//
+// Measured: RTO (service: the restored primary accepts writes; full: both replicas stream again),
+// RPO twice — from the ledger (acknowledged writes missing after the restore) and from the recovery
+// point (the commit time of the last replayed transaction) — which must agree, and the WAL
+// continuity from the backup to where replay stopped (no missing segment in between).
+import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import { UserError } from '../src/util/errors.ts';
+import {
+  action,
+  canary,
+  closeState,
+  COMPONENT,
+  ensureSchema,
+  healCluster,
+  isDefiniteFailure,
+  ledgerStillWriting,
+  ledgerTableInfo,
+  openState,
+  Patroni,
+  patroniSettings,
+  readEvidence,
+  readLedger,
+  serverSettings,
+  sleepWhileWriting,
+  writeEvidence,
+  writeLedger,
+  type PgState,
+} from './lib/postgres.ts';
+
+interface BackupRecord {
+  label: string;
+  type: string;
+  prior: string | null;
+  startedAt: number;
+  stoppedAt: number;
+  walStart: string;
+  walStop: string;
+  lsnStart: string;
+  lsnStop: string;
+}
+
+interface BackupInventory {
+  stanza: string;
+  repoPath: string;
+  status: { code: number; message: string };
+  backups: BackupRecord[];
+  archive: { id: string; min: string | null; max: string | null }[];
+}
+
+interface RestoreReport {
+  member: string;
+  backup: BackupRecord | null;
+  archiveMaxBefore: string | null;
+  lastReplayedCommitAt: number | null;
+  replayLsn: string;
+  replayTimeline: number;
+  replaySegment: string;
+  newTimeline: number;
+  walSegmentSizeBytes: number;
+  timings: { restoreMs: number; recoveryMs: number; stopMs: number };
+}
+
+type ArchivedWal = Record<string, { segments: string[]; partial: string[]; history: string[] }>;
+
+interface WalContinuity {
+  timeline: number;
+  from: string;
+  to: string;
+  expected: number;
+  missing: string[];
+  /** No segment missing between the backup's first segment and the one replay ended in. */
+  gapFree: boolean;
+  /** Replay ended in the newest segment the archive held (the "latest archived WAL"). */
+  reachedArchiveEnd: boolean;
+  /** The recovery point lies after the backup finished: WAL, not the backup alone, carried it. */
+  beyondBackup: boolean;
+  note?: string;
+}
+
+interface RestoreFault extends Fault {
+  /** The primary at the fault: the member restored into. */
+  primary: string;
+  members: string[];
+  /** The latest backup before the fault. */
+  backup: BackupRecord;
+  at: number;
+}
+
+const RESTORE_FILE = 'restore.json';
+
+const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
+
+/** Every segment name on `timeline` from `from` to `to` (both inclusive), for a segment size. */
+function segmentRange(timeline: number, from: string, to: string, segmentSize: number): string[] {
+  const perId = 0x1_0000_0000 / segmentSize;
+  const segno = (name: string) => parseInt(name.slice(8, 16), 16) * perId + parseInt(name.slice(16, 24), 16);
+  const out: string[] = [];
+  for (let n = segno(from); n <= segno(to); n++)
+    out.push(hex8(timeline) + hex8(Math.floor(n / perId)) + hex8(n % perId));
+  return out;
+}
+
+/** WAL continuity from the backup's first segment to the segment replay ended in. */
+function walContinuity(report: RestoreReport, backup: BackupRecord, archived: ArchivedWal): WalContinuity {
+  const timeline = report.replayTimeline;
+  const base = {
+    timeline,
+    from: backup.walStart,
+    to: report.replaySegment,
+    reachedArchiveEnd: report.archiveMaxBefore !== null && report.replaySegment >= report.archiveMaxBefore,
+    beyondBackup: (report.lastReplayedCommitAt ?? 0) > backup.stoppedAt,
+  };
+  if (parseInt(backup.walStart.slice(0, 8), 16) !== timeline) {
+    return {
+      ...base,
+      expected: 0,
+      missing: [],
+      gapFree: false,
+      note: `the backup is on timeline ${parseInt(backup.walStart.slice(0, 8), 16)}, replay ended on ${timeline}: not checked`,
+    };
+  }
+  const present = new Set(Object.values(archived).flatMap((a) => a.segments));
+  const expected = segmentRange(timeline, backup.walStart, report.replaySegment, report.walSegmentSizeBytes);
+  const missing = expected.filter((s) => !present.has(s));
+  return { ...base, expected: expected.length, missing, gapFree: missing.length === 0 };
+}
+
+const readRestore = (env: DrillEnv) =>
+  readEvidence<RestoreReport & { continuity?: WalContinuity }>(env, RESTORE_FILE);
+
+/**
+ * The restore runbook, idempotent: stop every member, clear the replicas' directories (they are
+ * re-seeded), restore the latest backup and replay the archived WAL into `target`, make Patroni
+ * forget the lost cluster, start `target` (Patroni adopts its data: the new primary), then the
+ * replicas (Patroni clones them from it).
+ */
+async function restoreRunbook(env: DrillEnv, target: string): Promise<void> {
+  const members = env.platform.members(COMPONENT);
+  for (const m of members) await env.platform.kill(COMPONENT, m.index, 'SIGKILL');
+  for (const m of members) if (m.name !== target) await action(env, 'wipe-data', { member: m.name });
+  env.mark(
+    'restore-started',
+    `pgBackRest restore of the latest backup into ${target}, then archive recovery to the end of the archived WAL`,
+  );
+  const report = await action<RestoreReport>(env, 'restore', { member: target });
+  const archived = await action<ArchivedWal>(env, 'archived-wal');
+  const continuity = report.backup ? walContinuity(report, report.backup, archived) : undefined;
+  writeEvidence(env, RESTORE_FILE, { ...report, continuity });
+  const point = report.lastReplayedCommitAt
+    ? new Date(report.lastReplayedCommitAt).toISOString()
+    : 'none replayed';
+  env.mark(
+    'recovered',
+    `backup ${report.backup?.label}; replayed to ${report.replayLsn} (segment ${report.replaySegment}), last commit ${point}; restore ${report.timings.restoreMs} ms, replay ${report.timings.recoveryMs} ms`,
+  );
+  if (continuity) {
+    env.mark(
+      'wal-continuity',
+      continuity.note ??
+        `${continuity.expected} segments ${continuity.from}..${continuity.to} on timeline ${continuity.timeline}: ${continuity.missing.length ? `MISSING ${continuity.missing.join(', ')}` : 'none missing'}${continuity.reachedArchiveEnd ? ', to the end of the archive' : ', NOT to the end of the archive'}`,
+    );
+  }
+  await action(env, 'forget-cluster');
+  await env.platform.restart(COMPONENT, target);
+  env.mark('primary-up', `${target} runs as the restored cluster's primary`);
+  await env.platform.restart(COMPONENT);
+  env.mark('replicas-reseeded', 'the replicas were cloned from the restored primary');
+}
+
+export default defineDrill<PgState>({
+  name: 'timescaledb-restore',
+  title: 'TimescaleDB restore from pgBackRest (data destroyed)',
+  hypothesis:
+    "After the cluster's data is destroyed, pgBackRest restores the latest backup and replays the archived WAL within 1 h; the restored primary accepts writes, the replicas stream again, and at most the writes after the last archived WAL segment (≤ archive_timeout) are lost — well within RPO 1 h.",
+  target: { component: COMPONENT, scenario: 'restore' },
+  variants: {
+    'data-loss': {
+      description:
+        'stop every member and remove every data directory; restore the latest backup + archived WAL',
+    },
+  },
+  defaultVariant: 'data-loss',
+  options: {
+    incremental: {
+      type: 'boolean',
+      default: true,
+      description:
+        'take an incremental backup (the hourly schedule) while the ledger writes, just before the fault',
+    },
+    'writes-after-backup': {
+      type: 'duration',
+      default: '75s',
+      description:
+        'how long the ledger keeps writing after the last backup before the fault; longer than archive_timeout (60 s) puts writes in archived WAL only',
+      check: (v) =>
+        (v as number) > 4 * 60_000 ? 'must be at most 4 min (the injection step has 5 min)' : undefined,
+    },
+  },
+  // One writer, so that commit order is acknowledgement order: the recovery point then cuts the
+  // ledger into an exact prefix (see timescaledb-failover).
+  ledger: { concurrency: 1, minAckedBeforeFault: 200 },
+  needs: [COMPONENT],
+  remediateAfterMs: () => 0,
+
+  async open(env) {
+    return openState(env);
+  },
+
+  async close(_env, s) {
+    await closeState(s);
+  },
+
+  async preflight(env, s) {
+    const inventory = await action<BackupInventory>(env, 'backups');
+    if (!inventory.backups.length) {
+      throw new UserError(
+        `no pgBackRest backup of stanza "${inventory.stanza}" exists in ${inventory.repoPath} (${inventory.status.message}): there is nothing to restore from`,
+        'take a full backup first, as the nightly schedule does (`pgbackrest --stanza=timescaledb backup --type=full`)',
+      );
+    }
+    if (!inventory.archive.some((a) => a.max)) {
+      throw new UserError(
+        `the WAL archive of stanza "${inventory.stanza}" is empty: archiving does not work, so no restore could go past a backup`,
+      );
+    }
+    const h = await s.patroni.health().catch((err: Error) => {
+      throw new UserError(`cannot read the state of the ${COMPONENT} cluster from Patroni: ${err.message}`);
+    });
+    if (!h.healthy)
+      throw new UserError(
+        `the ${COMPONENT} cluster is not healthy (${h.summary})`,
+        'a restore drill starts from a healthy cluster',
+      );
+    await ensureSchema(env, s);
+  },
+
+  async canary(env, s) {
+    await canary(env, s);
+  },
+
+  async write(_env, s, record) {
+    return writeLedger(s, record);
+  },
+
+  isDefiniteFailure,
+
+  async readBack(_env, s, prefix) {
+    return readLedger(s, prefix);
+  },
+
+  async inject(env, s): Promise<RestoreFault> {
+    let backup = (await action<BackupInventory>(env, 'backups')).backups.at(-1)!;
+    if (env.options.incremental) {
+      env.mark('backup-started', 'incremental backup (the hourly schedule), the ledger writing');
+      backup = await action<BackupRecord>(env, 'backup', { type: 'incr' });
+      env.mark(
+        'backup-done',
+        `${backup.label} (${backup.type}, WAL ${backup.walStart}..${backup.walStop})`,
+        backup.stoppedAt,
+      );
+    }
+    await sleepWhileWriting(env, env.options['writes-after-backup'] as number);
+    const h = await s.patroni.health();
+    if (!h.leader) throw new Error(`no running primary at injection time (${h.summary})`);
+    const members = env.platform.members(COMPONENT);
+    const fault: RestoreFault = {
+      description: `destroy the cluster's data: SIGKILL ${members.map((m) => m.name).join(', ')} and remove their data directories (primary ${h.leader}; last backup ${backup.label})`,
+      touched: members.map((m) => `${COMPONENT}/${m.name}`),
+      primary: h.leader,
+      members: members.map((m) => m.name),
+      backup,
+      at: Date.now(),
+    };
+    await ledgerStillWriting(env); // not aborted while waiting: fire now
+    await env.fire(fault, async () => {
+      for (const m of members) await env.platform.kill(COMPONENT, m.index, 'SIGKILL');
+      for (const m of members) await action(env, 'wipe-data', { member: m.name });
+    });
+    return fault;
+  },
+
+  async remediate(env, fault) {
+    const f = fault as RestoreFault;
+    const h = await new Patroni(env).health().catch(() => undefined);
+    // A retry after the primary was restored only re-seeds the replicas.
+    if (h?.leader) await env.platform.restart(COMPONENT);
+    else await restoreRunbook(env, f.primary);
+  },
+
+  async fullyRecovered(_env, s) {
+    return (await s.patroni.health()).healthy;
+  },
+
+  async revert(env, fault) {
+    const f = fault as RestoreFault;
+    const h = await new Patroni(env).health().catch(() => undefined);
+    if (h?.healthy) return;
+    // No primary left: the data is gone, and restoring it is the only way back.
+    if (!h?.leader) await restoreRunbook(env, f.primary ?? env.platform.members(COMPONENT)[0]!.name);
+    await healCluster(env);
+  },
+
+  async recoveryPoint(env, _s, fault) {
+    const r = readRestore(env);
+    if (!r) return null;
+    // Nothing replayed after the backup: the backup's end is the recovery point.
+    return r.lastReplayedCommitAt ?? r.backup?.stoppedAt ?? (fault as RestoreFault).backup?.stoppedAt ?? null;
+  },
+
+  async config(env, s) {
+    const patroni = await patroniSettings(s).catch((err: Error) => ({ error: err.message }));
+    const server = await serverSettings(s).catch((err: Error) => ({ error: err.message }));
+    const inventory = await action<BackupInventory>(env, 'backups').catch((err: Error) => ({
+      error: err.message,
+    }));
+    const info = env.platform.info(COMPONENT);
+    const restore = readRestore(env);
+    return {
+      archive_timeout:
+        (server as Record<string, unknown>).archive_timeout ??
+        (patroni as Record<string, unknown>).archive_timeout,
+      archive_mode: (server as Record<string, unknown>).archive_mode,
+      pgbackrest: {
+        ...(inventory as object),
+        retentionFullDays:
+          (info.pgbackrest as { retentionFullDays?: number } | undefined)?.retentionFullDays ?? null,
+        schedule: 'seed: daily full + hourly incremental (the drill takes the incremental itself)',
+      },
+      restore: restore ?? null,
+      walContinuity: restore?.continuity ?? null,
+      patroni,
+      server,
+      ledgerTable: ledgerTableInfo(env),
+      incremental: env.options.incremental,
+      writesAfterBackupMs: env.options['writes-after-backup'],
+    };
+  },
+});
