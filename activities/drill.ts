@@ -35,7 +35,8 @@ async function userFacing<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof UserError) throw ApplicationFailure.create({ message: err.message, type: 'UserError', nonRetryable: true });
+    if (err instanceof UserError)
+      throw ApplicationFailure.create({ message: err.message, type: 'UserError', nonRetryable: true });
     throw err;
   }
 }
@@ -52,7 +53,11 @@ async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1_000): Promise<T
 
 export function createDrillActivities(deps: DrillActivityDeps): DrillActivities {
   const logFor = (input: DrillInput) =>
-    deps.log.child({ runId: input.runId, drill: input.drill, workflowId: Context.current().info.workflowExecution?.workflowId });
+    deps.log.child({
+      runId: input.runId,
+      drill: input.drill,
+      workflowId: Context.current().info.workflowExecution?.workflowId,
+    });
   const session = (input: DrillInput, plan?: DrillPlan) => openSession(input, plan, logFor(input));
 
   return {
@@ -64,7 +69,10 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         await withDrill(s, async (st) => s.drill.preflight?.(s.env, st));
         s.files.writeJson('plan.json', plan);
         if (!s.files.readJson('started.json')) s.files.writeJson('started.json', { at: Date.now() });
-        s.env.log.info({ variant: plan.variant, targets: plan.targets, deadlineMs: plan.deadlineMs }, 'drill planned');
+        s.env.log.info(
+          { variant: plan.variant, targets: plan.targets, deadlineMs: plan.deadlineMs },
+          'drill planned',
+        );
         return plan;
       });
     },
@@ -73,7 +81,11 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const s = await session(input, plan);
       const ctx = Context.current();
       return withDrill(s, (st) =>
-        awaitSteadyState(s.drill, s.env, st, plan, s.files, { timeoutMs: 60_000, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() }),
+        awaitSteadyState(s.drill, s.env, st, plan, s.files, {
+          timeoutMs: 60_000,
+          signal: ctx.cancellationSignal,
+          heartbeat: () => ctx.heartbeat(),
+        }),
       );
     },
 
@@ -87,7 +99,9 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       try {
         await heartbeating(() =>
           withDrill(s, async (st) => {
-            const stats = await runLedgerWriter(s.drill, s.env, st, plan, s.files.ledgerFile, { signal: stop.signal });
+            const stats = await runLedgerWriter(s.drill, s.env, st, plan, s.files.ledgerFile, {
+              signal: stop.signal,
+            });
             s.env.log.info({ ...stats }, 'ledger stopped');
           }),
         );
@@ -107,7 +121,9 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         const stats = ledgerStats(files.ledgerFile);
         if (stats.acked >= plan.minAckedBeforeFault) return stats.acked;
         if (Date.now() > deadline) {
-          throw ApplicationFailure.nonRetryable(`the ledger got only ${stats.acked} of ${plan.minAckedBeforeFault} acknowledged writes in 60 s before the fault (${stats.failed} failed, ${stats.unknown} unknown)`);
+          throw ApplicationFailure.nonRetryable(
+            `the ledger got only ${stats.acked} of ${plan.minAckedBeforeFault} acknowledged writes in 60 s before the fault (${stats.failed} failed, ${stats.unknown} unknown)`,
+          );
         }
         Context.current().heartbeat();
         await sleep(50);
@@ -120,30 +136,39 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       if (already) {
         // A retry after a crash: never inject twice. A pending record means the command may or
         // may not have been issued; the compensation undoes it either way.
-        if (already.pending) s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
+        if (already.pending)
+          s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
         return already;
       }
       // The recovery watch was started just before this activity: fire only once it is sampling,
       // so the first canary after T0 is at most one probe interval late.
       const since = Date.now();
-      for (let i = 0; i < 100 && !s.files.canaries().some((c) => c.at >= since); i++) await sleep(plan.probeIntervalMs);
-      return heartbeating(() => withDrill(s, async (st) => {
-        const fault = await s.drill.inject(s.env, st);
-        if (!s.files.firstMarker('T0')) throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
-        s.files.writeJson('fault.json', fault);
-        s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
-        return fault;
-      }), 500);
+      for (let i = 0; i < 100 && !s.files.canaries().some((c) => c.at >= since); i++)
+        await sleep(plan.probeIntervalMs);
+      return heartbeating(
+        () =>
+          withDrill(s, async (st) => {
+            const fault = await s.drill.inject(s.env, st);
+            if (!s.files.firstMarker('T0'))
+              throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
+            s.files.writeJson('fault.json', fault);
+            s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
+            return fault;
+          }),
+        500,
+      );
     },
 
     async readMarkers(input, names) {
-      return RunFiles.for(input.reportsDir, input.runId).markers().filter((m) => names.includes(m.marker));
+      return RunFiles.for(input.reportsDir, input.runId)
+        .markers()
+        .filter((m) => names.includes(m.marker));
     },
 
     async watchRecovery(input, plan) {
       const s = await session(input, plan);
       const ctx = Context.current();
-      const workflowId = ctx.info.workflowExecution?.workflowId ?? "";
+      const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
       let lastSent = 0;
       const outcome = await withDrill(s, (st) =>
         watchRecovery(s.drill, s.env, st, plan, s.files, {
@@ -152,11 +177,21 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
           onProgress: (p) => {
             if (!deps.client || Date.now() - lastSent < 1_000) return;
             lastSent = Date.now();
-            deps.client.workflow.getHandle(workflowId).signal(canaryProgressSignal, p).catch(() => {});
+            deps.client.workflow
+              .getHandle(workflowId)
+              .signal(canaryProgressSignal, p)
+              .catch(() => {});
           },
         }),
       );
-      await deps.client?.workflow.getHandle(workflowId).signal(canaryProgressSignal, { ok: outcome.recovery.ok, failed: outcome.recovery.failed, lastOk: true }).catch(() => {});
+      await deps.client?.workflow
+        .getHandle(workflowId)
+        .signal(canaryProgressSignal, {
+          ok: outcome.recovery.ok,
+          failed: outcome.recovery.failed,
+          lastOk: true,
+        })
+        .catch(() => {});
       const markers = s.files.markers().filter((m) => ['T_detect', 'T_service', 'T_full'].includes(m.marker));
       return { ...outcome, markers };
     },
@@ -190,7 +225,9 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
             }
             const entries = foldLedger(parseLedgerLog(readFileSync(s.files.ledgerFile, 'utf8')));
             const ledger = classifyLedger(entries, readBack, t0, { exactlyOnce: plan.exactlyOnce });
-            const recoveryPointAt = s.drill.recoveryPoint ? await s.drill.recoveryPoint(s.env, st, s.files.fault()!) : null;
+            const recoveryPointAt = s.drill.recoveryPoint
+              ? await s.drill.recoveryPoint(s.env, st, s.files.fault()!)
+              : null;
             return { ledger, recoveryPointAt };
           }),
         );
@@ -216,14 +253,25 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     async recordResult(input, plan, outcome: RecordInput) {
       const s = await session(input, plan);
       const startedAt = s.files.readJson<{ at: number }>('started.json')?.at ?? Date.now();
-      const config = await withDrill(s, (st) => s.drill.config(s.env, st)).catch((err: Error) => ({ error: `configuration snapshot failed: ${err.message}` }));
+      const config = await withDrill(s, (st) => s.drill.config(s.env, st)).catch((err: Error) => ({
+        error: `configuration snapshot failed: ${err.message}`,
+      }));
       let versions: Record<string, string> = {};
       try {
         versions = s.env.platform.versions();
       } catch {
         /* platform gone: versions unknown */
       }
-      const result = composeResult({ runId: input.runId, platform: input.platform.kind, plan, files: s.files, outcome, config, versions, startedAt });
+      const result = composeResult({
+        runId: input.runId,
+        platform: input.platform.kind,
+        plan,
+        files: s.files,
+        outcome,
+        config,
+        versions,
+        startedAt,
+      });
       s.files.writeJson('result.json', result);
       const store = await ResultStore.connect(deps.databaseUrl(input));
       try {
@@ -231,7 +279,15 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       } finally {
         await store.close();
       }
-      s.env.log.info({ verdict: result.verdict, rtoServiceMs: result.rto.serviceMs, lost: result.rpo.lost, reason: result.reason }, 'drill recorded');
+      s.env.log.info(
+        {
+          verdict: result.verdict,
+          rtoServiceMs: result.rto.serviceMs,
+          lost: result.rpo.lost,
+          reason: result.reason,
+        },
+        'drill recorded',
+      );
       deps.onResult?.(result);
       return result;
     },

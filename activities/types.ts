@@ -51,5 +51,11 @@ export interface DrillActivities {
   verifyData(input: DrillInput, plan: DrillPlan): Promise<VerifySummary>;
   revertFault(input: DrillInput, plan: DrillPlan, fault: Fault | null): Promise<void>;
   recordResult(input: DrillInput, plan: DrillPlan, outcome: RecordInput): Promise<DrillResult>;
-  writeGameDaySummary(outcome: { gameDayId: string; reportsDir: string; startedAt: number; finishedAt: number; results: unknown[] }): Promise<void>;
+  writeGameDaySummary(outcome: {
+    gameDayId: string;
+    reportsDir: string;
+    startedAt: number;
+    finishedAt: number;
+    results: unknown[];
+  }): Promise<void>;
 }

@@ -9,13 +9,20 @@ import type { FaultReceipt } from '../src/calibration/server.ts';
 const url = (env: DrillEnv) => env.platform.endpoints('calibration').url!;
 
 class HttpStatusError extends Error {
-  constructor(readonly status: number, what: string) {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
     super(`${what}: HTTP ${status}`);
   }
 }
 
 async function put(env: DrillEnv, key: string, payload: Buffer): Promise<string> {
-  const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, { method: 'PUT', body: payload, signal: AbortSignal.timeout(2_000) });
+  const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, {
+    method: 'PUT',
+    body: payload,
+    signal: AbortSignal.timeout(2_000),
+  });
   if (!res.ok) throw new HttpStatusError(res.status, `PUT ${key}`);
   return ((await res.json()) as { position: string }).position;
 }
@@ -23,8 +30,13 @@ async function put(env: DrillEnv, key: string, payload: Buffer): Promise<string>
 export default defineDrill({
   name: 'calibration',
   title: 'Calibration target: known outage, known loss',
-  hypothesis: 'firedrill measures an outage of exactly D ms as RTO D ± 100 ms and counts exactly the writes the target dropped.',
-  target: { component: 'calibration', scenario: 'calibration', targets: { rto: '30s', rpo: '0', source: 'calibration target (firedrill self-test)' } },
+  hypothesis:
+    'firedrill measures an outage of exactly D ms as RTO D ± 100 ms and counts exactly the writes the target dropped.',
+  target: {
+    component: 'calibration',
+    scenario: 'calibration',
+    targets: { rto: '30s', rpo: '0', source: 'calibration target (firedrill self-test)' },
+  },
   variants: {
     outage: { description: 'unavailable for D ms, drop nothing or a chosen range of acknowledged writes' },
   },
@@ -33,13 +45,19 @@ export default defineDrill({
     outage: { type: 'duration', default: '2s', description: 'how long the target refuses requests (D)' },
     'drop-from': { type: 'number', default: 0, description: 'first ledger id to drop (0 = none)' },
     'drop-to': { type: 'number', default: 0, description: 'last ledger id to drop' },
-    'drop-last': { type: 'number', default: 0, description: 'or: drop the N most recent acknowledged writes' },
+    'drop-last': {
+      type: 'number',
+      default: 0,
+      description: 'or: drop the N most recent acknowledged writes',
+    },
     'writes-before': {
       type: 'number',
       default: 100,
       description: 'acknowledged writes to wait for before the fault',
       check: (v, all) =>
-        (v as number) <= (all['drop-to'] as number) ? `must exceed drop-to (${all['drop-to']}) so the dropped writes exist before T0` : undefined,
+        (v as number) <= (all['drop-to'] as number)
+          ? `must exceed drop-to (${all['drop-to']}) so the dropped writes exist before T0`
+          : undefined,
     },
   },
   ledger: { concurrency: 1, minAckedBeforeFault: 100 },
@@ -53,7 +71,9 @@ export default defineDrill({
   async canary(env) {
     const key = `canary/${env.runId}`;
     await put(env, key, Buffer.from(String(Date.now())));
-    const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(1_000) });
+    const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, {
+      signal: AbortSignal.timeout(1_000),
+    });
     if (!res.ok) throw new HttpStatusError(res.status, 'GET canary');
     await res.arrayBuffer();
   },
@@ -80,12 +100,20 @@ export default defineDrill({
     await env.fire(fault, async () => {
       const res = await fetch(`${url(env)}/fault`, {
         method: 'POST',
-        body: JSON.stringify({ durationMs: o.outage, drop, dropLast: (o['drop-last'] as number) || undefined }),
+        body: JSON.stringify({
+          durationMs: o.outage,
+          drop,
+          dropLast: (o['drop-last'] as number) || undefined,
+        }),
       });
       receipt = (await res.json()) as FaultReceipt;
     });
     const dropped = receipt!.droppedIds;
-    env.mark('fault-at-target', `unavailable for ${receipt!.until - receipt!.faultAt} ms; dropped ids ${dropped.length ? `${dropped[0]}..${dropped.at(-1)} (${dropped.length})` : 'none'}`, receipt!.faultAt);
+    env.mark(
+      'fault-at-target',
+      `unavailable for ${receipt!.until - receipt!.faultAt} ms; dropped ids ${dropped.length ? `${dropped[0]}..${dropped.at(-1)} (${dropped.length})` : 'none'}`,
+      receipt!.faultAt,
+    );
     return { ...fault, receipt };
   },
 
@@ -98,6 +126,11 @@ export default defineDrill({
   },
 
   async config(env) {
-    return { outageMs: env.options.outage, dropFrom: env.options['drop-from'], dropTo: env.options['drop-to'], dropLast: env.options['drop-last'] };
+    return {
+      outageMs: env.options.outage,
+      dropFrom: env.options['drop-from'],
+      dropTo: env.options['drop-to'],
+      dropLast: env.options['drop-last'],
+    };
   },
 });

@@ -39,11 +39,23 @@ async function partitions(admin: Admin) {
 }
 
 /** Errors that mean the broker refused the write before appending it. */
-const DEFINITE = new Set(['NOT_ENOUGH_REPLICAS', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
+const DEFINITE = new Set([
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+]);
 
 function errorChain(err: unknown): { type?: string; code?: string; name?: string }[] {
   const out = [];
-  for (let e = err as { type?: string; code?: string; name?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0; e && i < 5; i++) {
+  for (
+    let e = err as
+        { type?: string; code?: string; name?: string; cause?: unknown; originalError?: unknown } | undefined,
+      i = 0;
+    e && i < 5;
+    i++
+  ) {
     out.push(e);
     e = (e.cause ?? e.originalError) as typeof e;
   }
@@ -66,7 +78,8 @@ export default defineDrill<State>({
     'restart-after': {
       type: 'duration',
       default: '5s',
-      description: 'how long the platform takes to bring a killed broker back (Kubernetes restarts the pod; the sandbox emulates it)',
+      description:
+        'how long the platform takes to bring a killed broker back (Kubernetes restarts the pod; the sandbox emulates it)',
     },
   },
   ledger: { concurrency: 8, minAckedBeforeFault: 200 },
@@ -83,11 +96,20 @@ export default defineDrill<State>({
       // is one broker and killing it moves them all.
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic: TOPIC, replicaAssignment: [0, 1, 2].map((p) => ({ partition: p, replicas: p % 2 ? [0, 2, 1] : [0, 1, 2] })) }],
+        topics: [
+          {
+            topic: TOPIC,
+            replicaAssignment: [0, 1, 2].map((p) => ({
+              partition: p,
+              replicas: p % 2 ? [0, 2, 1] : [0, 1, 2],
+            })),
+          },
+        ],
       });
     }
     // No retries: each write's outcome must be its own (a retry could append what looked refused).
-    const producer = () => kafka.producer({ allowAutoTopicCreation: false, metadataMaxAge: 250, retry: { retries: 0 } });
+    const producer = () =>
+      kafka.producer({ allowAutoTopicCreation: false, metadataMaxAge: 250, retry: { retries: 0 } });
     const ledger = producer();
     const canary = producer();
     await Promise.all([ledger.connect(), canary.connect()]);
@@ -101,28 +123,55 @@ export default defineDrill<State>({
   async preflight(env, s) {
     const cluster = await s.admin.describeCluster();
     if (cluster.brokers.length < REPLICAS.length) {
-      throw new UserError(`only ${cluster.brokers.length} of ${REPLICAS.length} Kafka brokers are up`, 'bring them back (`firedrill sandbox restart kafka`) before drilling');
+      throw new UserError(
+        `only ${cluster.brokers.length} of ${REPLICAS.length} Kafka brokers are up`,
+        'bring them back (`firedrill sandbox restart kafka`) before drilling',
+      );
     }
     const parts = await partitions(s.admin);
     const short = parts.filter((p) => p.isr.length < p.replicas.length);
-    if (short.length) throw new UserError(`ledger partitions ${short.map((p) => p.partitionId).join(',')} are under-replicated`, 'wait for the ISR to return to 3');
+    if (short.length)
+      throw new UserError(
+        `ledger partitions ${short.map((p) => p.partitionId).join(',')} are under-replicated`,
+        'wait for the ISR to return to 3',
+      );
     if (env.variant === 'follower' && REPLICAS.every((b) => parts.some((p) => p.leader === b))) {
-      throw new UserError('every broker leads a ledger partition, so none is a pure follower', 'wait ~10 s for the preferred leaders to be restored');
+      throw new UserError(
+        'every broker leads a ledger partition, so none is a pure follower',
+        'wait ~10 s for the preferred leaders to be restored',
+      );
     }
   },
 
   async canary(_env, s) {
     // A write to every ledger partition with acks=all, then a read of each partition's high watermark.
-    const sent = await Promise.all([0, 1, 2].map((partition) => s.canary.send({ topic: TOPIC, acks: -1, timeout: 900, messages: [{ key: 'canary', value: String(Date.now()), partition }] })));
+    const sent = await Promise.all(
+      [0, 1, 2].map((partition) =>
+        s.canary.send({
+          topic: TOPIC,
+          acks: -1,
+          timeout: 900,
+          messages: [{ key: 'canary', value: String(Date.now()), partition }],
+        }),
+      ),
+    );
     const offsets = await s.admin.fetchTopicOffsets(TOPIC);
     for (const [i, meta] of sent.entries()) {
       const high = offsets.find((o) => o.partition === i)!.high;
-      if (BigInt(high) <= BigInt(meta[0]!.baseOffset!)) throw new Error(`partition ${i}: high watermark ${high} does not cover offset ${meta[0]!.baseOffset}`);
+      if (BigInt(high) <= BigInt(meta[0]!.baseOffset!))
+        throw new Error(
+          `partition ${i}: high watermark ${high} does not cover offset ${meta[0]!.baseOffset}`,
+        );
     }
   },
 
   async write(_env, s, record) {
-    const [meta] = await s.ledger.send({ topic: TOPIC, acks: -1, timeout: 4_000, messages: [{ key: record.key, value: record.payload }] });
+    const [meta] = await s.ledger.send({
+      topic: TOPIC,
+      acks: -1,
+      timeout: 4_000,
+      messages: [{ key: record.key, value: record.payload }],
+    });
     return { position: `p${meta!.partition}@${meta!.baseOffset}` };
   },
 
@@ -132,21 +181,35 @@ export default defineDrill<State>({
 
   async readBack(env, s, prefix): Promise<ReadBackRecord[]> {
     const highs = new Map((await s.admin.fetchTopicOffsets(TOPIC)).map((o) => [o.partition, BigInt(o.high)]));
-    const consumer = s.kafka.consumer({ groupId: `firedrill-readback-${env.runId}-${Date.now()}`, maxWaitTimeInMs: 100, retry: { retries: 5 } });
+    const consumer = s.kafka.consumer({
+      groupId: `firedrill-readback-${env.runId}-${Date.now()}`,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 5 },
+    });
     const out: ReadBackRecord[] = [];
     const done = new Set([...highs].filter(([, h]) => h === 0n).map(([p]) => p));
     await consumer.connect();
     try {
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read-back incomplete after 120 s (${done.size} of ${highs.size} partitions)`)), 120_000);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`read-back incomplete after 120 s (${done.size} of ${highs.size} partitions)`)),
+          120_000,
+        );
         if (done.size === highs.size) return resolve();
         consumer
           .run({
             eachBatch: async ({ batch }) => {
               for (const m of batch.messages) {
                 const key = m.key?.toString() ?? '';
-                if (key.startsWith(prefix)) out.push({ key, sha256: createHash('sha256').update(m.value ?? Buffer.alloc(0)).digest('hex') });
+                if (key.startsWith(prefix))
+                  out.push({
+                    key,
+                    sha256: createHash('sha256')
+                      .update(m.value ?? Buffer.alloc(0))
+                      .digest('hex'),
+                  });
                 if (BigInt(m.offset) + 1n >= highs.get(batch.partition)!) done.add(batch.partition);
               }
               if (done.size === highs.size) {
@@ -170,7 +233,8 @@ export default defineDrill<State>({
     const leader = [...leads].sort((a, b) => b[1] - a[1])[0]![0];
     const followers = REPLICAS.filter((b) => !leads.has(b));
     const follower = followers[0] ?? REPLICAS.find((b) => b !== leader)!;
-    const brokers = env.variant === 'leader' ? [leader] : env.variant === 'follower' ? [follower] : [leader, follower];
+    const brokers =
+      env.variant === 'leader' ? [leader] : env.variant === 'follower' ? [follower] : [leader, follower];
     s.lastIsr = Math.min(...parts.map((p) => p.isr.length));
     const fault: KafkaFault = {
       description: `SIGKILL broker${brokers.length > 1 ? 's' : ''} ${brokers.join(' and ')} (${env.variant}; ledger partitions led by ${leader})`,
@@ -192,7 +256,10 @@ export default defineDrill<State>({
     const parts = await partitions(s.admin);
     const isr = Math.min(...parts.map((p) => (p.leader >= 0 ? p.isr.length : 0)));
     if (isr !== s.lastIsr) {
-      env.mark(`isr-${isr}`, parts.map((p) => `p${p.partitionId}: leader ${p.leader}, ISR [${p.isr.join(',')}]`).join('; '));
+      env.mark(
+        `isr-${isr}`,
+        parts.map((p) => `p${p.partitionId}: leader ${p.leader}, ISR [${p.isr.join(',')}]`).join('; '),
+      );
       s.lastIsr = isr;
     }
     return parts.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
@@ -203,8 +270,15 @@ export default defineDrill<State>({
   },
 
   async config(env, s) {
-    const described = await s.admin.describeConfigs({ resources: [{ type: 2, name: TOPIC }], includeSynonyms: false });
-    const topic = Object.fromEntries(described.resources[0]!.configEntries.filter((e) => ['min.insync.replicas', 'unclean.leader.election.enable'].includes(e.configName)).map((e) => [e.configName, e.configValue]));
+    const described = await s.admin.describeConfigs({
+      resources: [{ type: 2, name: TOPIC }],
+      includeSynonyms: false,
+    });
+    const topic = Object.fromEntries(
+      described.resources[0]!.configEntries.filter((e) =>
+        ['min.insync.replicas', 'unclean.leader.election.enable'].includes(e.configName),
+      ).map((e) => [e.configName, e.configValue]),
+    );
     const parts = await partitions(s.admin);
     return {
       topic: TOPIC,

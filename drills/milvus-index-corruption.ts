@@ -78,27 +78,42 @@ interface RecallEvidence {
 
 const RECALL_FILE = 'recall.json';
 const recallFile = (env: DrillEnv) => join(env.runDir, RECALL_FILE);
-const readRecall = (env: DrillEnv): RecallEvidence => (existsSync(recallFile(env)) ? JSON.parse(readFileSync(recallFile(env), 'utf8')) : {});
-const writeRecall = (env: DrillEnv, patch: RecallEvidence) => writeFileSync(recallFile(env), JSON.stringify({ ...readRecall(env), ...patch }, null, 2) + '\n');
+const readRecall = (env: DrillEnv): RecallEvidence =>
+  existsSync(recallFile(env)) ? JSON.parse(readFileSync(recallFile(env), 'utf8')) : {};
+const writeRecall = (env: DrillEnv, patch: RecallEvidence) =>
+  writeFileSync(recallFile(env), JSON.stringify({ ...readRecall(env), ...patch }, null, 2) + '\n');
 
 // The planning step (preflight) sees the raw request, before defaults are applied: fall back here.
 const opt = (env: DrillEnv, name: string, fallback: string | number) => env.options[name] ?? fallback;
 const collectionOf = (env: DrillEnv) => String(opt(env, 'collection', DEFAULT_COLLECTION));
 const specOf = (env: DrillEnv) => indexSpec(String(opt(env, 'index-type', 'IVF_FLAT')));
-const datasetOf = (env: DrillEnv) => dataset(Number(opt(env, 'rows', 10_000)), Number(opt(env, 'queries', 50)), Number(opt(env, 'seed', 42)));
+const datasetOf = (env: DrillEnv) =>
+  dataset(Number(opt(env, 'rows', 10_000)), Number(opt(env, 'queries', 50)), Number(opt(env, 'seed', 42)));
 
 function action<T>(env: DrillEnv, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  if (!env.platform.action) throw new UserError(`the ${env.platform.ref.kind} platform offers no Milvus actions (index files, snapshots)`);
+  if (!env.platform.action)
+    throw new UserError(
+      `the ${env.platform.ref.kind} platform offers no Milvus actions (index files, snapshots)`,
+    );
   return env.platform.action(COMPONENT, name, args) as Promise<T>;
 }
 
 async function milvusUp(env: DrillEnv): Promise<boolean> {
-  return (await env.platform.health(COMPONENT).catch(() => [])).every((h) => h.up) && env.platform.members(COMPONENT).length > 0;
+  return (
+    (await env.platform.health(COMPONENT).catch(() => [])).every((h) => h.up) &&
+    env.platform.members(COMPONENT).length > 0
+  );
 }
 
 /** Rows of the dataset partition (Strong: counts every flushed and growing row). */
 async function datasetRows(c: MilvusClient, collection: string): Promise<number> {
-  const res = await c.query({ collection_name: collection, partition_names: [DATASET_PARTITION], output_fields: ['count(*)'], filter: '', consistency_level: ConsistencyLevelEnum.Strong } as Parameters<MilvusClient['query']>[0]);
+  const res = await c.query({
+    collection_name: collection,
+    partition_names: [DATASET_PARTITION],
+    output_fields: ['count(*)'],
+    filter: '',
+    consistency_level: ConsistencyLevelEnum.Strong,
+  } as Parameters<MilvusClient['query']>[0]);
   ok(res.status, 'count(*)');
   return Number((res.data[0] as Record<string, unknown>)['count(*)']);
 }
@@ -114,7 +129,9 @@ async function ensureHealthy(env: DrillEnv, f: MilvusFault): Promise<void> {
     if (f.snapshot) {
       const c0 = await action<string[]>(env, 'snapshots');
       if (c0.includes(f.snapshot.label)) {
-        const hasData = await action<{ path: string }[]>(env, 'index-files').then((x) => x.length > 0).catch(() => false);
+        const hasData = await action<{ path: string }[]>(env, 'index-files')
+          .then((x) => x.length > 0)
+          .catch(() => false);
         if (!hasData) await action(env, 'restore-snapshot', { label: f.snapshot.label });
       }
     }
@@ -123,7 +140,10 @@ async function ensureHealthy(env: DrillEnv, f: MilvusFault): Promise<void> {
   const spec = indexSpec(f.indexType);
   const c = client(env, 60_000);
   try {
-    const loaded = await loadAndWait(c, f.collection, 90_000).then(() => true, () => false);
+    const loaded = await loadAndWait(c, f.collection, 90_000).then(
+      () => true,
+      () => false,
+    );
     const idx = await indexState(c, f.collection);
     if (loaded && idx?.state === 'Finished') {
       // Loaded: still check that it answers (a corrupt index that loaded would fail here).
@@ -144,8 +164,13 @@ export default defineDrill<State>({
     'When the index files of a loaded collection are corrupted, Milvus refuses to serve the collection rather than answering wrongly, and the runbook (release, drop index, create index, load) brings searches back with recall@10 within 0.01 of the baseline and every entity present, well within 4 h; a restore from the daily snapshot loses exactly the writes after the snapshot (RPO = T0 − snapshot ≤ 24 h).',
   target: { component: COMPONENT, scenario: 'index-corruption' },
   variants: {
-    'index-overwrite': { description: "overwrite the collection's index files on disk with random bytes, then release + load" },
-    'milvus-restore': { description: 'snapshot (flush, paused copy), more writes, kill + wipe the storage, restore the snapshot' },
+    'index-overwrite': {
+      description: "overwrite the collection's index files on disk with random bytes, then release + load",
+    },
+    'milvus-restore': {
+      description:
+        'snapshot (flush, paused copy), more writes, kill + wipe the storage, restore the snapshot',
+    },
   },
   defaultVariant: 'index-overwrite',
   options: {
@@ -154,17 +179,37 @@ export default defineDrill<State>({
       default: DEFAULT_COLLECTION,
       description: `the collection drilled; "${DEFAULT_COLLECTION}" is created with the seeded dataset if missing, any other must exist`,
     },
-    'index-type': { type: 'string', default: 'IVF_FLAT', description: 'the ANN index (IVF_FLAT or HNSW; Milvus decides what it accepts)' },
+    'index-type': {
+      type: 'string',
+      default: 'IVF_FLAT',
+      description: 'the ANN index (IVF_FLAT or HNSW; Milvus decides what it accepts)',
+    },
     rows: {
       type: 'number',
       default: 10_000,
       description: 'dataset size (× 128 dims); 10,000 inserts in ~15 s on a loaded 2-core host',
-      check: (v) => ((v as number) < 2_000 || (v as number) > 200_000 ? 'must be between 2,000 (an index is only built above 1,024 rows per segment) and 200,000' : undefined),
+      check: (v) =>
+        (v as number) < 2_000 || (v as number) > 200_000
+          ? 'must be between 2,000 (an index is only built above 1,024 rows per segment) and 200,000'
+          : undefined,
     },
-    queries: { type: 'number', default: 50, description: 'query vectors for recall@10', check: (v) => ((v as number) < 50 ? 'at least 50 queries' : undefined) },
+    queries: {
+      type: 'number',
+      default: 50,
+      description: 'query vectors for recall@10',
+      check: (v) => ((v as number) < 50 ? 'at least 50 queries' : undefined),
+    },
     seed: { type: 'number', default: 42, description: 'seed of the dataset and queries' },
-    observe: { type: 'duration', default: '15s', description: 'how long the symptom is watched before the runbook starts' },
-    'writes-after-snapshot': { type: 'duration', default: '8s', description: 'milvus-restore: how long the ledger writes after the snapshot before the fault' },
+    observe: {
+      type: 'duration',
+      default: '15s',
+      description: 'how long the symptom is watched before the runbook starts',
+    },
+    'writes-after-snapshot': {
+      type: 'duration',
+      default: '8s',
+      description: 'milvus-restore: how long the ledger writes after the snapshot before the fault',
+    },
   },
   probe: { intervalMs: 100, timeoutMs: 3_000, consecutiveOk: 5 },
   ledger: { concurrency: 2, minAckedBeforeFault: 50 },
@@ -183,30 +228,61 @@ export default defineDrill<State>({
 
   async preflight(env, s) {
     const health = await env.platform.health(COMPONENT);
-    if (!health.every((h) => h.up)) throw new UserError(`Milvus is not healthy (${health.map((h) => h.detail).join('; ')})`, 'firedrill sandbox restart milvus');
+    if (!health.every((h) => h.up))
+      throw new UserError(
+        `Milvus is not healthy (${health.map((h) => h.detail).join('; ')})`,
+        'firedrill sandbox restart milvus',
+      );
     const exists = (await s.c.hasCollection({ collection_name: s.collection })).value;
     if (!exists && s.collection !== DEFAULT_COLLECTION) {
-      const all = await s.c.showCollections().then((r) => r.data.map((x) => x.name).join(', ') || 'none', () => 'unknown');
-      throw new UserError(`Milvus collection "${s.collection}" does not exist (collections: ${all})`, `create it first, or drop --option collection to use the drill's seeded "${DEFAULT_COLLECTION}"`);
+      const all = await s.c.showCollections().then(
+        (r) => r.data.map((x) => x.name).join(', ') || 'none',
+        () => 'unknown',
+      );
+      throw new UserError(
+        `Milvus collection "${s.collection}" does not exist (collections: ${all})`,
+        `create it first, or drop --option collection to use the drill's seeded "${DEFAULT_COLLECTION}"`,
+      );
     }
     // The index type: asked of Milvus itself, on a scratch collection, before anything is touched.
     const scratch = `firedrill_probe_${process.pid}_${Date.now()}`;
-    ok(await s.c.createCollection({ collection_name: scratch, shards_num: 1, fields: fields() } as Parameters<MilvusClient['createCollection']>[0]), 'createCollection (probe)');
+    ok(
+      await s.c.createCollection({ collection_name: scratch, shards_num: 1, fields: fields() } as Parameters<
+        MilvusClient['createCollection']
+      >[0]),
+      'createCollection (probe)',
+    );
     try {
-      const r = await s.c.createIndex({ collection_name: scratch, field_name: 'vec', index_type: s.spec.type, metric_type: 'L2', params: s.spec.params });
-      if (r.error_code !== ErrorCode.SUCCESS) throw new UserError(`Milvus rejects index type "${s.spec.type}": ${r.reason}`, 'use IVF_FLAT or HNSW');
+      const r = await s.c.createIndex({
+        collection_name: scratch,
+        field_name: 'vec',
+        index_type: s.spec.type,
+        metric_type: 'L2',
+        params: s.spec.params,
+      });
+      if (r.error_code !== ErrorCode.SUCCESS)
+        throw new UserError(
+          `Milvus rejects index type "${s.spec.type}": ${r.reason}`,
+          'use IVF_FLAT or HNSW',
+        );
     } finally {
       await s.c.dropCollection({ collection_name: scratch }).catch(() => undefined);
     }
     if (exists && s.collection !== DEFAULT_COLLECTION) {
       const desc = await s.c.describeCollection({ collection_name: s.collection });
       const vec = desc.schema.fields.find((f) => f.name === 'vec');
-      if (!vec || !desc.schema.fields.some((f) => f.name === 'key')) throw new UserError(`collection "${s.collection}" does not have the drill's schema (id, vec[${DIM}], key, payload)`);
+      if (!vec || !desc.schema.fields.some((f) => f.name === 'key'))
+        throw new UserError(
+          `collection "${s.collection}" does not have the drill's schema (id, vec[${DIM}], key, payload)`,
+        );
     }
     const started = Date.now();
     await ensureDataset(env, s.c, s.collection, s.d, s.spec);
     const rows = await datasetRows(s.c, s.collection);
-    if (rows !== s.d.rows) throw new UserError(`collection "${s.collection}" holds ${rows} dataset rows, the drill expects ${s.d.rows} (--option rows)`);
+    if (rows !== s.d.rows)
+      throw new UserError(
+        `collection "${s.collection}" holds ${rows} dataset rows, the drill expects ${s.d.rows} (--option rows)`,
+      );
     const baseline = await measureRecall(s.c, s.collection, s.d, s.spec);
     writeRecall(env, { baseline, datasetRows: rows });
     env.log.info({ baseline, rows, setupMs: Date.now() - started }, 'recall@10 baseline');
@@ -220,7 +296,11 @@ export default defineDrill<State>({
   async write(env, s, record) {
     const id = ledgerId(env.runId, record.id);
     const vec = Array.from(s.d.queries[record.id % s.d.queries.length]!);
-    const r = await s.c.insert({ collection_name: s.collection, partition_name: LEDGER_PARTITION, data: [{ id, vec, key: record.key, payload: record.payload.toString('hex') }] });
+    const r = await s.c.insert({
+      collection_name: s.collection,
+      partition_name: LEDGER_PARTITION,
+      data: [{ id, vec, key: record.key, payload: record.payload.toString('hex') }],
+    });
     ok(r.status, 'insert');
     return { position: `id ${id}` };
   },
@@ -258,8 +338,16 @@ export default defineDrill<State>({
     if (env.variant === 'milvus-restore') {
       await s.c.flushSync({ collection_names: [s.collection] });
       env.mark('flushed', s.collection);
-      const snap = await action<{ label: string; at: number; pausedMs: number; bytes: number }>(env, 'snapshot', { label: `${env.runId.replace(/[^\w-]/g, '_')}` });
-      env.mark('snapshot', `${snap.label}: ${(snap.bytes / 1e6).toFixed(0)} MB, Milvus paused ${snap.pausedMs} ms`, snap.at);
+      const snap = await action<{ label: string; at: number; pausedMs: number; bytes: number }>(
+        env,
+        'snapshot',
+        { label: `${env.runId.replace(/[^\w-]/g, '_')}` },
+      );
+      env.mark(
+        'snapshot',
+        `${snap.label}: ${(snap.bytes / 1e6).toFixed(0)} MB, Milvus paused ${snap.pausedMs} ms`,
+        snap.at,
+      );
       await sleep(env.options['writes-after-snapshot'] as number);
       const fault: MilvusFault = {
         ...base,
@@ -275,9 +363,16 @@ export default defineDrill<State>({
     }
 
     const segs = await s.c.getPersistentSegmentInfo({ collectionName: s.collection });
-    const segments = segs.infos.filter((i) => String(i.partitionID) !== '' ).map((i) => String(i.segmentID));
-    const files = await action<{ path: string; bytes: number; sha256: string; segmentId: string }[]>(env, 'index-files', { segments });
-    if (!files.length) throw new Error(`no index files found for the ${segments.length} segments of ${s.collection} in Milvus's storage`);
+    const segments = segs.infos.filter((i) => String(i.partitionID) !== '').map((i) => String(i.segmentID));
+    const files = await action<{ path: string; bytes: number; sha256: string; segmentId: string }[]>(
+      env,
+      'index-files',
+      { segments },
+    );
+    if (!files.length)
+      throw new Error(
+        `no index files found for the ${segments.length} segments of ${s.collection} in Milvus's storage`,
+      );
     const fault: MilvusFault = {
       ...base,
       description: `overwrite ${files.length} index file(s) of ${s.collection} (${files.reduce((n, f) => n + f.bytes, 0)} bytes) with random bytes, then release + load`,
@@ -285,7 +380,9 @@ export default defineDrill<State>({
       files: files.map((f) => ({ path: f.path, bytes: f.bytes, before: f.sha256, after: '' })),
     };
     await env.fire(fault, async () => {
-      const written = await action<{ path: string; sha256: string }[]>(env, 'overwrite-files', { paths: files.map((f) => f.path) });
+      const written = await action<{ path: string; sha256: string }[]>(env, 'overwrite-files', {
+        paths: files.map((f) => f.path),
+      });
       for (const w of written) fault.files!.find((f) => f.path === w.path)!.after = w.sha256;
       ok(await s.c.releaseCollection({ collection_name: s.collection }), 'releaseCollection');
       ok(await s.c.loadCollection({ collection_name: s.collection }), 'loadCollection');
@@ -295,18 +392,39 @@ export default defineDrill<State>({
     let progress = '?';
     let searchError = '';
     while (Date.now() < until) {
-      progress = String((await s.c.getLoadingProgress({ collection_name: s.collection }).catch(() => ({ progress: '?' }))).progress);
+      progress = String(
+        (await s.c.getLoadingProgress({ collection_name: s.collection }).catch(() => ({ progress: '?' })))
+          .progress,
+      );
       if (progress === '100') break;
       await sleep(500);
     }
     if (progress === '100') {
-      const during = await measureRecall(s.c, s.collection, s.d, s.spec).catch((e: Error) => (searchError = e.message, null));
-      writeRecall(env, { during, duringNote: during === null ? `search error: ${searchError}` : 'loaded from the overwritten files' });
-      env.mark(during === null ? 'search-error' : 'recall-drop', during === null ? searchError : `recall@10 ${during.toFixed(3)} (baseline ${readRecall(env).baseline?.toFixed(3)})`);
+      const during = await measureRecall(s.c, s.collection, s.d, s.spec).catch(
+        (e: Error) => ((searchError = e.message), null),
+      );
+      writeRecall(env, {
+        during,
+        duringNote: during === null ? `search error: ${searchError}` : 'loaded from the overwritten files',
+      });
+      env.mark(
+        during === null ? 'search-error' : 'recall-drop',
+        during === null
+          ? searchError
+          : `recall@10 ${during.toFixed(3)} (baseline ${readRecall(env).baseline?.toFixed(3)})`,
+      );
     } else {
-      await searchIds(s.c, s.collection, s.d.queries[0]!, s.spec, 3_000).catch((e: Error) => (searchError = e.message));
-      writeRecall(env, { during: null, duringNote: `load stuck at ${progress} %; search: ${searchError || 'answered'}` });
-      env.mark('load-failed', `load stuck at ${progress} % after the reload; search refused: ${searchError.slice(0, 160)}`);
+      await searchIds(s.c, s.collection, s.d.queries[0]!, s.spec, 3_000).catch(
+        (e: Error) => (searchError = e.message),
+      );
+      writeRecall(env, {
+        during: null,
+        duringNote: `load stuck at ${progress} %; search: ${searchError || 'answered'}`,
+      });
+      env.mark(
+        'load-failed',
+        `load stuck at ${progress} % after the reload; search refused: ${searchError.slice(0, 160)}`,
+      );
     }
     return fault;
   },
@@ -344,7 +462,10 @@ export default defineDrill<State>({
     const rows = await datasetRows(s.c, s.collection);
     if (rows !== s.d.rows) return false;
     writeRecall(env, { after: recall, afterAt: Date.now(), datasetRows: rows });
-    env.mark('recall-restored', `recall@10 ${recall.toFixed(3)} (baseline ${baseline.toFixed(3)}); ${rows} dataset rows`);
+    env.mark(
+      'recall-restored',
+      `recall@10 ${recall.toFixed(3)} (baseline ${baseline.toFixed(3)}); ${rows} dataset rows`,
+    );
     return true;
   },
 
@@ -360,11 +481,26 @@ export default defineDrill<State>({
     const idx = await indexState(s.c, s.collection).catch(() => undefined);
     return {
       collection: s.collection,
-      dataset: { rows: s.d.rows, dim: DIM, queries: s.d.queries.length, seed: s.d.seed, distribution: 'clustered (128 centres, ±0.35)', k: 10 },
+      dataset: {
+        rows: s.d.rows,
+        dim: DIM,
+        queries: s.d.queries.length,
+        seed: s.d.seed,
+        distribution: 'clustered (128 centres, ±0.35)',
+        k: 10,
+      },
       index: { type: s.spec.type, params: s.spec.params, search: s.spec.search, state: idx ?? null },
       recall: readRecall(env),
-      milvus: { version: env.platform.info(COMPONENT).version, storage: env.platform.info(COMPONENT).storage, etcd: env.platform.info(COMPONENT).etcd, sessionTtlSeconds: env.platform.info(COMPONENT).sessionTtlSeconds },
-      snapshot: env.variant === 'milvus-restore' ? 'flush, then the storage root copied with the process group paused (SIGSTOP/SIGCONT): crash-consistent, etcd and data together' : null,
+      milvus: {
+        version: env.platform.info(COMPONENT).version,
+        storage: env.platform.info(COMPONENT).storage,
+        etcd: env.platform.info(COMPONENT).etcd,
+        sessionTtlSeconds: env.platform.info(COMPONENT).sessionTtlSeconds,
+      },
+      snapshot:
+        env.variant === 'milvus-restore'
+          ? 'flush, then the storage root copied with the process group paused (SIGSTOP/SIGCONT): crash-consistent, etcd and data together'
+          : null,
       observeMs: env.options.observe,
     };
   },

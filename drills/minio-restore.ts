@@ -18,7 +18,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -48,7 +57,10 @@ interface MinioFault extends Fault {
 interface DrStatus {
   s3: string;
   running: { name: string; running: boolean }[];
-  status: { cycles: { listedAt: number; completedAt: number; copied: number; objects: number }[]; intervalMs: number } | null;
+  status: {
+    cycles: { listedAt: number; completedAt: number; copied: number; objects: number }[];
+    intervalMs: number;
+  } | null;
   mirrorIntervalMs: number;
 }
 
@@ -70,7 +82,10 @@ function s3(env: DrillEnv, endpoint?: string, timeoutMs = 2_000): S3Client {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 function action<T>(env: DrillEnv, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  if (!env.platform.action) throw new UserError(`the ${env.platform.ref.kind} platform offers no MinIO actions (drive wipe, DR site)`);
+  if (!env.platform.action)
+    throw new UserError(
+      `the ${env.platform.ref.kind} platform offers no MinIO actions (drive wipe, DR site)`,
+    );
   return env.platform.action(COMPONENT, name, args) as Promise<T>;
 }
 
@@ -78,7 +93,9 @@ async function listKeys(c: S3Client, bucket: string, prefix = ''): Promise<strin
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const r = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const r = await c.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of r.Contents ?? []) out.push(o.Key!);
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
@@ -95,7 +112,9 @@ async function unhealed(env: DrillEnv, s: State): Promise<{ member: string; miss
   const keys = await listKeys(s.s3, s.bucket);
   const out = [];
   for (const m of env.platform.members(COMPONENT)) {
-    const present = new Set(await action<string[]>(env, 'drive-objects', { member: m.name, bucket: s.bucket }));
+    const present = new Set(
+      await action<string[]>(env, 'drive-objects', { member: m.name, bucket: s.bucket }),
+    );
     const missing = keys.filter((k) => !present.has(k));
     if (missing.length) out.push({ member: m.name, missing });
   }
@@ -119,7 +138,9 @@ async function restoreFromDr(env: DrillEnv, f: MinioFault): Promise<{ copied: nu
       while (next < todo.length) {
         const key = todo[next++]!;
         const obj = await dr.send(new GetObjectCommand({ Bucket: f.bucket, Key: key }));
-        await primary.send(new PutObjectCommand({ Bucket: f.bucket, Key: key, Body: await obj.Body!.transformToByteArray() }));
+        await primary.send(
+          new PutObjectCommand({ Bucket: f.bucket, Key: key, Body: await obj.Body!.transformToByteArray() }),
+        );
       }
     }),
   );
@@ -133,7 +154,9 @@ async function ensureAllUp(env: DrillEnv, f: MinioFault): Promise<void> {
   await env.platform.restart(COMPONENT);
   if (f.dr) {
     // Whatever the DR site holds that the primary lacks goes back (idempotent).
-    await restoreFromDr(env, f).catch((err: Error) => env.log.warn({ error: err.message }, 'copy back from the DR site failed'));
+    await restoreFromDr(env, f).catch((err: Error) =>
+      env.log.warn({ error: err.message }, 'copy back from the DR site failed'),
+    );
   }
 }
 
@@ -145,13 +168,26 @@ export default defineDrill<State>({
   target: { component: COMPONENT, scenario: 'restore' },
   variants: {
     'two-node-loss': { description: 'SIGKILL 2 of the 4 nodes: reads served, writes refused; restart, heal' },
-    'drive-wipe': { description: "SIGKILL a node, wipe its drive, restart it: healing restores every object" },
-    'site-restore': { description: 'destroy the primary site (all 4 nodes and drives); restore it from the DR site' },
+    'drive-wipe': {
+      description: 'SIGKILL a node, wipe its drive, restart it: healing restores every object',
+    },
+    'site-restore': {
+      description: 'destroy the primary site (all 4 nodes and drives); restore it from the DR site',
+    },
   },
   defaultVariant: 'two-node-loss',
   options: {
-    bucket: { type: 'string', default: DEFAULT_BUCKET, description: `the ledger bucket; "${DEFAULT_BUCKET}" is created if missing, any other must exist` },
-    'restart-after': { type: 'duration', default: '8s', description: 'how long killed nodes stay down before they are restarted (the StatefulSet recreating the pods)' },
+    bucket: {
+      type: 'string',
+      default: DEFAULT_BUCKET,
+      description: `the ledger bucket; "${DEFAULT_BUCKET}" is created if missing, any other must exist`,
+    },
+    'restart-after': {
+      type: 'duration',
+      default: '8s',
+      description:
+        'how long killed nodes stay down before they are restarted (the StatefulSet recreating the pods)',
+    },
   },
   probe: { intervalMs: 50, timeoutMs: 2_000, consecutiveOk: 5 },
   ledger: { concurrency: 4, minAckedBeforeFault: 100 },
@@ -168,21 +204,39 @@ export default defineDrill<State>({
   },
 
   async preflight(env, s) {
-    const exists = await s.s3.send(new HeadBucketCommand({ Bucket: s.bucket })).then(() => true, () => false);
+    const exists = await s.s3.send(new HeadBucketCommand({ Bucket: s.bucket })).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       if (s.bucket !== DEFAULT_BUCKET) {
-        const all = await s.s3.send(new ListBucketsCommand({})).then((r) => (r.Buckets ?? []).map((b) => b.Name).join(', ') || 'none', () => 'unknown');
-        throw new UserError(`MinIO bucket "${s.bucket}" does not exist (buckets: ${all})`, `create it first, or drop --option bucket to use "${DEFAULT_BUCKET}"`);
+        const all = await s.s3.send(new ListBucketsCommand({})).then(
+          (r) => (r.Buckets ?? []).map((b) => b.Name).join(', ') || 'none',
+          () => 'unknown',
+        );
+        throw new UserError(
+          `MinIO bucket "${s.bucket}" does not exist (buckets: ${all})`,
+          `create it first, or drop --option bucket to use "${DEFAULT_BUCKET}"`,
+        );
       }
       await s.s3.send(new CreateBucketCommand({ Bucket: s.bucket }));
     }
-    if (!(await allNodesUp(env))) throw new UserError('not every MinIO node is up with write quorum', 'firedrill sandbox restart minio');
+    if (!(await allNodesUp(env)))
+      throw new UserError('not every MinIO node is up with write quorum', 'firedrill sandbox restart minio');
     if (env.variant === 'site-restore') {
       const dr = await action<DrStatus | null>(env, 'dr-status');
-      if (!dr) throw new UserError('the MinIO DR site is not configured: this sandbox runs no second MinIO deployment to restore from', 'start the sandbox with FIREDRILL_MINIO_DR_SITE=on (a single-node DR site and its mirror)');
+      if (!dr)
+        throw new UserError(
+          'the MinIO DR site is not configured: this sandbox runs no second MinIO deployment to restore from',
+          'start the sandbox with FIREDRILL_MINIO_DR_SITE=on (a single-node DR site and its mirror)',
+        );
       const down = dr.running.filter((r) => !r.running).map((r) => r.name);
-      if (down.length) throw new UserError(`the MinIO DR site is configured but not running (${down.join(', ')} down)`);
-      if (!dr.status?.cycles.length) throw new UserError('the DR mirror has not completed a cycle yet: the DR site holds nothing to restore');
+      if (down.length)
+        throw new UserError(`the MinIO DR site is configured but not running (${down.join(', ')} down)`);
+      if (!dr.status?.cycles.length)
+        throw new UserError(
+          'the DR mirror has not completed a cycle yet: the DR site holds nothing to restore',
+        );
     }
   },
 
@@ -195,7 +249,9 @@ export default defineDrill<State>({
   },
 
   async write(_env, s, record) {
-    const r = await s.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: record.key, Body: record.payload }));
+    const r = await s.s3.send(
+      new PutObjectCommand({ Bucket: s.bucket, Key: record.key, Body: record.payload }),
+    );
     return { position: r.ETag };
   },
 
@@ -227,7 +283,12 @@ export default defineDrill<State>({
     const base = { bucket: s.bucket, wiped: [] as number[] };
     if (env.variant === 'two-node-loss') {
       // Not node 0: it is the endpoint the clients use (a load balancer would route around it).
-      const fault: MinioFault = { ...base, description: 'SIGKILL minio-1 and minio-2 (2 of 4 nodes, EC:2)', touched: ['minio/minio-1', 'minio/minio-2'], members: [1, 2] };
+      const fault: MinioFault = {
+        ...base,
+        description: 'SIGKILL minio-1 and minio-2 (2 of 4 nodes, EC:2)',
+        touched: ['minio/minio-1', 'minio/minio-2'],
+        members: [1, 2],
+      };
       await env.fire(fault, async () => {
         await env.platform.kill(COMPONENT, 1, 'SIGKILL');
         await env.platform.kill(COMPONENT, 2, 'SIGKILL');
@@ -239,14 +300,27 @@ export default defineDrill<State>({
       let refused = false;
       while (Date.now() < deadline && !(read && refused)) {
         if (!read && existing) {
-          read = await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: existing })).then(async (o) => (await o.Body!.transformToByteArray(), true), () => false);
+          read = await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: existing })).then(
+            async (o) => (await o.Body!.transformToByteArray(), true),
+            () => false,
+          );
           if (read) env.mark('reads-served', `GET ${existing} answered with 2 of 4 nodes down`);
         }
         if (!refused) {
-          const err = await s.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: `probe/${env.runId}/${Date.now()}`, Body: 'x' })).then(() => undefined, (e: Error) => e);
+          const err = await s.s3
+            .send(
+              new PutObjectCommand({ Bucket: s.bucket, Key: `probe/${env.runId}/${Date.now()}`, Body: 'x' }),
+            )
+            .then(
+              () => undefined,
+              (e: Error) => e,
+            );
           if (err && (err as S3ServiceException).name === 'SlowDownWrite') {
             refused = true;
-            env.mark('writes-refused', `PUT refused: ${err.name} (HTTP ${(err as S3ServiceException).$metadata?.httpStatusCode}): ${err.message}`);
+            env.mark(
+              'writes-refused',
+              `PUT refused: ${err.name} (HTTP ${(err as S3ServiceException).$metadata?.httpStatusCode}): ${err.message}`,
+            );
           }
         }
         if (!(read && refused)) await sleep(250);
@@ -254,7 +328,13 @@ export default defineDrill<State>({
       return fault;
     }
     if (env.variant === 'drive-wipe') {
-      const fault: MinioFault = { ...base, description: 'SIGKILL minio-3 and wipe its drive (a replaced disk)', touched: ['minio/minio-3'], members: [3], wiped: [3] };
+      const fault: MinioFault = {
+        ...base,
+        description: 'SIGKILL minio-3 and wipe its drive (a replaced disk)',
+        touched: ['minio/minio-3'],
+        members: [3],
+        wiped: [3],
+      };
       await env.fire(fault, async () => {
         await env.platform.kill(COMPONENT, 3, 'SIGKILL');
         const r = await action<{ removed: string[] }>(env, 'wipe-drive', { member: 3 });
@@ -265,7 +345,8 @@ export default defineDrill<State>({
     const dr = (await action<DrStatus | null>(env, 'dr-status'))!;
     const fault: MinioFault = {
       ...base,
-      description: "destroy the primary site: SIGKILL all 4 nodes and wipe every drive; restore from the DR site",
+      description:
+        'destroy the primary site: SIGKILL all 4 nodes and wipe every drive; restore from the DR site',
       touched: [0, 1, 2, 3].map((i) => `minio/minio-${i}`),
       members: [0, 1, 2, 3],
       wiped: [0, 1, 2, 3],
@@ -294,9 +375,14 @@ export default defineDrill<State>({
     if (!(await allNodesUp(env))) return false;
     // Site restore: fully recovered once the DR copy is complete, not merely consistent so far.
     const markersFile = join(env.runDir, 'markers.jsonl');
-    if ((fault as MinioFault).dr && !(existsSync(markersFile) && readFileSync(markersFile, 'utf8').includes('"marker":"restored"'))) return false;
+    if (
+      (fault as MinioFault).dr &&
+      !(existsSync(markersFile) && readFileSync(markersFile, 'utf8').includes('"marker":"restored"'))
+    )
+      return false;
     const left = await unhealed(env, s);
-    const summary = left.map((l) => `${l.member}: ${l.missing.length} missing`).join('; ') || 'every object on every drive';
+    const summary =
+      left.map((l) => `${l.member}: ${l.missing.length} missing`).join('; ') || 'every object on every drive';
     if (summary !== s.lastHealed) {
       env.mark(left.length ? 'healing' : 'healed', summary);
       s.lastHealed = summary;
@@ -310,7 +396,11 @@ export default defineDrill<State>({
     if (left.length && Date.now() - s.healingSince! > 15_000 && Date.now() - (s.lastRepairAt ?? 0) > 5_000) {
       s.lastRepairAt = Date.now();
       const keys = [...new Set(left.flatMap((l) => l.missing))];
-      for (const key of keys) await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: key })).then((o) => o.Body!.transformToByteArray(), () => undefined);
+      for (const key of keys)
+        await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: key })).then(
+          (o) => o.Body!.transformToByteArray(),
+          () => undefined,
+        );
       env.mark('heal-on-read', `read ${keys.length} object(s) missing from a drive, so MinIO heals them`);
     }
     return left.length === 0;
@@ -342,7 +432,9 @@ export default defineDrill<State>({
       writeQuorum: info.writeQuorum,
       readQuorum: info.readQuorum,
       version: info.binaryVersion,
-      replicationMode: dr ? `DR site ${dr.s3}: ${String((info.drSite as Record<string, unknown>)?.mirror)}, every ${dr.mirrorIntervalMs} ms` : 'none (no DR site)',
+      replicationMode: dr
+        ? `DR site ${dr.s3}: ${String((info.drSite as Record<string, unknown>)?.mirror)}, every ${dr.mirrorIntervalMs} ms`
+        : 'none (no DR site)',
       restartAfterMs: env.options['restart-after'],
     };
   },

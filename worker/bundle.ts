@@ -3,7 +3,15 @@
 // a short-lived child process (`tsx worker/bundle.ts <out>`) and the worker only loads the code.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../src/platform/local/toolchain.ts';
@@ -21,7 +29,11 @@ function tsFiles(dir: string): string[] {
 /** Everything a workflow may import at run time, plus the SDK version. */
 function sourceHash(): string {
   const h = createHash('sha256');
-  for (const file of [...tsFiles(join(ROOT, 'workflows')), ...tsFiles(join(ROOT, 'src')), ...tsFiles(join(ROOT, 'activities'))].sort()) {
+  for (const file of [
+    ...tsFiles(join(ROOT, 'workflows')),
+    ...tsFiles(join(ROOT, 'src')),
+    ...tsFiles(join(ROOT, 'activities')),
+  ].sort()) {
     h.update(file).update(readFileSync(file));
   }
   h.update(readFileSync(join(ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json')));
@@ -32,7 +44,10 @@ export function workflowBundle(): { code: string } {
   const file = join(cacheRoot(), 'workflow-bundles', `${sourceHash()}.js`);
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), file], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), file], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`bundling the workflows failed:\n${r.stdout}${r.stderr}`);
   }
   return { code: readFileSync(file, 'utf8') };

@@ -9,15 +9,24 @@ import { createLogger } from '../src/util/log.ts';
 import { startWorker } from './worker.ts';
 
 const log = createLogger({ component: 'worker', pid: process.pid });
-const address = process.env.TEMPORAL_ADDRESS ?? Sandbox.open({ name: process.env.FIREDRILL_SANDBOX ?? 'default' }).endpoints().temporal?.address;
+const address =
+  process.env.TEMPORAL_ADDRESS ??
+  Sandbox.open({ name: process.env.FIREDRILL_SANDBOX ?? 'default' }).endpoints().temporal?.address;
 if (!address) {
   log.error('no Temporal address: set TEMPORAL_ADDRESS or start the sandbox with temporal');
   process.exit(2);
 }
-const running = await startWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, log, metricsPort: metricsPortFromEnv() });
+const running = await startWorker({
+  address,
+  namespace: process.env.TEMPORAL_NAMESPACE,
+  log,
+  metricsPort: metricsPortFromEnv(),
+});
 // The last results on record, so the gauges (and the "no MET run in 7 days" alert) survive a restart.
 void Promise.resolve()
-  .then(() => seedFromResults(running.metrics, resultsDatabaseUrl(process.env.FIREDRILL_SANDBOX ?? 'default')))
+  .then(() =>
+    seedFromResults(running.metrics, resultsDatabaseUrl(process.env.FIREDRILL_SANDBOX ?? 'default')),
+  )
   .then((n) => log.info({ runs: n }, 'metrics seeded from the results database'))
   .catch((err: Error) => log.warn({ error: err.message }, 'metrics not seeded from the results database'));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

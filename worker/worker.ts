@@ -49,7 +49,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     // The SDK's own logs go through pino too, at warn, so a drill's output stays readable. The
     // runtime is a process-wide singleton: if something created it first, keep that one.
     try {
-      Runtime.install({ logger: new DefaultLogger((process.env.FIREDRILL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) => log.warn({ sdk: entry.meta }, entry.message)) });
+      Runtime.install({
+        logger: new DefaultLogger((process.env.FIREDRILL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) =>
+          log.warn({ sdk: entry.meta }, entry.message),
+        ),
+      });
     } catch (err) {
       if ((err as Error).name !== 'IllegalStateError') throw err;
     }
@@ -60,7 +64,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const clientConnection = await Connection.connect({ address: opts.address });
   const client = new Client({ connection: clientConnection, namespace });
   const metrics = opts.metrics ?? new DrillMetrics();
-  await catalogueTargets().then((t) => metrics.describeDrills(t), (err: Error) => log.warn({ error: err.message }, 'drill targets not in the metrics'));
+  await catalogueTargets().then(
+    (t) => metrics.describeDrills(t),
+    (err: Error) => log.warn({ error: err.message }, 'drill targets not in the metrics'),
+  );
   const activities = {
     ...createDrillActivities({
       log,

@@ -133,7 +133,11 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   } catch (err) {
     if (progress.aborted) abortedReason = progress.aborted;
     else if (isCancellation(err)) abortedReason = 'the drill workflow was cancelled';
-    else errorReason = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+    else
+      errorReason =
+        err instanceof Error
+          ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
+          : String(err);
   } finally {
     ledgerScope?.cancel();
   }
@@ -149,7 +153,10 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
     }
     if (!plan) {
       // Refused before anything was injected: nothing to record but the refusal itself.
-      throw ApplicationFailure.nonRetryable(errorReason ?? abortedReason ?? 'the drill could not be planned', 'DrillRefused');
+      throw ApplicationFailure.nonRetryable(
+        errorReason ?? abortedReason ?? 'the drill could not be planned',
+        'DrillRefused',
+      );
     }
     phase('record');
     const result = await compensating.recordResult(input, plan, {

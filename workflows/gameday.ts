@@ -26,7 +26,10 @@ export interface GameDayOutcome {
   results: ({ result: DrillResult } | { runId: string; drill: string; variant?: string; error: string })[];
 }
 
-const acts = proxyActivities<DrillActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });
+const acts = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
 // Planning may bring up sandbox components the drills need: minutes, heartbeating.
 const planning = proxyActivities<GameDayActivities>({
   startToCloseTimeout: '20 minutes',
@@ -34,7 +37,9 @@ const planning = proxyActivities<GameDayActivities>({
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
 });
 
-export async function gameDayWorkflow(request: GameDayInput | { request: GameDayRequest }): Promise<GameDayOutcome> {
+export async function gameDayWorkflow(
+  request: GameDayInput | { request: GameDayRequest },
+): Promise<GameDayOutcome> {
   const startedAt = Date.now();
   const progress: GameDayProgress = { gameDayId: '', total: 0, current: 0, results: [] };
   setHandler(gameDayProgressQuery, () => progress);
@@ -49,18 +54,37 @@ export async function gameDayWorkflow(request: GameDayInput | { request: GameDay
       const result = await executeChild(drillWorkflow, {
         workflowId: targetWorkflowId(run.platform, component),
         args: [drillInput],
-        memo: { runId: run.runId, drill: run.drill, gameDayId: input.gameDayId, parent: workflowInfo().workflowId },
+        memo: {
+          runId: run.runId,
+          drill: run.drill,
+          gameDayId: input.gameDayId,
+          parent: workflowInfo().workflowId,
+        },
       });
       results.push({ result });
-      progress.results.push({ runId: run.runId, drill: run.drill, variant: result.variant, verdict: result.verdict });
+      progress.results.push({
+        runId: run.runId,
+        drill: run.drill,
+        variant: result.variant,
+        verdict: result.verdict,
+      });
     } catch (err) {
-      const error = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+      const error =
+        err instanceof Error
+          ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
+          : String(err);
       results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
       progress.results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
     }
   }
   progress.current = input.runs.length;
-  const outcome = { gameDayId: input.gameDayId, reportsDir: input.reportsDir, startedAt, finishedAt: Date.now(), results };
+  const outcome = {
+    gameDayId: input.gameDayId,
+    reportsDir: input.reportsDir,
+    startedAt,
+    finishedAt: Date.now(),
+    results,
+  };
   await acts.writeGameDaySummary(outcome);
   return outcome;
 }

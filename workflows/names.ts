@@ -18,7 +18,7 @@ export interface CanaryProgress {
 }
 
 export type Phase =
-  | 'validate' | 'steady-state' | 'ledger' | 'inject' | 'recover' | 'verify' | 'compensate' | 'record' | 'done';
+  'validate' | 'steady-state' | 'ledger' | 'inject' | 'recover' | 'verify' | 'compensate' | 'record' | 'done';
 
 export interface DrillProgress {
   runId: string;
@@ -41,7 +41,8 @@ export interface GameDayProgress {
 
 /** One drill per target at a time: the workflow id names the target, not the run. */
 export function targetWorkflowId(platform: PlatformRef, component: string): string {
-  const where = platform.kind === 'local' ? `local-${platform.sandbox ?? 'default'}` : `k8s-${platform.context}`;
+  const where =
+    platform.kind === 'local' ? `local-${platform.sandbox ?? 'default'}` : `k8s-${platform.context}`;
   return `firedrill-target-${where}-${component}`;
 }
 

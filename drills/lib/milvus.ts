@@ -41,19 +41,29 @@ export function dataset(rows: number, queries: number, seed: number): Dataset {
 }
 
 export function client(env: DrillEnv, timeoutMs = 10_000): MilvusClient {
-  const c = new MilvusClient({ address: env.platform.endpoints(COMPONENT).address!, timeout: timeoutMs, maxRetries: 0, logLevel: 'error' });
+  const c = new MilvusClient({
+    address: env.platform.endpoints(COMPONENT).address!,
+    timeout: timeoutMs,
+    maxRetries: 0,
+    logLevel: 'error',
+  });
   c.connectPromise.catch(() => {});
   return c;
 }
 
 export class MilvusStatusError extends Error {
-  constructor(readonly code: string | number, what: string, reason: string) {
+  constructor(
+    readonly code: string | number,
+    what: string,
+    reason: string,
+  ) {
     super(`${what}: ${code}: ${reason}`);
   }
 }
 
 export function ok<T extends { error_code?: string | number; reason?: string }>(status: T, what: string): T {
-  if (status.error_code !== undefined && status.error_code !== ErrorCode.SUCCESS) throw new MilvusStatusError(status.error_code, what, status.reason ?? '');
+  if (status.error_code !== undefined && status.error_code !== ErrorCode.SUCCESS)
+    throw new MilvusStatusError(status.error_code, what, status.reason ?? '');
   return status;
 }
 
@@ -84,7 +94,13 @@ export function fields() {
 }
 
 /** Search one query vector in the dataset partition: the ids of the top k. */
-export async function searchIds(c: MilvusClient, collection: string, vector: Float32Array, spec: IndexSpec, timeoutMs?: number): Promise<number[]> {
+export async function searchIds(
+  c: MilvusClient,
+  collection: string,
+  vector: Float32Array,
+  spec: IndexSpec,
+  timeoutMs?: number,
+): Promise<number[]> {
   const res = await c.search({
     collection_name: collection,
     partition_names: [DATASET_PARTITION],
@@ -101,13 +117,23 @@ export async function searchIds(c: MilvusClient, collection: string, vector: Flo
 }
 
 /** recall@10 over every query of the dataset, against the brute-force truth. */
-export async function measureRecall(c: MilvusClient, collection: string, d: Dataset, spec: IndexSpec): Promise<number> {
+export async function measureRecall(
+  c: MilvusClient,
+  collection: string,
+  d: Dataset,
+  spec: IndexSpec,
+): Promise<number> {
   const answers: number[][] = [];
   for (const q of d.queries) answers.push(await searchIds(c, collection, q, spec));
   return meanRecall(answers, d.truth, K);
 }
 
-export async function indexState(c: MilvusClient, collection: string): Promise<{ type?: string; state?: string; indexed: number; total: number; failReason?: string } | undefined> {
+export async function indexState(
+  c: MilvusClient,
+  collection: string,
+): Promise<
+  { type?: string; state?: string; indexed: number; total: number; failReason?: string } | undefined
+> {
   const res = await c.describeIndex({ collection_name: collection, field_name: 'vec' });
   if (res.status.error_code !== ErrorCode.SUCCESS) return undefined; // no index
   const d = res.index_descriptions[0];
@@ -122,14 +148,29 @@ export async function indexState(c: MilvusClient, collection: string): Promise<{
 }
 
 /** Creates the index and waits until it covers every row (state Finished). */
-export async function buildIndex(c: MilvusClient, collection: string, spec: IndexSpec, timeoutMs = 300_000): Promise<void> {
-  ok(await c.createIndex({ collection_name: collection, field_name: 'vec', index_type: spec.type, metric_type: 'L2', params: spec.params }), `createIndex ${spec.type}`);
+export async function buildIndex(
+  c: MilvusClient,
+  collection: string,
+  spec: IndexSpec,
+  timeoutMs = 300_000,
+): Promise<void> {
+  ok(
+    await c.createIndex({
+      collection_name: collection,
+      field_name: 'vec',
+      index_type: spec.type,
+      metric_type: 'L2',
+      params: spec.params,
+    }),
+    `createIndex ${spec.type}`,
+  );
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await indexState(c, collection);
     if (s?.state === 'Finished' && s.indexed >= s.total) return;
     if (s?.state === 'Failed') throw new Error(`the ${spec.type} index build failed: ${s.failReason}`);
-    if (Date.now() > deadline) throw new Error(`the ${spec.type} index was not built within ${timeoutMs} ms (${JSON.stringify(s)})`);
+    if (Date.now() > deadline)
+      throw new Error(`the ${spec.type} index was not built within ${timeoutMs} ms (${JSON.stringify(s)})`);
     await sleep(500);
   }
 }
@@ -149,12 +190,18 @@ export async function loadAndWait(c: MilvusClient, collection: string, timeoutMs
 }
 
 /** The rebuild runbook: release, drop index, create index, wait for the build, load. */
-export async function rebuildRunbook(env: DrillEnv, collection: string, spec: IndexSpec, mark = true): Promise<void> {
+export async function rebuildRunbook(
+  env: DrillEnv,
+  collection: string,
+  spec: IndexSpec,
+  mark = true,
+): Promise<void> {
   const c = client(env, 60_000);
   try {
     ok(await c.releaseCollection({ collection_name: collection }), 'releaseCollection');
     if (mark) env.mark('released', collection);
-    if (await indexState(c, collection)) ok(await c.dropIndex({ collection_name: collection, field_name: 'vec' }), 'dropIndex');
+    if (await indexState(c, collection))
+      ok(await c.dropIndex({ collection_name: collection, field_name: 'vec' }), 'dropIndex');
     if (mark) env.mark('index-dropped');
     await buildIndex(c, collection, spec);
     if (mark) env.mark('index-built', `${spec.type} ${JSON.stringify(spec.params)}`);
@@ -166,21 +213,45 @@ export async function rebuildRunbook(env: DrillEnv, collection: string, spec: In
 }
 
 /** Creates the seeded dataset collection if missing (insert, flush, index, load): idempotent. */
-export async function ensureDataset(env: DrillEnv, c: MilvusClient, collection: string, d: Dataset, spec: IndexSpec): Promise<void> {
+export async function ensureDataset(
+  env: DrillEnv,
+  c: MilvusClient,
+  collection: string,
+  d: Dataset,
+  spec: IndexSpec,
+): Promise<void> {
   const has = await c.hasCollection({ collection_name: collection });
   if (!has.value) {
-    ok(await c.createCollection({ collection_name: collection, shards_num: 1, fields: fields() } as Parameters<MilvusClient['createCollection']>[0]), 'createCollection');
+    ok(
+      await c.createCollection({ collection_name: collection, shards_num: 1, fields: fields() } as Parameters<
+        MilvusClient['createCollection']
+      >[0]),
+      'createCollection',
+    );
   }
   const parts = await c.showPartitions({ collection_name: collection });
-  if (!parts.partition_names.includes(LEDGER_PARTITION)) ok(await c.createPartition({ collection_name: collection, partition_name: LEDGER_PARTITION }), 'createPartition');
-  const stats = await c.getPartitionStatistics({ collection_name: collection, partition_name: DATASET_PARTITION });
+  if (!parts.partition_names.includes(LEDGER_PARTITION))
+    ok(
+      await c.createPartition({ collection_name: collection, partition_name: LEDGER_PARTITION }),
+      'createPartition',
+    );
+  const stats = await c.getPartitionStatistics({
+    collection_name: collection,
+    partition_name: DATASET_PARTITION,
+  });
   let have = Number(stats.data.row_count ?? 0);
   if (have < d.rows) {
     // Rows are inserted in id order in batches; a retry resumes after what was flushed.
     const started = Date.now();
     for (let i = have; i < d.rows; i += 2_000) {
-      const batch = d.data.slice(i, Math.min(d.rows, i + 2_000)).map((v, j) => ({ id: i + j, vec: Array.from(v), key: `dataset/${i + j}`, payload: '' }));
-      const r = await c.insert({ collection_name: collection, partition_name: DATASET_PARTITION, data: batch });
+      const batch = d.data
+        .slice(i, Math.min(d.rows, i + 2_000))
+        .map((v, j) => ({ id: i + j, vec: Array.from(v), key: `dataset/${i + j}`, payload: '' }));
+      const r = await c.insert({
+        collection_name: collection,
+        partition_name: DATASET_PARTITION,
+        data: batch,
+      });
       ok(r.status, 'insert dataset');
     }
     await c.flushSync({ collection_names: [collection] });
@@ -201,6 +272,9 @@ export async function ensureDataset(env: DrillEnv, c: MilvusClient, collection: 
   if (String(state.state) !== 'LoadStateLoaded') await loadAndWait(c, collection, 180_000);
 }
 
-export const ledgerId = (runId: string, id: number) => LEDGER_ID_BASE + (parseInt(createHash('sha256').update(runId).digest('hex').slice(0, 6), 16) % 1_000_000) * 1_000_000 + id;
+export const ledgerId = (runId: string, id: number) =>
+  LEDGER_ID_BASE +
+  (parseInt(createHash('sha256').update(runId).digest('hex').slice(0, 6), 16) % 1_000_000) * 1_000_000 +
+  id;
 
 export const payloadSha = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');

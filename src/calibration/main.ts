@@ -6,4 +6,6 @@ if (!Number.isInteger(port)) {
   console.error('usage: calibration/main.ts <port>');
   process.exit(2);
 }
-createCalibrationServer().listen(port, '127.0.0.1', () => console.log(`calibration target on 127.0.0.1:${port}`));
+createCalibrationServer().listen(port, '127.0.0.1', () =>
+  console.log(`calibration target on 127.0.0.1:${port}`),
+);

@@ -51,7 +51,11 @@ export function createCalibrationServer(): Server {
         // Only ledger writes (keys ending in a numeric id) are dropped, never the canary's key.
         if (cmd.dropLast) victims = ackOrder.filter((k) => Number.isFinite(idOf(k))).slice(-cmd.dropLast);
         for (const k of victims) store.delete(k);
-        const receipt: FaultReceipt = { faultAt, until: unavailableUntil, droppedIds: victims.map(idOf).sort((a, b) => a - b) };
+        const receipt: FaultReceipt = {
+          faultAt,
+          until: unavailableUntil,
+          droppedIds: victims.map(idOf).sort((a, b) => a - b),
+        };
         return send(200, receipt);
       }
       if (url.pathname === '/reset' && req.method === 'POST') {
@@ -59,7 +63,8 @@ export function createCalibrationServer(): Server {
         return send(200, { ok: true });
       }
       if (url.pathname.startsWith('/kv')) {
-        if (now >= faultAt && now < unavailableUntil) return send(503, { error: 'unavailable (calibration fault)' });
+        if (now >= faultAt && now < unavailableUntil)
+          return send(503, { error: 'unavailable (calibration fault)' });
         const key = decodeURIComponent(url.pathname.slice('/kv/'.length));
         if (req.method === 'PUT') {
           store.set(key, await body(req));

@@ -14,21 +14,34 @@ export interface Bootstrapped {
   close(): Promise<void>;
 }
 
-export async function bootstrap(opts: { sandbox: string; needs: string[]; externalWorker?: boolean; quiet?: boolean }): Promise<Bootstrapped> {
+export async function bootstrap(opts: {
+  sandbox: string;
+  needs: string[];
+  externalWorker?: boolean;
+  quiet?: boolean;
+}): Promise<Bootstrapped> {
   const say = (m: string) => opts.quiet || console.error(`  ${m}`);
   const external = process.env.TEMPORAL_ADDRESS;
-  const only = COMPONENTS.filter((c) => c === 'results' || (!external && c === 'temporal') || opts.needs.includes(c)) as ComponentName[];
+  const only = COMPONENTS.filter(
+    (c) => c === 'results' || (!external && c === 'temporal') || opts.needs.includes(c),
+  ) as ComponentName[];
   ensureInstalled();
   const started = Date.now();
   const sandbox = await Sandbox.ensure({ name: opts.sandbox, only, log: say });
-  say(`sandbox "${opts.sandbox}" ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${only.join(', ')})`);
+  say(
+    `sandbox "${opts.sandbox}" ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${only.join(', ')})`,
+  );
   const address = external ?? sandbox.endpoints().temporal!.address!;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
   const worker =
     opts.externalWorker || process.env.FIREDRILL_EXTERNAL_WORKER
       ? undefined
-      : await startWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, log: createLogger({ component: 'worker' }, undefined) });
+      : await startWorker({
+          address,
+          namespace: process.env.TEMPORAL_NAMESPACE,
+          log: createLogger({ component: 'worker' }, undefined),
+        });
   return {
     client,
     sandbox: opts.sandbox,

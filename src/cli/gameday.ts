@@ -21,13 +21,27 @@ export interface GameDayPlan {
   needs: string[];
 }
 
-export async function planGameDay(opts: { drills?: string; variants?: string; sandbox: string }): Promise<GameDayPlan> {
+export async function planGameDay(opts: {
+  drills?: string;
+  variants?: string;
+  sandbox: string;
+}): Promise<GameDayPlan> {
   const catalogue = await loadCatalogue();
-  const names = opts.drills ? opts.drills.split(',').map((s) => s.trim()).filter(Boolean) : [...catalogue.keys()].filter((n) => catalogue.get(n)!.platforms?.includes('local') ?? true);
+  const names = opts.drills
+    ? opts.drills
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...catalogue.keys()].filter((n) => catalogue.get(n)!.platforms?.includes('local') ?? true);
   for (const n of names) {
-    if (!catalogue.has(n)) throw new UserError(`unknown drill "${n}" in --drills`, `choose from: ${[...catalogue.keys()].join(', ')}`);
+    if (!catalogue.has(n))
+      throw new UserError(
+        `unknown drill "${n}" in --drills`,
+        `choose from: ${[...catalogue.keys()].join(', ')}`,
+      );
   }
-  if (opts.variants && !['all', 'default'].includes(opts.variants)) throw new UserError(`--variants "${opts.variants}" is not all or default`);
+  if (opts.variants && !['all', 'default'].includes(opts.variants))
+    throw new UserError(`--variants "${opts.variants}" is not all or default`);
   const gameDayId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
   const platform: PlatformRef = { kind: 'local', sandbox: opts.sandbox };
   const runs: GameDayInput['runs'] = [];
@@ -38,15 +52,28 @@ export async function planGameDay(opts: { drills?: string; variants?: string; sa
     for (const variant of variants) {
       const plan = planRun(drill, { drill: name, variant }, loadTopology()); // refusals before anything starts
       plan.needs.forEach((n) => needs.add(n));
-      runs.push({ runId: newRunId(name, variant), drill: name, variant, platform, reportsDir: join(reportsDir(), gameDayId), component: plan.component });
+      runs.push({
+        runId: newRunId(name, variant),
+        drill: name,
+        variant,
+        platform,
+        reportsDir: join(reportsDir(), gameDayId),
+        component: plan.component,
+      });
     }
   }
   return { input: { gameDayId, reportsDir: join(reportsDir(), gameDayId), runs }, needs: [...needs] };
 }
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {
-  const results = outcome.results.filter((r): r is { result: DrillResult } => 'result' in r).map((r) => r.result);
-  const errors = outcome.results.filter((r) => 'error' in r) as { drill: string; variant?: string; error: string }[];
+  const results = outcome.results
+    .filter((r): r is { result: DrillResult } => 'result' in r)
+    .map((r) => r.result);
+  const errors = outcome.results.filter((r) => 'error' in r) as {
+    drill: string;
+    variant?: string;
+    error: string;
+  }[];
   const lines = [
     `# Game day ${outcome.gameDayId}`,
     '',
@@ -70,7 +97,9 @@ export function gamedayCommand(program: Command): void {
     .option('--sandbox <name>', 'local sandbox to run on', 'default')
     .action(async (opts: { drills?: string; variants?: string; sandbox: string }) => {
       const { input, needs } = await planGameDay(opts);
-      console.error(`game day ${input.gameDayId}: ${input.runs.map((r) => `${r.drill}/${r.variant}`).join(', ')}`);
+      console.error(
+        `game day ${input.gameDayId}: ${input.runs.map((r) => `${r.drill}/${r.variant}`).join(', ')}`,
+      );
       const env = await bootstrap({ sandbox: opts.sandbox, needs });
       try {
         const handle = await env.client.workflow.start(gameDayWorkflow, {
@@ -89,7 +118,10 @@ export function gamedayCommand(program: Command): void {
             let line = `[${Math.min(gd.current + 1, gd.total)}/${gd.total}]`;
             let key = String(gd.current);
             if (run) {
-              const p = await env.client.workflow.getHandle(targetWorkflowId(run.platform, run.component)).query(progressQuery).catch(() => undefined);
+              const p = await env.client.workflow
+                .getHandle(targetWorkflowId(run.platform, run.component))
+                .query(progressQuery)
+                .catch(() => undefined);
               const mine = p && p.runId === run.runId ? p : undefined;
               line += ` ${mine ? progressLine(mine) : `${run.drill}/${run.variant} starting`}`;
               key += `:${mine?.phase ?? 'starting'}`;

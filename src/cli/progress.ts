@@ -39,7 +39,9 @@ export async function followProgress(handle: WorkflowHandle, opts: { quiet?: boo
 const ms = (v: number | null) => (v === null ? '—' : formatDuration(v));
 
 export function verdictTable(results: DrillResult[]): string {
-  const rows = [['drill', 'variant', 'verdict', 'RTO service', 'RTO full', 'target RTO', 'lost', 'RPO', 'target RPO']];
+  const rows = [
+    ['drill', 'variant', 'verdict', 'RTO service', 'RTO full', 'target RTO', 'lost', 'RPO', 'target RPO'],
+  ];
   for (const r of results) {
     rows.push([
       r.drill,

@@ -2,7 +2,12 @@
 // starts, brings up what the drill needs, runs drillWorkflow with live progress, prints the verdict.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Command } from 'commander';
 import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
@@ -15,7 +20,12 @@ import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
 import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
 import { bootstrap } from './bootstrap.ts';
-import { checkDrillPlatform, kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
+import {
+  checkDrillPlatform,
+  kubernetesPreflight,
+  platformRefFrom,
+  type PlatformFlags,
+} from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
 
 export const newRunId = (drill: string, variant: string) =>
@@ -65,7 +75,9 @@ export async function drillResult(handle: WorkflowHandle): Promise<DrillResult> 
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const why = err.cause?.message ?? err.message;
-      throw new UserError(`the drill was refused before anything was injected: ${why.replace(/^.*?UserError: /, '')}`);
+      throw new UserError(
+        `the drill was refused before anything was injected: ${why.replace(/^.*?UserError: /, '')}`,
+      );
     }
     throw err;
   }
@@ -75,12 +87,18 @@ function printPlan(plan: DrillPlan, variantDescription: string): void {
   console.log(`drill      ${plan.drill} — ${plan.title}`);
   console.log(`variant    ${plan.variant}: ${variantDescription}`);
   console.log(`hypothesis ${plan.hypothesis}`);
-  console.log(`target     ${plan.component} (${plan.scenario}): RTO ${formatDuration(plan.targets.rtoMs)}, RPO ${plan.targets.rpoMs === null ? 'reported, not promised' : formatDuration(plan.targets.rpoMs)} — ${plan.targets.source}`);
+  console.log(
+    `target     ${plan.component} (${plan.scenario}): RTO ${formatDuration(plan.targets.rtoMs)}, RPO ${plan.targets.rpoMs === null ? 'reported, not promised' : formatDuration(plan.targets.rpoMs)} — ${plan.targets.source}`,
+  );
   console.log(`deadline   ${formatDuration(plan.deadlineMs)} (then BREACHED, and the fault is reverted)`);
-  console.log(`probe      every ${plan.probeIntervalMs} ms, service recovered after ${plan.consecutiveOk} consecutive successes`);
+  console.log(
+    `probe      every ${plan.probeIntervalMs} ms, service recovered after ${plan.consecutiveOk} consecutive successes`,
+  );
   console.log(`options    ${JSON.stringify(plan.options)}`);
   console.log(`needs      ${plan.needs.join(', ')}`);
-  console.log('steps      validate → steady state → ledger → inject (T0) → watch recovery → verify data → compensate → record');
+  console.log(
+    'steps      validate → steady state → ledger → inject (T0) → watch recovery → verify data → compensate → record',
+  );
 }
 
 export function runCommand(program: Command): void {
@@ -92,43 +110,89 @@ export function runCommand(program: Command): void {
     .option('--rto <duration>', 'override the target RTO (e.g. 30s)')
     .option('--rpo <duration>', 'override the target RPO (e.g. 0)')
     .option('--deadline <duration>', 'give up watching recovery after this long (default 2 × RTO, capped)')
-    .option('--sandbox <name>', 'local sandbox to run on (with --platform kubernetes: where the results database and Temporal run)', 'default')
+    .option(
+      '--sandbox <name>',
+      'local sandbox to run on (with --platform kubernetes: where the results database and Temporal run)',
+      'default',
+    )
     .option('--platform <kind>', 'local or kubernetes', 'local')
     .option('--context <name>', 'kubernetes: the kubeconfig context to drill')
     .option('--kubeconfig <file>', 'kubernetes: kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
-    .option('--namespaces <list>', "kubernetes: comma-separated namespaces the drill may touch (default: the topology's)")
-    .option('--confirm-context <name>', 'kubernetes: name the context again to drill one not marked disposable')
-    .option('--endpoints <file>', `kubernetes: JSON map component → endpoints for the drill's clients (default: ${ENDPOINTS_ENV})`)
+    .option(
+      '--namespaces <list>',
+      "kubernetes: comma-separated namespaces the drill may touch (default: the topology's)",
+    )
+    .option(
+      '--confirm-context <name>',
+      'kubernetes: name the context again to drill one not marked disposable',
+    )
+    .option(
+      '--endpoints <file>',
+      `kubernetes: JSON map component → endpoints for the drill's clients (default: ${ENDPOINTS_ENV})`,
+    )
     .option('--dry-run', 'print the plan and inject nothing (on Kubernetes: the pods it would touch)')
     .option('--json', 'print the result record as the last line')
-    .action(async (name: string, opts: { variant?: string; option: string[]; rto?: string; rpo?: string; deadline?: string; sandbox: string; dryRun?: boolean; json?: boolean } & PlatformFlags) => {
-      const req: RunRequest = { drill: name, variant: opts.variant, options: parseOptions(opts.option), targets: { rto: opts.rto, rpo: opts.rpo }, deadline: opts.deadline };
-      const drill = await getDrill(name);
-      const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
-      const platform = platformRefFrom(opts);
-      checkDrillPlatform(drill, platform);
-      const touched = platform.kind === 'kubernetes' ? await kubernetesPreflight(platform, plan, drill) : undefined;
-      if (opts.dryRun) {
-        printPlan(plan, drill.variants[plan.variant]!.description);
-        for (const line of touched ?? []) console.log(line);
-        console.log('dry run: nothing started, nothing injected');
-        return;
-      }
-      const env = await bootstrap({ sandbox: opts.sandbox, needs: platform.kind === 'local' ? plan.needs : [] });
-      try {
-        const input: DrillInput = { runId: newRunId(plan.drill, plan.variant), drill: plan.drill, variant: plan.variant, options: req.options, targets: req.targets, deadline: req.deadline, platform, reportsDir: reportsDir() };
-        const handle = await startDrill(env.client, input, plan.component);
-        console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
-        await followProgress(handle);
-        const result = await drillResult(handle);
-        console.log(verdictTable([result]));
-        console.log(`report: ${result.evidence.artifactsDir}result.json`);
-        if (opts.json) console.log(JSON.stringify(result));
-        if (result.verdict !== 'MET') process.exitCode = 1;
-      } finally {
-        await env.close();
-      }
-    });
+    .action(
+      async (
+        name: string,
+        opts: {
+          variant?: string;
+          option: string[];
+          rto?: string;
+          rpo?: string;
+          deadline?: string;
+          sandbox: string;
+          dryRun?: boolean;
+          json?: boolean;
+        } & PlatformFlags,
+      ) => {
+        const req: RunRequest = {
+          drill: name,
+          variant: opts.variant,
+          options: parseOptions(opts.option),
+          targets: { rto: opts.rto, rpo: opts.rpo },
+          deadline: opts.deadline,
+        };
+        const drill = await getDrill(name);
+        const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
+        const platform = platformRefFrom(opts);
+        checkDrillPlatform(drill, platform);
+        const touched =
+          platform.kind === 'kubernetes' ? await kubernetesPreflight(platform, plan, drill) : undefined;
+        if (opts.dryRun) {
+          printPlan(plan, drill.variants[plan.variant]!.description);
+          for (const line of touched ?? []) console.log(line);
+          console.log('dry run: nothing started, nothing injected');
+          return;
+        }
+        const env = await bootstrap({
+          sandbox: opts.sandbox,
+          needs: platform.kind === 'local' ? plan.needs : [],
+        });
+        try {
+          const input: DrillInput = {
+            runId: newRunId(plan.drill, plan.variant),
+            drill: plan.drill,
+            variant: plan.variant,
+            options: req.options,
+            targets: req.targets,
+            deadline: req.deadline,
+            platform,
+            reportsDir: reportsDir(),
+          };
+          const handle = await startDrill(env.client, input, plan.component);
+          console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
+          await followProgress(handle);
+          const result = await drillResult(handle);
+          console.log(verdictTable([result]));
+          console.log(`report: ${result.evidence.artifactsDir}result.json`);
+          if (opts.json) console.log(JSON.stringify(result));
+          if (result.verdict !== 'MET') process.exitCode = 1;
+        } finally {
+          await env.close();
+        }
+      },
+    );
 
   program
     .command('abort <component>')
@@ -139,7 +203,12 @@ export function runCommand(program: Command): void {
     .action(async (component: string, opts: { sandbox: string; context?: string; reason: string }) => {
       const env = await bootstrap({ sandbox: opts.sandbox, needs: [], externalWorker: true, quiet: true });
       try {
-        const id = targetWorkflowId(opts.context ? { kind: 'kubernetes', context: opts.context } : { kind: 'local', sandbox: opts.sandbox }, component);
+        const id = targetWorkflowId(
+          opts.context
+            ? { kind: 'kubernetes', context: opts.context }
+            : { kind: 'local', sandbox: opts.sandbox },
+          component,
+        );
         await env.client.workflow.getHandle(id).signal(abortSignal, opts.reason);
         console.log(`abort sent to ${id}`);
       } finally {
@@ -153,7 +222,8 @@ export function runCommand(program: Command): void {
     .action(async () => {
       for (const d of (await loadCatalogue()).values()) {
         console.log(`${d.name.padEnd(26)} ${d.title}`);
-        for (const [v, spec] of Object.entries(d.variants)) console.log(`  ${v.padEnd(24)} ${spec.description}${v === d.defaultVariant ? ' (default)' : ''}`);
+        for (const [v, spec] of Object.entries(d.variants))
+          console.log(`  ${v.padEnd(24)} ${spec.description}${v === d.defaultVariant ? ' (default)' : ''}`);
       }
     });
 }

@@ -14,12 +14,15 @@ const SIGNALS = ['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGCONT', 'SIGINT'];
 
 function printEndpoints(sandbox: Sandbox): void {
   for (const [component, endpoints] of Object.entries(sandbox.endpoints())) {
-    for (const [key, value] of Object.entries(endpoints)) console.log(`  ${component.padEnd(12)} ${key.padEnd(10)} ${value}`);
+    for (const [key, value] of Object.entries(endpoints))
+      console.log(`  ${component.padEnd(12)} ${key.padEnd(10)} ${value}`);
   }
 }
 
 export function sandboxCommands(program: Command): void {
-  const sandbox = program.command('sandbox').description('the local sandbox: SLO-Scout data services as real processes on 127.0.0.1');
+  const sandbox = program
+    .command('sandbox')
+    .description('the local sandbox: SLO-Scout data services as real processes on 127.0.0.1');
 
   sandbox
     .command('up')
@@ -30,8 +33,14 @@ export function sandboxCommands(program: Command): void {
     .option('--json', 'print endpoints as JSON')
     .action(async (opts: Common & { only?: string; portBase?: number }) => {
       const only = parseComponents(opts.only); // validated before anything starts
-      if (opts.portBase !== undefined && !(Number.isInteger(opts.portBase) && opts.portBase > 1024 && opts.portBase < 65_000)) {
-        throw new UserError(`--port-base ${opts.portBase} is not a port number`, 'give an integer between 1025 and 64999');
+      if (
+        opts.portBase !== undefined &&
+        !(Number.isInteger(opts.portBase) && opts.portBase > 1024 && opts.portBase < 65_000)
+      ) {
+        throw new UserError(
+          `--port-base ${opts.portBase} is not a port number`,
+          'give an integer between 1025 and 64999',
+        );
       }
       ensureInstalled();
       const started = Date.now();
@@ -43,7 +52,9 @@ export function sandboxCommands(program: Command): void {
       });
       const seconds = (Date.now() - started) / 1000;
       if (opts.json) {
-        console.log(JSON.stringify({ name: opts.name, dir: sb.state.dir, seconds, endpoints: sb.endpoints() }));
+        console.log(
+          JSON.stringify({ name: opts.name, dir: sb.state.dir, seconds, endpoints: sb.endpoints() }),
+        );
         return;
       }
       console.log(`sandbox "${opts.name}" up in ${seconds.toFixed(1)} s (${sb.state.dir})`);
@@ -59,12 +70,17 @@ export function sandboxCommands(program: Command): void {
       const sb = Sandbox.open({ name: opts.name });
       const health = await sb.status();
       if (opts.json) {
-        console.log(JSON.stringify({ name: opts.name, dir: sb.state.dir, endpoints: sb.endpoints(), health }));
+        console.log(
+          JSON.stringify({ name: opts.name, dir: sb.state.dir, endpoints: sb.endpoints(), health }),
+        );
         return;
       }
       console.log(`sandbox "${opts.name}" (${sb.state.dir})`);
       for (const [component, members] of Object.entries(health)) {
-        for (const m of members) console.log(`  ${component.padEnd(12)} ${m.member.padEnd(16)} ${m.up ? 'up  ' : 'DOWN'}  ${m.detail}`);
+        for (const m of members)
+          console.log(
+            `  ${component.padEnd(12)} ${m.member.padEnd(16)} ${m.up ? 'up  ' : 'DOWN'}  ${m.detail}`,
+          );
       }
       printEndpoints(sb);
       if (Object.values(health).some((ms) => ms.some((m) => !m.up))) process.exitCode = 1;
@@ -78,7 +94,8 @@ export function sandboxCommands(program: Command): void {
     .action(async (component: string, member: string | undefined, opts: Common & { signal: string }) => {
       const [name] = parseComponents(component) as [ComponentName];
       const signal = opts.signal.toUpperCase().replace(/^(?!SIG)/, 'SIG');
-      if (!SIGNALS.includes(signal)) throw new UserError(`unknown signal "${opts.signal}"`, `use one of ${SIGNALS.join(', ')}`);
+      if (!SIGNALS.includes(signal))
+        throw new UserError(`unknown signal "${opts.signal}"`, `use one of ${SIGNALS.join(', ')}`);
       const killed = await Sandbox.open({ name: opts.name }).kill(name, member, signal as NodeJS.Signals);
       console.log(`sent ${signal} to ${killed.join(', ')}`);
     });
@@ -90,7 +107,11 @@ export function sandboxCommands(program: Command): void {
     .action(async (component: string, member: string | undefined, opts: Common) => {
       const [name] = parseComponents(component) as [ComponentName];
       const restarted = await Sandbox.open({ name: opts.name }).restart(name, member);
-      console.log(restarted.length ? `restarted ${restarted.join(', ')}` : 'nothing to restart: every member is running');
+      console.log(
+        restarted.length
+          ? `restarted ${restarted.join(', ')}`
+          : 'nothing to restart: every member is running',
+      );
     });
 
   sandbox
@@ -99,6 +120,8 @@ export function sandboxCommands(program: Command): void {
     .option('--name <name>', 'sandbox name', 'default')
     .action(async (opts: Common) => {
       const { stopped, swept } = await Sandbox.open({ name: opts.name }).down();
-      console.log(`sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept`);
+      console.log(
+        `sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept`,
+      );
     });
 }

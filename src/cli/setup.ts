@@ -17,12 +17,22 @@ export function runInstaller(quiet = false, withParts: OptionalPart[] = []): voi
   const args = [script, ...(quiet ? ['--quiet'] : []), ...withParts.flatMap((p) => ['--with', p])];
   const result = spawnSync('bash', args, { stdio: 'inherit' });
   const again = `firedrill setup${withParts.map((p) => ` --with ${p}`).join('')}`;
-  if (result.status !== 0) throw new UserError('setup failed (see the lines above)', `fix what it names and run \`${again}\` again`);
+  if (result.status !== 0)
+    throw new UserError('setup failed (see the lines above)', `fix what it names and run \`${again}\` again`);
 }
 
 export function missingPieces(): string[] {
   const t = toolchain();
-  const files = [t.temporal, t.minio, t.milvusPython, join(t.kafkaLibs, `kafka_2.13-${t.versions.KAFKA_VERSION}.jar`), t.patroni, t.etcd, t.pgbackrest, join(t.pgBin, 'postgres')];
+  const files = [
+    t.temporal,
+    t.minio,
+    t.milvusPython,
+    join(t.kafkaLibs, `kafka_2.13-${t.versions.KAFKA_VERSION}.jar`),
+    t.patroni,
+    t.etcd,
+    t.pgbackrest,
+    join(t.pgBin, 'postgres'),
+  ];
   return files.filter((f) => !existsSync(f));
 }
 
@@ -35,10 +45,16 @@ export function setupCommand(program: Command): void {
     .command('setup')
     .description('install the real servers the sandbox runs (idempotent; cached in ~/.cache/firedrill)')
     .option('--quiet', 'print only what is installed')
-    .option('--with <part>', 'also build an optional part: k8s (the Kubernetes test control plane, for the e2e tests)')
+    .option(
+      '--with <part>',
+      'also build an optional part: k8s (the Kubernetes test control plane, for the e2e tests)',
+    )
     .action((opts: { quiet?: boolean; with?: string }) => {
       if (opts.with !== undefined && !(OPTIONAL_PARTS as readonly string[]).includes(opts.with)) {
-        throw new UserError(`unknown part "${opts.with}" for --with`, `choose from: ${OPTIONAL_PARTS.join(', ')}`);
+        throw new UserError(
+          `unknown part "${opts.with}" for --with`,
+          `choose from: ${OPTIONAL_PARTS.join(', ')}`,
+        );
       }
       runInstaller(opts.quiet, opts.with ? [opts.with as OptionalPart] : []);
     });

@@ -15,11 +15,18 @@ export async function loadCatalogue(dir = DRILLS_DIR): Promise<Map<string, Drill
   if (loaded && dir === DRILLS_DIR) return loaded;
   const topology = loadTopology();
   const out = new Map<string, DrillDefinition>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: DrillDefinition };
-    if (!mod.default) throw new UserError(`drill file drills/${file} has no default export`, 'export default defineDrill({...})');
+    if (!mod.default)
+      throw new UserError(
+        `drill file drills/${file} has no default export`,
+        'export default defineDrill({...})',
+      );
     validateDefinition(mod.default, `drills/${file}`, topology);
-    if (out.has(mod.default.name)) throw new UserError(`two drill files are named "${mod.default.name}"`, 'give each drill its own name');
+    if (out.has(mod.default.name))
+      throw new UserError(`two drill files are named "${mod.default.name}"`, 'give each drill its own name');
     out.set(mod.default.name, mod.default);
   }
   if (dir === DRILLS_DIR) loaded = out;
@@ -29,6 +36,7 @@ export async function loadCatalogue(dir = DRILLS_DIR): Promise<Map<string, Drill
 export async function getDrill(name: string): Promise<DrillDefinition> {
   const catalogue = await loadCatalogue();
   const drill = catalogue.get(name);
-  if (!drill) throw new UserError(`unknown drill "${name}"`, `choose one of: ${[...catalogue.keys()].join(', ')}`);
+  if (!drill)
+    throw new UserError(`unknown drill "${name}"`, `choose one of: ${[...catalogue.keys()].join(', ')}`);
   return drill;
 }

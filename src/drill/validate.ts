@@ -39,36 +39,70 @@ export interface DrillPlan {
 export const MAX_DEADLINE_MS = 10 * 60_000;
 
 /** The drill's default targets: the topology model's DR annotation, or the drill's own. */
-export function resolveTargets(d: DrillDefinition, topology: Topology): { rtoMs: number; rpoMs: number | null; source: string } {
+export function resolveTargets(
+  d: DrillDefinition,
+  topology: Topology,
+): { rtoMs: number; rpoMs: number | null; source: string } {
   const inModel = topology.components.some((c) => c.name === d.target.component);
-  if (inModel || !d.target.targets) return drTarget(component(topology, d.target.component), d.target.scenario);
+  if (inModel || !d.target.targets)
+    return drTarget(component(topology, d.target.component), d.target.scenario);
   const own = d.target.targets;
-  return { rtoMs: parseDuration(own.rto, 'target.targets.rto'), rpoMs: parseDuration(own.rpo, 'target.targets.rpo'), source: own.source };
+  return {
+    rtoMs: parseDuration(own.rto, 'target.targets.rto'),
+    rpoMs: parseDuration(own.rpo, 'target.targets.rpo'),
+    source: own.source,
+  };
 }
 
 const REQUIRED: (keyof DrillDefinition)[] = [
-  'name', 'title', 'hypothesis', 'target', 'variants', 'defaultVariant', 'needs',
-  'open', 'close', 'canary', 'write', 'isDefiniteFailure', 'readBack', 'inject', 'fullyRecovered', 'revert', 'config',
+  'name',
+  'title',
+  'hypothesis',
+  'target',
+  'variants',
+  'defaultVariant',
+  'needs',
+  'open',
+  'close',
+  'canary',
+  'write',
+  'isDefiniteFailure',
+  'readBack',
+  'inject',
+  'fullyRecovered',
+  'revert',
+  'config',
 ];
 
 /** Structural checks of a drill file; every message names the field and why. */
 export function validateDefinition(d: Partial<DrillDefinition>, file: string, topology: Topology): void {
   const bad = (field: string, why: string) => new UserError(`drill file ${file}: field "${field}" ${why}`);
   for (const field of REQUIRED) if (d[field] === undefined) throw bad(field, 'is missing');
-  if (!/^[a-z][a-z0-9-]*$/.test(d.name!)) throw bad('name', `"${d.name}" must be lower-case words joined by dashes`);
+  if (!/^[a-z][a-z0-9-]*$/.test(d.name!))
+    throw bad('name', `"${d.name}" must be lower-case words joined by dashes`);
   if (!Object.keys(d.variants!).length) throw bad('variants', 'must name at least one variant');
-  if (!d.variants![d.defaultVariant!]) throw bad('defaultVariant', `"${d.defaultVariant}" is not one of the variants (${Object.keys(d.variants!).join(', ')})`);
+  if (!d.variants![d.defaultVariant!])
+    throw bad(
+      'defaultVariant',
+      `"${d.defaultVariant}" is not one of the variants (${Object.keys(d.variants!).join(', ')})`,
+    );
   try {
     resolveTargets(d as DrillDefinition, topology);
   } catch (err) {
     throw bad('target', `does not resolve: ${(err as Error).message}`);
   }
   for (const [name, spec] of Object.entries(d.options ?? {})) {
-    if (!['number', 'string', 'boolean', 'duration'].includes(spec.type)) throw bad(`options.${name}.type`, `"${spec.type}" is not number, string, boolean or duration`);
+    if (!['number', 'string', 'boolean', 'duration'].includes(spec.type))
+      throw bad(`options.${name}.type`, `"${spec.type}" is not number, string, boolean or duration`);
   }
 }
 
-function coerceOption(drill: string, name: string, spec: NonNullable<DrillDefinition['options']>[string], raw: unknown): unknown {
+function coerceOption(
+  drill: string,
+  name: string,
+  spec: NonNullable<DrillDefinition['options']>[string],
+  raw: unknown,
+): unknown {
   const where = `option "${name}" of ${drill}`;
   switch (spec.type) {
     case 'number': {
@@ -94,7 +128,10 @@ function coerceOption(drill: string, name: string, spec: NonNullable<DrillDefini
 export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology): DrillPlan {
   const variant = req.variant ?? d.defaultVariant;
   if (!d.variants[variant]) {
-    throw new UserError(`drill ${d.name} has no variant "${variant}"`, `choose one of: ${Object.keys(d.variants).join(', ')}`);
+    throw new UserError(
+      `drill ${d.name} has no variant "${variant}"`,
+      `choose one of: ${Object.keys(d.variants).join(', ')}`,
+    );
   }
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(d.options ?? {})) {
@@ -128,10 +165,21 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     rpoMs: rpo ?? model.rpoMs,
     source: rto !== undefined || rpo !== undefined ? `override (model: ${model.source})` : model.source,
   };
-  if (targets.rtoMs <= 0) throw new UserError(`target RTO ${targets.rtoMs} ms makes no sense`, 'give a positive duration such as 30s');
+  if (targets.rtoMs <= 0)
+    throw new UserError(
+      `target RTO ${targets.rtoMs} ms makes no sense`,
+      'give a positive duration such as 30s',
+    );
 
-  const deadlineMs = req.deadline !== undefined ? override('rto', req.deadline)! : Math.min(2 * targets.rtoMs, MAX_DEADLINE_MS);
-  if (deadlineMs <= 0) throw new UserError('the recovery deadline must be positive', `e.g. --deadline ${formatDuration(2 * targets.rtoMs)}`);
+  const deadlineMs =
+    req.deadline !== undefined
+      ? override('rto', req.deadline)!
+      : Math.min(2 * targets.rtoMs, MAX_DEADLINE_MS);
+  if (deadlineMs <= 0)
+    throw new UserError(
+      'the recovery deadline must be positive',
+      `e.g. --deadline ${formatDuration(2 * targets.rtoMs)}`,
+    );
   const after = d.remediateAfterMs?.(options);
   return {
     drill: d.name,
@@ -149,7 +197,8 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     ledgerConcurrency: d.ledger?.concurrency ?? 8,
     exactlyOnce: d.ledger?.exactlyOnce ?? false,
     // A drill may expose the count as its `writes-before` option.
-    minAckedBeforeFault: (options['writes-before'] as number | undefined) ?? d.ledger?.minAckedBeforeFault ?? 50,
+    minAckedBeforeFault:
+      (options['writes-before'] as number | undefined) ?? d.ledger?.minAckedBeforeFault ?? 50,
     remediateAfterMs: after ?? null,
     needs: d.needs,
   };

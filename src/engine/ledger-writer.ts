@@ -63,10 +63,22 @@ export interface WriterOptions {
 }
 
 /** Runs until the signal aborts. Several writers share one id sequence (plan.ledgerConcurrency). */
-export async function runLedgerWriter<S>(drill: DrillDefinition<S>, env: DrillEnv, s: S, plan: DrillPlan, file: string, opts: WriterOptions): Promise<LedgerStats> {
+export async function runLedgerWriter<S>(
+  drill: DrillDefinition<S>,
+  env: DrillEnv,
+  s: S,
+  plan: DrillPlan,
+  file: string,
+  opts: WriterOptions,
+): Promise<LedgerStats> {
   const start = ledgerStats(file);
   let nextId = start.maxId + 1;
-  const stats: LedgerStats = { invoked: start.invoked, acked: start.acked, failed: start.failed, unknown: start.unknown };
+  const stats: LedgerStats = {
+    invoked: start.invoked,
+    acked: start.acked,
+    failed: start.failed,
+    unknown: start.unknown,
+  };
   const log = (event: Record<string, unknown>) => appendFileSync(file, JSON.stringify(event) + '\n');
   const maxRate = opts.maxRate ?? 1_000;
   const began = Date.now();
@@ -87,12 +99,20 @@ export async function runLedgerWriter<S>(drill: DrillDefinition<S>, env: DrillEn
       log({ e: 'invoke', id, key, sha256, t: Date.now() });
       stats.invoked++;
       try {
-        const { position } = await withTimeout(drill.write(env, s, { id, key, payload }), opts.writeTimeoutMs ?? 5_000);
+        const { position } = await withTimeout(
+          drill.write(env, s, { id, key, payload }),
+          opts.writeTimeoutMs ?? 5_000,
+        );
         log({ e: 'ack', id, t: Date.now(), ...(position ? { position } : {}) });
         stats.acked++;
       } catch (err) {
         const definite = !(err instanceof LedgerTimeout) && drill.isDefiniteFailure(err);
-        log({ e: definite ? 'fail' : 'unknown', id, t: Date.now(), error: String((err as Error)?.message ?? err).slice(0, 200) });
+        log({
+          e: definite ? 'fail' : 'unknown',
+          id,
+          t: Date.now(),
+          error: String((err as Error)?.message ?? err).slice(0, 200),
+        });
         if (definite) stats.failed++;
         else stats.unknown++;
         await sleep(20); // a refusing system is not hammered

@@ -13,7 +13,11 @@ export interface RecordOutcome {
   injected: boolean;
   abortedReason?: string;
   errorReason?: string;
-  verify: { ledger: LedgerClassification | null; inconclusiveReason?: string; recoveryPointAt?: number | null } | null;
+  verify: {
+    ledger: LedgerClassification | null;
+    inconclusiveReason?: string;
+    recoveryPointAt?: number | null;
+  } | null;
 }
 
 export function sha256File(path: string): string | null {
@@ -35,12 +39,18 @@ export function composeResult(args: {
   const markers = files.markers();
   const t0 = markers.find((m) => m.marker === 'T0')?.at;
   const fullAt = markers.find((m) => m.marker === 'T_full')?.at;
-  const recovery: RecoveryFigures = t0 !== undefined ? recoveryFigures(files.canaries(), t0, plan.consecutiveOk) : { ok: 0, failed: 0 };
+  const recovery: RecoveryFigures =
+    t0 !== undefined ? recoveryFigures(files.canaries(), t0, plan.consecutiveOk) : { ok: 0, failed: 0 };
   const injected = outcome.injected && t0 !== undefined;
   const ledger = outcome.verify?.ledger ?? null;
   const inconclusiveReason =
-    outcome.verify?.inconclusiveReason ?? (injected && outcome.errorReason ? `the drill failed after injection: ${outcome.errorReason}` : undefined);
-  const abortedReason = outcome.abortedReason ?? (!injected && outcome.errorReason ? `nothing was injected: ${outcome.errorReason}` : undefined);
+    outcome.verify?.inconclusiveReason ??
+    (injected && outcome.errorReason
+      ? `the drill failed after injection: ${outcome.errorReason}`
+      : undefined);
+  const abortedReason =
+    outcome.abortedReason ??
+    (!injected && outcome.errorReason ? `nothing was injected: ${outcome.errorReason}` : undefined);
   const { verdict, reason } = decideVerdict({
     abortedReason,
     injected,
@@ -74,6 +84,12 @@ export function composeResult(args: {
     config: args.config,
     versions: args.versions,
     artifactsDir: relative(args.cwd ?? process.cwd(), files.dir) + '/',
-    extraEvidence: { deadlineMs: plan.deadlineMs, consecutiveOk: plan.consecutiveOk, options: plan.options, scenario: plan.scenario, component: plan.component },
+    extraEvidence: {
+      deadlineMs: plan.deadlineMs,
+      consecutiveOk: plan.consecutiveOk,
+      options: plan.options,
+      scenario: plan.scenario,
+      component: plan.component,
+    },
   });
 }

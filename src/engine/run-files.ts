@@ -11,7 +11,8 @@ export class RunFiles {
   }
 
   static for(reportsDir: string, runId: string): RunFiles {
-    if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new Error(`run id "${runId}" may only use letters, digits, . _ -`);
+    if (!/^[A-Za-z0-9._-]+$/.test(runId))
+      throw new Error(`run id "${runId}" may only use letters, digits, . _ -`);
     return new RunFiles(join(reportsDir, runId));
   }
 

@@ -18,10 +18,14 @@ export async function loadPlatformDriver(ref: PlatformRef): Promise<void> {
 export function platformFor(ref: PlatformRef): Platform {
   if (ref.kind === 'local') return new LocalPlatform(ref.sandbox ?? 'default');
   if (ref.kind === 'kubernetes') {
-    if (!kubernetesDriver) throw new Error('the Kubernetes driver is not loaded: await loadPlatformDriver(ref) first');
+    if (!kubernetesDriver)
+      throw new Error('the Kubernetes driver is not loaded: await loadPlatformDriver(ref) first');
     return new kubernetesDriver.KubernetesPlatform(ref);
   }
-  throw new UserError(`platform "${ref.kind}" is not available in this build`, 'use --platform local or kubernetes');
+  throw new UserError(
+    `platform "${ref.kind}" is not available in this build`,
+    'use --platform local or kubernetes',
+  );
 }
 
 export interface Session<S = unknown> {
@@ -31,7 +35,14 @@ export interface Session<S = unknown> {
 }
 
 export async function openSession(
-  input: { runId: string; drill: string; variant?: string; options?: Record<string, unknown>; platform: PlatformRef; reportsDir: string },
+  input: {
+    runId: string;
+    drill: string;
+    variant?: string;
+    options?: Record<string, unknown>;
+    platform: PlatformRef;
+    reportsDir: string;
+  },
   plan: Pick<DrillPlan, 'variant' | 'options'> | undefined,
   log: pino.Logger,
 ): Promise<Session> {

@@ -19,7 +19,12 @@ async function timed(p: () => Promise<void>, timeoutMs: number): Promise<void> {
 }
 
 /** One canary, timed by the wall clock of this process. */
-export async function sampleCanary<S>(drill: DrillDefinition<S>, env: DrillEnv, s: S, timeoutMs: number): Promise<CanarySample> {
+export async function sampleCanary<S>(
+  drill: DrillDefinition<S>,
+  env: DrillEnv,
+  s: S,
+  timeoutMs: number,
+): Promise<CanarySample> {
   const at = Date.now();
   try {
     await timed(() => drill.canary(env, s), timeoutMs);
@@ -36,7 +41,14 @@ export interface SteadyOutcome {
 }
 
 /** K consecutive successful canaries within the timeout, or the reason it never held. */
-export async function awaitSteadyState<S>(drill: DrillDefinition<S>, env: DrillEnv, s: S, plan: DrillPlan, files: RunFiles, opts: { timeoutMs: number; signal: AbortSignal; heartbeat: () => void }): Promise<SteadyOutcome> {
+export async function awaitSteadyState<S>(
+  drill: DrillDefinition<S>,
+  env: DrillEnv,
+  s: S,
+  plan: DrillPlan,
+  files: RunFiles,
+  opts: { timeoutMs: number; signal: AbortSignal; heartbeat: () => void },
+): Promise<SteadyOutcome> {
   const deadline = Date.now() + opts.timeoutMs;
   let streak = 0;
   let lastError = 'no canary ran';
@@ -52,7 +64,11 @@ export async function awaitSteadyState<S>(drill: DrillDefinition<S>, env: DrillE
     }
     await sleep(Math.max(0, sample.at + plan.probeIntervalMs - Date.now()));
   }
-  return { ok: false, at: Date.now(), reason: `no ${plan.consecutiveOk} consecutive successful canaries within ${opts.timeoutMs} ms (last: ${lastError})` };
+  return {
+    ok: false,
+    at: Date.now(),
+    reason: `no ${plan.consecutiveOk} consecutive successful canaries within ${opts.timeoutMs} ms (last: ${lastError})`,
+  };
 }
 
 export interface WatchOptions {
@@ -73,11 +89,19 @@ export interface WatchOutcome {
  * full-recovery predicate holds, or the deadline passes. Resumable: a new worker reads the
  * samples already taken and carries on.
  */
-export async function watchRecovery<S>(drill: DrillDefinition<S>, env: DrillEnv, s: S, plan: DrillPlan, files: RunFiles, opts: WatchOptions): Promise<WatchOutcome> {
+export async function watchRecovery<S>(
+  drill: DrillDefinition<S>,
+  env: DrillEnv,
+  s: S,
+  plan: DrillPlan,
+  files: RunFiles,
+  opts: WatchOptions,
+): Promise<WatchOutcome> {
   let t0 = files.firstMarker('T0')?.at;
   let fault: Fault | undefined = t0 !== undefined ? files.fault() : undefined;
   const samples = files.canaries();
-  if (t0 !== undefined && samples.some((c) => c.at >= t0!)) files.mark('watch-resumed', Date.now(), `after ${samples.length} samples`);
+  if (t0 !== undefined && samples.some((c) => c.at >= t0!))
+    files.mark('watch-resumed', Date.now(), `after ${samples.length} samples`);
   let figures: RecoveryFigures = { ok: 0, failed: 0 };
   let fullAt = files.firstMarker('T_full')?.at;
   let detectMarked = files.firstMarker('T_detect') !== undefined;
@@ -122,7 +146,11 @@ export async function watchRecovery<S>(drill: DrillDefinition<S>, env: DrillEnv,
           detectMarked = true;
         }
         if (!serviceMarked && figures.serviceAt !== undefined) {
-          files.mark('T_service', figures.serviceAt, `first of ${plan.consecutiveOk} consecutive successful canaries`);
+          files.mark(
+            'T_service',
+            figures.serviceAt,
+            `first of ${plan.consecutiveOk} consecutive successful canaries`,
+          );
           serviceMarked = true;
         }
       }

@@ -30,13 +30,22 @@ export class ResultStore {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock(727274)'); // two workers never migrate at once
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const done = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+          (r) => r.version,
+        ),
+      );
       const applied: number[] = [];
       for (const m of MIGRATIONS.filter((m) => !done.has(m.version))) {
         await client.query('BEGIN');
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          m.version,
+          m.name,
+        ]);
         await client.query('COMMIT');
         applied.push(m.version);
       }
@@ -62,26 +71,65 @@ export class ResultStore {
            target_rpo_ms, target_source, rto_service_ms, rto_full_ms, rto_detect_ms, unavailable_ms, probe_interval_ms, workflow_id, result)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
         [
-          result.runId, result.drill, result.variant, result.platform, result.startedAt, result.finishedAt, result.verdict,
-          result.reason ?? null, result.targets.rtoMs, result.targets.rpoMs, result.targets.source, result.rto.serviceMs,
-          result.rto.fullMs, result.rto.detectMs, result.rto.unavailableMs, result.rto.probeIntervalMs, workflowId ?? null, result,
+          result.runId,
+          result.drill,
+          result.variant,
+          result.platform,
+          result.startedAt,
+          result.finishedAt,
+          result.verdict,
+          result.reason ?? null,
+          result.targets.rtoMs,
+          result.targets.rpoMs,
+          result.targets.source,
+          result.rto.serviceMs,
+          result.rto.fullMs,
+          result.rto.detectMs,
+          result.rto.unavailableMs,
+          result.rto.probeIntervalMs,
+          workflowId ?? null,
+          result,
         ],
       );
       for (const m of result.timeline) {
-        await client.query('INSERT INTO markers (run_id, marker, at, note) VALUES ($1,$2,$3,$4)', [result.runId, m.marker, m.at, m.note ?? null]);
+        await client.query('INSERT INTO markers (run_id, marker, at, note) VALUES ($1,$2,$3,$4)', [
+          result.runId,
+          m.marker,
+          m.at,
+          m.note ?? null,
+        ]);
       }
       if (samples.length) {
         await client.query(
           `INSERT INTO canary_samples (run_id, at, end_at, ok, error)
            SELECT $1, * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::boolean[], $5::text[])`,
-          [result.runId, samples.map((s) => iso(s.at)), samples.map((s) => iso(s.end)), samples.map((s) => s.ok), samples.map((s) => s.error ?? null)],
+          [
+            result.runId,
+            samples.map((s) => iso(s.at)),
+            samples.map((s) => iso(s.end)),
+            samples.map((s) => s.ok),
+            samples.map((s) => s.error ?? null),
+          ],
         );
       }
       const r = result.rpo;
       await client.query(
         `INSERT INTO ledger_summary (run_id, acked, lost, corrupted, recovered, unknown, unexpected, duplicated, rpo_seconds,
            non_prefix, recovery_point_at, ledger_sha256) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-        [result.runId, r.acked, r.lost, r.corrupted, r.recovered, r.unknown, r.unexpected, r.duplicated, r.seconds, r.nonPrefix, r.recoveryPointAt, result.evidence.ledgerSha256],
+        [
+          result.runId,
+          r.acked,
+          r.lost,
+          r.corrupted,
+          r.recovered,
+          r.unknown,
+          r.unexpected,
+          r.duplicated,
+          r.seconds,
+          r.nonPrefix,
+          r.recoveryPointAt,
+          result.evidence.ledgerSha256,
+        ],
       );
       await client.query('COMMIT');
     } catch (err) {
@@ -101,12 +149,22 @@ export class ResultStore {
   }
 
   async run(runId: string): Promise<DrillResult | undefined> {
-    return (await this.pool.query<{ result: DrillResult }>('SELECT result FROM runs WHERE run_id = $1', [runId])).rows[0]?.result;
+    return (
+      await this.pool.query<{ result: DrillResult }>('SELECT result FROM runs WHERE run_id = $1', [runId])
+    ).rows[0]?.result;
   }
 
   async canarySamples(runId: string): Promise<CanarySample[]> {
-    const res = await this.pool.query<{ at: Date; end_at: Date; ok: boolean; error: string | null }>('SELECT at, end_at, ok, error FROM canary_samples WHERE run_id = $1 ORDER BY at', [runId]);
-    return res.rows.map((r) => ({ at: r.at.getTime(), end: r.end_at.getTime(), ok: r.ok, ...(r.error ? { error: r.error } : {}) }));
+    const res = await this.pool.query<{ at: Date; end_at: Date; ok: boolean; error: string | null }>(
+      'SELECT at, end_at, ok, error FROM canary_samples WHERE run_id = $1 ORDER BY at',
+      [runId],
+    );
+    return res.rows.map((r) => ({
+      at: r.at.getTime(),
+      end: r.end_at.getTime(),
+      ok: r.ok,
+      ...(r.error ? { error: r.error } : {}),
+    }));
   }
 
   async close(): Promise<void> {

@@ -77,7 +77,8 @@ function parseWorkload(d: Doc, configMaps: Map<string, Record<string, string>>):
   }));
   const configFiles: Record<string, string> = {};
   for (const v of pod.volumes ?? []) {
-    if (v.configMap) Object.assign(configFiles, configMaps.get(`${d.metadata.namespace}/${v.configMap.name}`));
+    if (v.configMap)
+      Object.assign(configFiles, configMaps.get(`${d.metadata.namespace}/${v.configMap.name}`));
   }
   const annotations: Record<string, string> = d.metadata.annotations ?? {};
   return {

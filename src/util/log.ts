@@ -4,21 +4,47 @@
 import pino from 'pino';
 
 export const REDACT_PATHS = [
-  'password', '*.password', '*.*.password', 'secretKey', '*.secretKey', '*.*.secretKey', 'rootPassword', '*.rootPassword',
-  'credentials', '*.credentials', 'connectionString', '*.connectionString', 'databaseUrl', '*.databaseUrl',
-  'authorization', '*.authorization', 'headers.authorization',
+  'password',
+  '*.password',
+  '*.*.password',
+  'secretKey',
+  '*.secretKey',
+  '*.*.secretKey',
+  'rootPassword',
+  '*.rootPassword',
+  'credentials',
+  '*.credentials',
+  'connectionString',
+  '*.connectionString',
+  'databaseUrl',
+  '*.databaseUrl',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
 ];
 
 const REDACTED = '[redacted]';
 /** Keys whose values are secrets wherever they appear (compared case-insensitively). */
 const SECRET_KEYS = new Set(
-  ['password', 'passwd', 'secretKey', 'secretAccessKey', 'rootPassword', 'credentials', 'connectionString', 'databaseUrl', 'authorization', 'apiKey'].map((k) => k.toLowerCase()),
+  [
+    'password',
+    'passwd',
+    'secretKey',
+    'secretAccessKey',
+    'rootPassword',
+    'credentials',
+    'connectionString',
+    'databaseUrl',
+    'authorization',
+    'apiKey',
+  ].map((k) => k.toLowerCase()),
 );
 const URL_CREDENTIALS = /\/\/([^:/@\s]+):([^@/\s]+)@/g;
 
 /** Copies `value` with secret-named keys redacted and URL passwords scrubbed, at any depth. */
 export function scrubSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string') return value.includes('@') ? value.replace(URL_CREDENTIALS, `//$1:${REDACTED}@`) : value;
+  if (typeof value === 'string')
+    return value.includes('@') ? value.replace(URL_CREDENTIALS, `//$1:${REDACTED}@`) : value;
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   const proto = Object.getPrototypeOf(value);
   const plain = Array.isArray(value) || proto === Object.prototype || proto === null;
@@ -26,20 +52,30 @@ export function scrubSecrets(value: unknown, depth = 0, seen = new WeakSet<objec
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => scrubSecrets(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : scrubSecrets(v, depth + 1, seen);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : scrubSecrets(v, depth + 1, seen);
   return out;
 }
 
-export function createLogger(bindings: Record<string, unknown> = {}, destination?: pino.DestinationStream): pino.Logger {
+export function createLogger(
+  bindings: Record<string, unknown> = {},
+  destination?: pino.DestinationStream,
+): pino.Logger {
   const logger = pino(
     {
       level: process.env.FIREDRILL_LOG_LEVEL ?? 'info',
       base: { app: 'firedrill', ...bindings },
       redact: { paths: REDACT_PATHS, censor: REDACTED },
-      formatters: { log: (obj) => scrubSecrets(obj) as Record<string, unknown>, bindings: (b) => scrubSecrets(b) as pino.Bindings },
+      formatters: {
+        log: (obj) => scrubSecrets(obj) as Record<string, unknown>,
+        bindings: (b) => scrubSecrets(b) as pino.Bindings,
+      },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>,
+          );
         },
       },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -27,9 +27,17 @@ export function seededVectors(n: number, dim: number, seed: number): Float32Arra
  * Clustered vectors: `clusters` centres, each vector a centre plus small noise. Closer to real
  * embeddings than uniform noise, and what an IVF index is built for (its recall is meaningful).
  */
-export function clusteredVectors(n: number, dim: number, seed: number, clusters = 64, spread = 0.15): Float32Array[] {
+export function clusteredVectors(
+  n: number,
+  dim: number,
+  seed: number,
+  clusters = 64,
+  spread = 0.15,
+): Float32Array[] {
   const rand = mulberry32(seed);
-  const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
+  const centres = Array.from({ length: clusters }, () =>
+    Float32Array.from({ length: dim }, () => rand() * 2 - 1),
+  );
   return Array.from({ length: n }, () => {
     const c = centres[Math.floor(rand() * clusters)]!;
     const v = new Float32Array(dim);
@@ -52,7 +60,12 @@ export function squaredL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * The exact k nearest neighbours of `query` among `data` (ids = `ids[i]`, default the index i),
  * by brute force: every distance computed, the k smallest kept.
  */
-export function exactKnn(data: ArrayLike<number>[], query: ArrayLike<number>, k: number, ids?: number[]): number[] {
+export function exactKnn(
+  data: ArrayLike<number>[],
+  query: ArrayLike<number>,
+  k: number,
+  ids?: number[],
+): number[] {
   if (k <= 0) return [];
   // A bounded max-heap would be faster; k is small, so an insertion-sorted array of k is enough.
   const best: { id: number; d: number }[] = [];
@@ -72,7 +85,11 @@ export function exactKnn(data: ArrayLike<number>[], query: ArrayLike<number>, k:
 }
 
 /** recall@k of one answer: |answer[:k] ∩ truth[:k]| / k (duplicates in the answer count once). */
-export function recallAtK(answer: readonly (number | string)[], truth: readonly (number | string)[], k: number): number {
+export function recallAtK(
+  answer: readonly (number | string)[],
+  truth: readonly (number | string)[],
+  k: number,
+): number {
   if (k <= 0) throw new Error('k must be positive');
   if (truth.length < k) throw new Error(`the ground truth has ${truth.length} ids, fewer than k = ${k}`);
   const want = new Set(truth.slice(0, k).map(String));
@@ -82,8 +99,13 @@ export function recallAtK(answer: readonly (number | string)[], truth: readonly 
 }
 
 /** Mean recall@k over queries (answers[i] judged against truths[i]). */
-export function meanRecall(answers: readonly (readonly (number | string)[])[], truths: readonly (readonly (number | string)[])[], k: number): number {
-  if (answers.length !== truths.length) throw new Error(`${answers.length} answers for ${truths.length} queries`);
+export function meanRecall(
+  answers: readonly (readonly (number | string)[])[],
+  truths: readonly (readonly (number | string)[])[],
+  k: number,
+): number {
+  if (answers.length !== truths.length)
+    throw new Error(`${answers.length} answers for ${truths.length} queries`);
   if (!answers.length) throw new Error('no queries');
   return answers.reduce((sum, a, i) => sum + recallAtK(a, truths[i]!, k), 0) / answers.length;
 }

@@ -14,7 +14,9 @@ const engine = useEngine('e2e-calibration', ['calibration']);
 const errors: number[] = [];
 
 function ledgerOf(result: DrillResult) {
-  return foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, result.runId, 'ledger.jsonl'), 'utf8')));
+  return foldLedger(
+    parseLedgerLog(readFileSync(join(engine.reportsDir, result.runId, 'ledger.jsonl'), 'utf8')),
+  );
 }
 const t0Of = (r: DrillResult) => Date.parse(r.timeline.find((m) => m.marker === 'T0')!.at);
 
@@ -25,7 +27,10 @@ describe('calibration', () => {
     { outage: 2_000, from: 20, to: 29 }, // a range in the middle: non-prefix
     { outage: 1_200, from: 1, to: 1 }, // the oldest write: non-prefix
   ])('outage $outage ms, drop ids $from to $to', async ({ outage, from, to }) => {
-    const result = await engine.run({ drill: 'calibration', options: { outage: `${outage}ms`, 'drop-from': from, 'drop-to': to } });
+    const result = await engine.run({
+      drill: 'calibration',
+      options: { outage: `${outage}ms`, 'drop-from': from, 'drop-to': to },
+    });
     const error = Math.abs(result.rto.serviceMs! - outage);
     errors.push(error);
     expect(result.rto.serviceMs).toBeGreaterThanOrEqual(outage);
@@ -43,7 +48,8 @@ describe('calibration', () => {
       expect(result.rpo.seconds).toBe(0);
       expect(result.verdict).toBe('MET');
     }
-    if (outage === 0) expect(result.rto.detectMs).toBeNull(); // the fault was never visible
+    if (outage === 0)
+      expect(result.rto.detectMs).toBeNull(); // the fault was never visible
     else expect(result.rto.detectMs!).toBeLessThanOrEqual(100);
   });
 
@@ -64,14 +70,18 @@ describe('calibration', () => {
     const handle = await startDrill(engine.client(), first.input, first.component);
     const second = await engine.input({ drill: 'calibration' });
     await expect(startDrill(engine.client(), second.input, second.component)).rejects.toThrow(
-      new RegExp(`a drill is already running on calibration: calibration run ${first.input.runId} .*firedrill abort calibration`),
+      new RegExp(
+        `a drill is already running on calibration: calibration run ${first.input.runId} .*firedrill abort calibration`,
+      ),
     );
     await handle.signal(abortSignal, 'test over');
     expect(((await handle.result()) as DrillResult).verdict).toBe('ABORTED');
   });
 
   it('reports the calibration error', () => {
-    console.log(`calibration: max |measured − D| = ${Math.max(...errors)} ms over ${errors.length} runs (${errors.join(', ')})`);
+    console.log(
+      `calibration: max |measured − D| = ${Math.max(...errors)} ms over ${errors.length} runs (${errors.join(', ')})`,
+    );
     expect(errors.length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -43,7 +43,12 @@ afterEach(() => {
 
 const markersOf = (runId: string) => {
   const file = join(engine.reportsDir, runId, 'markers.jsonl');
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).marker as string) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).marker as string)
+    : [];
 };
 
 async function brokersUp(): Promise<boolean> {
@@ -63,9 +68,16 @@ describe('durability', () => {
   it('(a) SIGKILL the worker right after injection: a new worker finishes the drill', async () => {
     const started = Date.now();
     const first = spawnWorker();
-    const { input, component } = await engine.input({ drill: 'kafka-broker-kill', variant: 'leader', options: { 'restart-after': '3s' } });
+    const { input, component } = await engine.input({
+      drill: 'kafka-broker-kill',
+      variant: 'leader',
+      options: { 'restart-after': '3s' },
+    });
     const handle = await startDrill(engine.client(), input, component);
-    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), { timeoutMs: 120_000, intervalMs: 20 });
+    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
+      timeoutMs: 120_000,
+      intervalMs: 20,
+    });
     killWorker(first);
     expect(await brokersUp()).toBe(false); // the fault is in place and nobody is watching
     spawnWorker();
@@ -74,16 +86,26 @@ describe('durability', () => {
     expect(result.rpo.lost).toBe(0);
     expect(await brokersUp()).toBe(true);
     expect((await recorded(input.runId))?.verdict).toBe(result.verdict);
-    console.log(`durability (a): ${((Date.now() - started) / 1000).toFixed(1)} s, verdict ${result.verdict}, RTO ${result.rto.serviceMs} ms`);
+    console.log(
+      `durability (a): ${((Date.now() - started) / 1000).toFixed(1)} s, verdict ${result.verdict}, RTO ${result.rto.serviceMs} ms`,
+    );
   });
 
   it('(b) abort mid-recovery: the fault is reverted at once and the verdict is ABORTED', async () => {
     const started = Date.now();
     spawnWorker();
     // The platform would take 10 minutes to bring the broker back: only the abort can.
-    const { input, component } = await engine.input({ drill: 'kafka-broker-kill', variant: 'leader', options: { 'restart-after': '10m' }, deadline: '15m' });
+    const { input, component } = await engine.input({
+      drill: 'kafka-broker-kill',
+      variant: 'leader',
+      options: { 'restart-after': '10m' },
+      deadline: '15m',
+    });
     const handle = await startDrill(engine.client(), input, component);
-    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), { timeoutMs: 120_000, intervalMs: 50 });
+    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+    });
     await new Promise((r) => setTimeout(r, 2_000));
     await handle.signal(abortSignal, 'red button pressed by the test');
     const result = (await handle.result()) as DrillResult;
@@ -99,9 +121,16 @@ describe('durability', () => {
   it('(c) the Temporal server restarts mid-drill (same database file): the drill finishes', async () => {
     const started = Date.now();
     spawnWorker();
-    const { input, component } = await engine.input({ drill: 'kafka-broker-kill', variant: 'leader', options: { 'restart-after': '3s' } });
+    const { input, component } = await engine.input({
+      drill: 'kafka-broker-kill',
+      variant: 'leader',
+      options: { 'restart-after': '3s' },
+    });
     const handle = await startDrill(engine.client(), input, component);
-    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), { timeoutMs: 120_000, intervalMs: 50 });
+    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+    });
     await engine.sandbox().kill('temporal');
     await new Promise((r) => setTimeout(r, 2_000));
     await engine.sandbox().restart('temporal');

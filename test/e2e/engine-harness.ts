@@ -23,7 +23,11 @@ export interface Engine {
   run(req: RunRequest): Promise<DrillResult>;
 }
 
-export function useEngine(name: string, components: ComponentName[], opts: { worker?: boolean } = {}): Engine {
+export function useEngine(
+  name: string,
+  components: ComponentName[],
+  opts: { worker?: boolean } = {},
+): Engine {
   let sandbox: Sandbox | undefined;
   let worker: RunningWorker | undefined;
   let connection: Connection | undefined;
@@ -32,9 +36,14 @@ export function useEngine(name: string, components: ComponentName[], opts: { wor
 
   beforeAll(async () => {
     if (Sandbox.exists({ name })) await Sandbox.open({ name }).down();
-    sandbox = await Sandbox.up({ name, only: ['results', 'temporal', ...components], log: (m) => console.log(`[sandbox ${name}] ${m}`) });
+    sandbox = await Sandbox.up({
+      name,
+      only: ['results', 'temporal', ...components],
+      log: (m) => console.log(`[sandbox ${name}] ${m}`),
+    });
     const address = sandbox.endpoints().temporal!.address!;
-    if (opts.worker !== false) worker = await startWorker({ address, log: createLogger({ component: 'worker' }) });
+    if (opts.worker !== false)
+      worker = await startWorker({ address, log: createLogger({ component: 'worker' }) });
     connection = await Connection.connect({ address });
     client = new Client({ connection });
   });
@@ -54,7 +63,13 @@ export function useEngine(name: string, components: ComponentName[], opts: { wor
       const plan = await planFor(req);
       return {
         component: plan.component,
-        input: { ...req, runId: newRunId(plan.drill, plan.variant), variant: plan.variant, platform: { kind: 'local', sandbox: name }, reportsDir },
+        input: {
+          ...req,
+          runId: newRunId(plan.drill, plan.variant),
+          variant: plan.variant,
+          platform: { kind: 'local', sandbox: name },
+          reportsDir,
+        },
       };
     },
     async run(req) {

@@ -19,7 +19,11 @@ async function allBrokersUp(): Promise<boolean> {
 
 describe('kafka-broker-kill', () => {
   it('leader: a new leader serves within the target, ISR 3 → 2 → 3, nothing acknowledged is lost', async () => {
-    const r = await engine.run({ drill: 'kafka-broker-kill', variant: 'leader', options: { 'restart-after': '3s' } });
+    const r = await engine.run({
+      drill: 'kafka-broker-kill',
+      variant: 'leader',
+      options: { 'restart-after': '3s' },
+    });
     expect(r.verdict, r.reason).toBe('MET');
     expect(r.rto.serviceMs).toBeGreaterThan(0);
     expect(r.rto.serviceMs!).toBeLessThan(r.targets.rtoMs);
@@ -29,7 +33,11 @@ describe('kafka-broker-kill', () => {
     const m = markers(r);
     expect(m.indexOf('isr-2')).toBeGreaterThan(m.indexOf('T0'));
     expect(m.lastIndexOf('isr-3')).toBeGreaterThan(m.indexOf('isr-2'));
-    expect(r.evidence.config).toMatchObject({ 'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false', replicationFactor: 3 });
+    expect(r.evidence.config).toMatchObject({
+      'min.insync.replicas': '2',
+      'unclean.leader.election.enable': 'false',
+      replicationFactor: 3,
+    });
     expect(await allBrokersUp()).toBe(true);
 
     // Recorded in the results database, with its canary samples.
@@ -47,7 +55,11 @@ describe('kafka-broker-kill', () => {
     let r: DrillResult | undefined;
     for (let attempt = 0; attempt < 4 && !r; attempt++) {
       try {
-        r = await engine.run({ drill: 'kafka-broker-kill', variant: 'follower', options: { 'restart-after': '3s' } });
+        r = await engine.run({
+          drill: 'kafka-broker-kill',
+          variant: 'follower',
+          options: { 'restart-after': '3s' },
+        });
       } catch (err) {
         if (!/pure follower/.test(String((err as Error).cause ?? err))) throw err;
         await new Promise((res) => setTimeout(res, 5_000));
@@ -60,12 +72,18 @@ describe('kafka-broker-kill', () => {
   });
 
   it('two-of-three: writes are refused (NotEnoughReplicas) yet no acknowledged write is lost', async () => {
-    const r = await engine.run({ drill: 'kafka-broker-kill', variant: 'two-of-three', options: { 'restart-after': '3s' } });
+    const r = await engine.run({
+      drill: 'kafka-broker-kill',
+      variant: 'two-of-three',
+      options: { 'restart-after': '3s' },
+    });
     expect(r.rpo.lost).toBe(0);
     expect(r.rpo.corrupted).toBe(0);
     expect(r.verdict, r.reason).toBe('MET');
     const ledger = readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8');
-    const refused = foldLedger(parseLedgerLog(ledger)).filter((e) => e.outcome === 'fail' && /fewer in-sync replicas/.test(e.error ?? ''));
+    const refused = foldLedger(parseLedgerLog(ledger)).filter(
+      (e) => e.outcome === 'fail' && /fewer in-sync replicas/.test(e.error ?? ''),
+    );
     expect(refused.length).toBeGreaterThan(0);
     expect(markers(r)).toContain('isr-1');
     expect(await allBrokersUp()).toBe(true);

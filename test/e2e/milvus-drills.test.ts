@@ -27,13 +27,25 @@ async function refusal(e: Engine, req: Parameters<Engine['run']>[0]): Promise<st
 /** Milvus up, the collection loaded with a Finished index, and answering a search. */
 async function expectServing(collection = 'firedrill_ann'): Promise<void> {
   const health = (await engine.sandbox().status()).milvus!;
-  expect(health.every((h) => h.up), JSON.stringify(health)).toBe(true);
-  const c = new MilvusClient({ address: engine.sandbox().component('milvus').endpoints.address!, timeout: 30_000, logLevel: 'error' });
+  expect(
+    health.every((h) => h.up),
+    JSON.stringify(health),
+  ).toBe(true);
+  const c = new MilvusClient({
+    address: engine.sandbox().component('milvus').endpoints.address!,
+    timeout: 30_000,
+    logLevel: 'error',
+  });
   try {
     expect(String((await c.getLoadState({ collection_name: collection })).state)).toBe('LoadStateLoaded');
     const idx = await c.describeIndex({ collection_name: collection, field_name: 'vec' });
     expect(String(idx.index_descriptions[0]!.state)).toBe('Finished');
-    const res = await c.search({ collection_name: collection, vector: Array(128).fill(0.1), limit: 10, consistency_level: ConsistencyLevelEnum.Eventually });
+    const res = await c.search({
+      collection_name: collection,
+      vector: Array(128).fill(0.1),
+      limit: 10,
+      consistency_level: ConsistencyLevelEnum.Eventually,
+    });
     expect(res.results).toHaveLength(10);
   } finally {
     c.closeConnection();
@@ -49,10 +61,26 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     const symptom = m.find((x) => ['load-failed', 'search-error', 'recall-drop'].includes(x));
     expect(symptom, m.join(',')).toBeDefined();
     expect(m.indexOf(symptom!)).toBeGreaterThan(m.indexOf('T0'));
-    expect(m).toEqual(expect.arrayContaining(['T_detect', 'released', 'index-dropped', 'index-built', 'loaded', 'T_service', 'T_full', 'recall-restored', 'T_verified']));
+    expect(m).toEqual(
+      expect.arrayContaining([
+        'T_detect',
+        'released',
+        'index-dropped',
+        'index-built',
+        'loaded',
+        'T_service',
+        'T_full',
+        'recall-restored',
+        'T_verified',
+      ]),
+    );
     expect(at(r, 'T_detect')).toBeLessThan(at(r, 'T_service'));
     expect(at(r, 'index-built')).toBeLessThanOrEqual(at(r, 'T_service'));
-    const recall = (r.evidence.config as { recall: { baseline: number; during: number | null; after: number; datasetRows: number } }).recall;
+    const recall = (
+      r.evidence.config as {
+        recall: { baseline: number; during: number | null; after: number; datasetRows: number };
+      }
+    ).recall;
     expect(recall.baseline).toBeGreaterThan(0.5);
     expect(recall.after).toBeGreaterThanOrEqual(recall.baseline - 0.01);
     if (recall.during !== null) expect(recall.during).toBeLessThan(recall.baseline - 0.01);
@@ -62,7 +90,9 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     expect(r.rpo.acked).toBeGreaterThanOrEqual(50);
     expect(r.rpo.lost).toBe(0);
     expect(r.rpo.corrupted).toBe(0);
-    figures.push(`index-overwrite: recall ${recall.baseline.toFixed(3)} → ${recall.during ?? 'unavailable'} → ${recall.after.toFixed(3)}; RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; acked ${r.rpo.acked}, lost ${r.rpo.lost}; symptom ${symptom}`);
+    figures.push(
+      `index-overwrite: recall ${recall.baseline.toFixed(3)} → ${recall.during ?? 'unavailable'} → ${recall.after.toFixed(3)}; RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; acked ${r.rpo.acked}, lost ${r.rpo.lost}; symptom ${symptom}`,
+    );
     await expectServing();
   });
 
@@ -73,10 +103,14 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     const t0 = at(r, 'T0');
     expect(Date.parse(r.rpo.recoveryPointAt!)).toBe(snapshotAt);
     // The ledger: every acknowledged write before the snapshot survived, every one after it is lost.
-    const entries = foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8')));
+    const entries = foldLedger(
+      parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8')),
+    );
     const ackedAfter = entries.filter((e) => e.outcome === 'ok' && e.tAck! > snapshotAt && e.tAck! < t0);
     expect(ackedAfter.length).toBeGreaterThan(0);
-    const expected = ackedAfter.length + entries.filter((e) => e.outcome === 'ok' && e.tAck! >= t0 && e.tAck! < at(r, 'restored')).length;
+    const expected =
+      ackedAfter.length +
+      entries.filter((e) => e.outcome === 'ok' && e.tAck! >= t0 && e.tAck! < at(r, 'restored')).length;
     // Exact up to the writes in flight at the snapshot: applied before the pause, acknowledged after
     // it, they are in the snapshot although their ack is later (seen: 517 lost of 518 expected).
     expect(r.rpo.lost).toBeLessThanOrEqual(expected);
@@ -91,13 +125,22 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     expect(r.rpo.seconds! * 1000).toBeGreaterThan(t0 - snapshotAt - 2_000);
     const recall = (r.evidence.config as { recall: { baseline: number; after: number } }).recall;
     expect(recall.after).toBeGreaterThanOrEqual(recall.baseline - 0.01);
-    figures.push(`milvus-restore: RPO ${r.rpo.seconds} s (T0 − snapshot ${((t0 - snapshotAt) / 1000).toFixed(3)} s), lost ${r.rpo.lost} of ${r.rpo.acked}; RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; recall after ${recall.after}`);
+    figures.push(
+      `milvus-restore: RPO ${r.rpo.seconds} s (T0 − snapshot ${((t0 - snapshotAt) / 1000).toFixed(3)} s), lost ${r.rpo.lost} of ${r.rpo.acked}; RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; recall after ${recall.after}`,
+    );
     await expectServing();
   });
 
   it('refuses, before injecting, a collection that does not exist and an index type Milvus rejects', async () => {
-    expect(await refusal(engine, { drill: 'milvus-index-corruption', options: { collection: 'no_such_collection' } })).toMatch(/collection "no_such_collection" does not exist/);
-    expect(await refusal(engine, { drill: 'milvus-index-corruption', options: { 'index-type': 'NOT_AN_INDEX' } })).toMatch(/Milvus rejects index type "NOT_AN_INDEX"/);
+    expect(
+      await refusal(engine, {
+        drill: 'milvus-index-corruption',
+        options: { collection: 'no_such_collection' },
+      }),
+    ).toMatch(/collection "no_such_collection" does not exist/);
+    expect(
+      await refusal(engine, { drill: 'milvus-index-corruption', options: { 'index-type': 'NOT_AN_INDEX' } }),
+    ).toMatch(/Milvus rejects index type "NOT_AN_INDEX"/);
     await expectServing();
     console.log(`[fd5-milvus] ${figures.join('\n[fd5-milvus] ')}`);
   });

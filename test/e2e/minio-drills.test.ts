@@ -24,7 +24,13 @@ async function refusal(e: Engine, req: Parameters<Engine['run']>[0], sandbox?: s
     let r: DrillResult;
     if (sandbox) {
       const plan = await planFor(req);
-      const input = { ...req, runId: newRunId(plan.drill, plan.variant), variant: plan.variant, platform: { kind: 'local' as const, sandbox }, reportsDir: e.reportsDir };
+      const input = {
+        ...req,
+        runId: newRunId(plan.drill, plan.variant),
+        variant: plan.variant,
+        platform: { kind: 'local' as const, sandbox },
+        reportsDir: e.reportsDir,
+      };
       r = (await (await startDrill(e.client(), input, plan.component)).result()) as DrillResult;
     } else r = await e.run(req);
     throw new Error(`expected a refusal, got verdict ${r.verdict}`);
@@ -35,22 +41,45 @@ async function refusal(e: Engine, req: Parameters<Engine['run']>[0], sandbox?: s
 
 async function expectAllUp(): Promise<void> {
   const h = (await engine.sandbox().status()).minio!;
-  expect(h.map((m) => m.up), JSON.stringify(h)).toEqual([true, true, true, true]);
+  expect(
+    h.map((m) => m.up),
+    JSON.stringify(h),
+  ).toEqual([true, true, true, true]);
 }
 
 function client(endpoint?: string): S3Client {
   const c = engine.sandbox().component('minio');
-  return new S3Client({ endpoint: endpoint ?? c.endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: String(c.info.rootUser), secretAccessKey: String(c.info.rootPassword) }, maxAttempts: 1 });
+  return new S3Client({
+    endpoint: endpoint ?? c.endpoints.s3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: String(c.info.rootUser), secretAccessKey: String(c.info.rootPassword) },
+    maxAttempts: 1,
+  });
 }
 
-const ackedLedger = (r: DrillResult) => foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8'))).filter((e) => e.outcome === 'ok');
+const ackedLedger = (r: DrillResult) =>
+  foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8'))).filter(
+    (e) => e.outcome === 'ok',
+  );
 
 describe('minio-restore', { timeout: 900_000 }, () => {
   it('two-node-loss: reads served, writes refused, restart, healing; nothing acknowledged lost', async () => {
     const r = await engine.run({ drill: 'minio-restore', variant: 'two-node-loss' });
     expect(r.verdict, r.reason).toBe('MET');
     const m = markers(r);
-    expect(m).toEqual(expect.arrayContaining(['T0', 'reads-served', 'writes-refused', 'T_detect', 'nodes-restarted', 'healed', 'T_service', 'T_full']));
+    expect(m).toEqual(
+      expect.arrayContaining([
+        'T0',
+        'reads-served',
+        'writes-refused',
+        'T_detect',
+        'nodes-restarted',
+        'healed',
+        'T_service',
+        'T_full',
+      ]),
+    );
     expect(at(r, 'reads-served')).toBeGreaterThanOrEqual(at(r, 'T0'));
     expect(at(r, 'writes-refused')).toBeLessThan(at(r, 'nodes-restarted'));
     // Writes come back as soon as the first restarted node completes the write quorum (3 of 4),
@@ -61,14 +90,18 @@ describe('minio-restore', { timeout: 900_000 }, () => {
     expect(r.rpo.lost).toBe(0);
     expect(r.rpo.corrupted).toBe(0);
     expect(r.evidence.config).toMatchObject({ storageClass: 'EC:2', writeQuorum: 3, readQuorum: 2 });
-    figures.push(`two-node-loss: RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; acked ${r.rpo.acked}, lost ${r.rpo.lost}`);
+    figures.push(
+      `two-node-loss: RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; acked ${r.rpo.acked}, lost ${r.rpo.lost}`,
+    );
     await expectAllUp();
   });
 
   it('drive-wipe: healing restores every object on the wiped drive, byte for byte', async () => {
     const r = await engine.run({ drill: 'minio-restore', variant: 'drive-wipe' });
     expect(r.verdict, r.reason).toBe('MET');
-    expect(markers(r)).toEqual(expect.arrayContaining(['drive-wiped', 'nodes-restarted', 'healed', 'T_full']));
+    expect(markers(r)).toEqual(
+      expect.arrayContaining(['drive-wiped', 'nodes-restarted', 'healed', 'T_full']),
+    );
     expect(r.rpo.lost).toBe(0);
     expect(r.rpo.corrupted).toBe(0);
     await expectAllUp();
@@ -83,11 +116,18 @@ describe('minio-restore', { timeout: 900_000 }, () => {
       let checked = 0;
       for (const e of ledger) {
         const obj = await c.send(new GetObjectCommand({ Bucket: 'firedrill-ledger', Key: e.key }));
-        expect(createHash('sha256').update(await obj.Body!.transformToByteArray()).digest('hex'), e.key).toBe(e.sha256);
+        expect(
+          createHash('sha256')
+            .update(await obj.Body!.transformToByteArray())
+            .digest('hex'),
+          e.key,
+        ).toBe(e.sha256);
         checked++;
       }
       expect(checked).toBe(r.rpo.acked);
-      figures.push(`drive-wipe: RTO service ${r.rto.serviceMs ?? 'n/a'} ms, full (healed) ${r.rto.fullMs} ms; ${checked} objects read through the healed drive, checksums equal; lost ${r.rpo.lost}`);
+      figures.push(
+        `drive-wipe: RTO service ${r.rto.serviceMs ?? 'n/a'} ms, full (healed) ${r.rto.fullMs} ms; ${checked} objects read through the healed drive, checksums equal; lost ${r.rpo.lost}`,
+      );
     } finally {
       await engine.sandbox().restart('minio');
     }
@@ -97,7 +137,18 @@ describe('minio-restore', { timeout: 900_000 }, () => {
   it('site-restore: the primary is rebuilt from the DR site; the mirror backlog is reported lost', async () => {
     const r = await engine.run({ drill: 'minio-restore', variant: 'site-restore' });
     expect(['MET', 'BREACHED']).toContain(r.verdict);
-    expect(markers(r)).toEqual(expect.arrayContaining(['T0', 'T_detect', 'nodes-restarted', 'restore-started', 'restored', 'T_service', 'T_full', 'T_verified']));
+    expect(markers(r)).toEqual(
+      expect.arrayContaining([
+        'T0',
+        'T_detect',
+        'nodes-restarted',
+        'restore-started',
+        'restored',
+        'T_service',
+        'T_full',
+        'T_verified',
+      ]),
+    );
     // Fully recovered only once the copy back from the DR site is complete.
     expect(at(r, 'T_full')).toBeGreaterThanOrEqual(at(r, 'restored'));
     expect(r.rpo.recoveryPointAt).not.toBeNull();
@@ -113,16 +164,22 @@ describe('minio-restore', { timeout: 900_000 }, () => {
       expect(r.rpo.seconds! * 1000).toBeLessThanOrEqual(t0 - rp + 1_000);
     }
     expect(r.rpo.corrupted).toBe(0);
-    figures.push(`site-restore: RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; lost ${r.rpo.lost} of ${r.rpo.acked} (RPO ${r.rpo.seconds} s; T0 − last mirrored listing ${((t0 - rp) / 1000).toFixed(3)} s); verdict ${r.verdict}`);
+    figures.push(
+      `site-restore: RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; lost ${r.rpo.lost} of ${r.rpo.acked} (RPO ${r.rpo.seconds} s; T0 − last mirrored listing ${((t0 - rp) / 1000).toFixed(3)} s); verdict ${r.verdict}`,
+    );
     await expectAllUp();
   });
 
   it('refuses a bucket that does not exist and a DR site that is not configured', async () => {
-    expect(await refusal(engine, { drill: 'minio-restore', options: { bucket: 'no-such-bucket' } })).toMatch(/bucket "no-such-bucket" does not exist/);
+    expect(await refusal(engine, { drill: 'minio-restore', options: { bucket: 'no-such-bucket' } })).toMatch(
+      /bucket "no-such-bucket" does not exist/,
+    );
     delete process.env.FIREDRILL_MINIO_DR_SITE;
     const noDr = await Sandbox.up({ name: 'fd5-minio-nodr', only: ['minio'], log: () => {} });
     try {
-      expect(await refusal(engine, { drill: 'minio-restore', variant: 'site-restore' }, 'fd5-minio-nodr')).toMatch(/DR site is not configured/);
+      expect(
+        await refusal(engine, { drill: 'minio-restore', variant: 'site-restore' }, 'fd5-minio-nodr'),
+      ).toMatch(/DR site is not configured/);
     } finally {
       await noDr.down();
     }

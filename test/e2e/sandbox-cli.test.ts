@@ -10,7 +10,11 @@ import { Sandbox } from '../../src/platform/local/sandbox.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NAME = 'e2e-cli';
 const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FIREDRILL_LOG_LEVEL: 'warn' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FIREDRILL_LOG_LEVEL: 'warn' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr.trim() };
 };
 const idOf = () => `${NAME}@${Sandbox.dirFor(NAME)}`;
@@ -23,7 +27,9 @@ describe('sandbox CLI', () => {
   it('refuses an unknown component and lists the valid ones', () => {
     const r = cli('sandbox', 'up', '--only', 'kafak', '--name', NAME);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('firedrill: unknown component "kafak" in --only; choose from: results, temporal, kafka, timescaledb, minio, milvus, calibration');
+    expect(r.err).toBe(
+      'firedrill: unknown component "kafak" in --only; choose from: results, temporal, kafka, timescaledb, minio, milvus, calibration',
+    );
     expect(markedProcesses(idOf())).toEqual([]);
   });
 
@@ -31,9 +37,20 @@ describe('sandbox CLI', () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(24_777, '127.0.0.1', r));
     try {
-      const r = cli('sandbox', 'up', '--only', 'calibration,temporal', '--port-base', '24777', '--name', NAME);
+      const r = cli(
+        'sandbox',
+        'up',
+        '--only',
+        'calibration,temporal',
+        '--port-base',
+        '24777',
+        '--name',
+        NAME,
+      );
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^firedrill: port 24777 \(for temporal frontend\) is already in use on 127\.0\.0\.1; .*--port-base$/);
+      expect(r.err).toMatch(
+        /^firedrill: port 24777 \(for temporal frontend\) is already in use on 127\.0\.0\.1; .*--port-base$/,
+      );
       expect(r.err.split('\n')).toHaveLength(1);
       expect(markedProcesses(idOf())).toEqual([]);
     } finally {
@@ -50,7 +67,9 @@ describe('sandbox CLI', () => {
 
     const again = cli('sandbox', 'up', '--only', 'calibration', '--name', NAME);
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/^firedrill: sandbox "e2e-cli" is already up \(\d+ processes, e\.g\. pid \d+\); use it as it is, or run `firedrill sandbox down` first$/);
+    expect(again.err).toMatch(
+      /^firedrill: sandbox "e2e-cli" is already up \(\d+ processes, e\.g\. pid \d+\); use it as it is, or run `firedrill sandbox down` first$/,
+    );
 
     const status = cli('sandbox', 'status', '--name', NAME, '--json');
     expect(JSON.parse(status.out).health.calibration[0].up).toBe(true);

@@ -9,14 +9,20 @@ import { useSandbox } from './sandbox-harness.ts';
 
 const sb = useSandbox('e2e-kafka', ['kafka']);
 const client = () =>
-  new Kafka({ clientId: 'e2e', brokers: sb.get().endpoints().kafka!.bootstrap!.split(','), logLevel: logLevel.NOTHING });
+  new Kafka({
+    clientId: 'e2e',
+    brokers: sb.get().endpoints().kafka!.bootstrap!.split(','),
+    logLevel: logLevel.NOTHING,
+  });
 
 async function isr(topic: string): Promise<number[][]> {
   const admin = client().admin();
   await admin.connect();
   try {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]!.partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => [...p.isr].sort());
+    return meta.topics[0]!.partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) =>
+      [...p.isr].sort(),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -39,13 +45,22 @@ describe('sandbox: kafka', () => {
     const kafka = client();
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'e2e', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: 'e2e', numPartitions: 3, replicationFactor: 3 }],
+      waitForLeaders: true,
+    });
     // Every node's answer counts: the active controller's setting becomes the cluster default.
     for (const broker of sb.get().endpoints().kafka!.bootstrap!.split(',')) {
       const one = new Kafka({ clientId: 'e2e', brokers: [broker], logLevel: logLevel.NOTHING }).admin();
       await one.connect();
-      const configs = await one.describeConfigs({ resources: [{ type: 2, name: 'e2e' }], includeSynonyms: false });
-      expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue, broker).toBe('2');
+      const configs = await one.describeConfigs({
+        resources: [{ type: 2, name: 'e2e' }],
+        includeSynonyms: false,
+      });
+      expect(
+        configs.resources[0]!.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue,
+        broker,
+      ).toBe('2');
       await one.disconnect();
     }
     await admin.disconnect();
@@ -70,13 +85,19 @@ describe('sandbox: kafka', () => {
     });
     await consumer.disconnect();
     expect([...seen].sort()).toEqual([...sent].sort());
-    expect(await isr('e2e')).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2]]);
+    expect(await isr('e2e')).toEqual([
+      [0, 1, 2],
+      [0, 1, 2],
+      [0, 1, 2],
+    ]);
   });
 
   it('a killed broker is seen gone by the client, and restart brings the ISR back to 3', async () => {
     await sb.get().kill('kafka', 1);
     // The client sees the ISR shrink without broker 1 (replica.lag.time.max.ms or session expiry).
-    await waitFor('ISR to drop broker 1', async () => (await isr('e2e')).every((r) => !r.includes(1)), { timeoutMs: 60_000 });
+    await waitFor('ISR to drop broker 1', async () => (await isr('e2e')).every((r) => !r.includes(1)), {
+      timeoutMs: 60_000,
+    });
     const down = await sb.get().status();
     expect(down.kafka!.find((m) => m.member === 'kafka-1')!.up).toBe(false);
 
@@ -87,7 +108,9 @@ describe('sandbox: kafka', () => {
     await producer.disconnect();
 
     expect(await sb.get().restart('kafka')).toEqual(['kafka-1']);
-    await waitFor('ISR back to 3', async () => (await isr('e2e')).every((r) => r.length === 3), { timeoutMs: 60_000 });
+    await waitFor('ISR back to 3', async () => (await isr('e2e')).every((r) => r.length === 3), {
+      timeoutMs: 60_000,
+    });
     expect((await sb.get().status()).kafka!.every((m) => m.up)).toBe(true);
   });
 

@@ -22,7 +22,11 @@ describe('sandbox: temporal', () => {
 
     let connection = await Connection.connect({ address });
     let client = new Client({ connection });
-    const handle = await client.workflow.start(helloWorkflow, { taskQueue, workflowId: `hello-${taskQueue}`, args: ['sandbox'] });
+    const handle = await client.workflow.start(helloWorkflow, {
+      taskQueue,
+      workflowId: `hello-${taskQueue}`,
+      args: ['sandbox'],
+    });
     await client.workflow.getHandle(handle.workflowId).query('__stack_trace'); // a worker has it
 
     await sb.get().kill('temporal');

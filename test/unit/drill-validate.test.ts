@@ -15,7 +15,15 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
     variants: { one: { description: 'first' }, two: { description: 'second' } },
     defaultVariant: 'one',
     needs: ['kafka'],
-    options: { wait: { type: 'duration', default: '5s', description: 'how long' }, count: { type: 'number', default: 3, description: 'how many', check: (v) => ((v as number) < 1 ? 'must be at least 1' : undefined) } },
+    options: {
+      wait: { type: 'duration', default: '5s', description: 'how long' },
+      count: {
+        type: 'number',
+        default: 3,
+        description: 'how many',
+        check: (v) => ((v as number) < 1 ? 'must be at least 1' : undefined),
+      },
+    },
     open: async () => ({}),
     close: noop,
     canary: noop,
@@ -30,16 +38,25 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
   }) as DrillDefinition;
 
 describe('validateDefinition', () => {
-  it('accepts a complete drill', () => expect(() => validateDefinition(drill(), 'drills/x.ts', topology)).not.toThrow());
+  it('accepts a complete drill', () =>
+    expect(() => validateDefinition(drill(), 'drills/x.ts', topology)).not.toThrow());
   it.each([
     [{ canary: undefined }, /field "canary" is missing/],
     [{ name: 'Bad Name' }, /field "name" "Bad Name" must be lower-case words joined by dashes/],
     [{ variants: {} }, /field "variants" must name at least one variant/],
     [{ defaultVariant: 'three' }, /field "defaultVariant" "three" is not one of the variants \(one, two\)/],
-    [{ target: { component: 'kafak', scenario: 'broker-loss' } }, /field "target" does not resolve: component "kafak" is not in the topology/],
-    [{ target: { component: 'kafka', scenario: 'flood' } }, /field "target" does not resolve: .*no DR target for scenario "flood"/],
+    [
+      { target: { component: 'kafak', scenario: 'broker-loss' } },
+      /field "target" does not resolve: component "kafak" is not in the topology/,
+    ],
+    [
+      { target: { component: 'kafka', scenario: 'flood' } },
+      /field "target" does not resolve: .*no DR target for scenario "flood"/,
+    ],
   ])('refuses %o', (over, message) => {
-    expect(() => validateDefinition(drill(over as Partial<DrillDefinition>), 'drills/x.ts', topology)).toThrow(message);
+    expect(() =>
+      validateDefinition(drill(over as Partial<DrillDefinition>), 'drills/x.ts', topology),
+    ).toThrow(message);
   });
 });
 

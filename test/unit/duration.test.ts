@@ -18,5 +18,12 @@ describe('parseDuration', () => {
   });
 
   it('refuses negative numbers', () => expect(() => parseDuration(-1)).toThrow(/non-negative/));
-  it('formats back', () => expect([0, 250, 1_500, 300_000, 5_400_000].map(formatDuration)).toEqual(['0', '250ms', '1.5s', '5m', '1.5h']));
+  it('formats back', () =>
+    expect([0, 250, 1_500, 300_000, 5_400_000].map(formatDuration)).toEqual([
+      '0',
+      '250ms',
+      '1.5s',
+      '5m',
+      '1.5h',
+    ]));
 });

@@ -39,15 +39,13 @@ describe('log redaction', () => {
   it('redacts the password of a URL in a field, in a child binding and in the message', () => {
     const out = capture();
     const log = createLogger({ component: 'test' }, out.dest);
-    log
-      .child({ endpoint: 'http://admin:child-secret@127.0.0.1:9000' })
-      .warn(
-        {
-          target: 'postgresql://firedrill:url-secret@127.0.0.1:5432/results',
-          list: ['s3://k:list-secret@h/b'],
-        },
-        'cannot reach postgresql://firedrill:msg-secret@127.0.0.1:5432/results',
-      );
+    log.child({ endpoint: 'http://admin:child-secret@127.0.0.1:9000' }).warn(
+      {
+        target: 'postgresql://firedrill:url-secret@127.0.0.1:5432/results',
+        list: ['s3://k:list-secret@h/b'],
+      },
+      'cannot reach postgresql://firedrill:msg-secret@127.0.0.1:5432/results',
+    );
     const [rec] = out.records();
     expect(rec!.target).toBe('postgresql://firedrill:[redacted]@127.0.0.1:5432/results');
     expect(rec!.endpoint).toBe('http://admin:[redacted]@127.0.0.1:9000');

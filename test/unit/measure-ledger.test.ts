@@ -265,7 +265,9 @@ describe('classifyLedger: properties', () => {
           expect(c.recovered).toBe(gens.filter((g) => g.outcome === 'unknown' && g.unknownLanded).length);
           const oldest = Math.min(...dropped.map((r) => r.tAck));
           expect(c.seconds).toBe(dropped.length === 0 ? 0 : Math.max(0, t0 - oldest) / 1000);
-          expect(c.nonPrefix).toBe(dropped.some((d) => survived.some((s) => d.tAck < invokeOf.get(s.id)! && s.tAck <= t0)));
+          expect(c.nonPrefix).toBe(
+            dropped.some((d) => survived.some((s) => d.tAck < invokeOf.get(s.id)! && s.tAck <= t0)),
+          );
         },
       ),
       { numRuns: 400 },
@@ -328,10 +330,22 @@ describe('classifyLedger: properties', () => {
 describe('classifyLedger: writes after the fault', () => {
   it('a lost suffix stays a prefix loss even though writes acknowledged after T0 survive', () => {
     const T0 = 10_000;
-    const e = (id: number, tAck: number): LedgerEntry => ({ id, key: `k${id}`, sha256: `h${id}`, tInvoke: tAck - 1, tAck, outcome: 'ok' });
+    const e = (id: number, tAck: number): LedgerEntry => ({
+      id,
+      key: `k${id}`,
+      sha256: `h${id}`,
+      tInvoke: tAck - 1,
+      tAck,
+      outcome: 'ok',
+    });
     const entries = [e(1, 9_000), e(2, 9_500), e(3, 9_900), e(4, 12_000)];
     const back = [entries[0]!, entries[3]!].map((x) => ({ key: x.key, sha256: x.sha256 }));
-    expect(classifyLedger(entries, back, T0)).toMatchObject({ lost: 2, lostIds: [2, 3], nonPrefix: false, seconds: 0.5 });
+    expect(classifyLedger(entries, back, T0)).toMatchObject({
+      lost: 2,
+      lostIds: [2, 3],
+      nonPrefix: false,
+      seconds: 0.5,
+    });
     // …but a survivor acknowledged before T0 and after a lost write makes it non-prefix.
     const back2 = [entries[0]!, entries[2]!, entries[3]!].map((x) => ({ key: x.key, sha256: x.sha256 }));
     expect(classifyLedger(entries, back2, T0)).toMatchObject({ lost: 1, lostIds: [2], nonPrefix: true });
@@ -340,13 +354,26 @@ describe('classifyLedger: writes after the fault', () => {
 
 describe('classifyLedger: concurrent writers', () => {
   const T0 = 10_000;
-  const e = (id: number, tInvoke: number, tAck: number): LedgerEntry => ({ id, key: `k${id}`, sha256: `h${id}`, tInvoke, tAck, outcome: 'ok' });
+  const e = (id: number, tInvoke: number, tAck: number): LedgerEntry => ({
+    id,
+    key: `k${id}`,
+    sha256: `h${id}`,
+    tInvoke,
+    tAck,
+    outcome: 'ok',
+  });
   it('writes in flight together may be acknowledged in either order: losing one is not non-prefix', () => {
     const entries = [e(1, 100, 104), e(2, 102, 106)];
-    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({ lost: 1, nonPrefix: false });
+    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({
+      lost: 1,
+      nonPrefix: false,
+    });
   });
   it('a write sent after another was acknowledged must not outlive it', () => {
     const entries = [e(1, 100, 104), e(2, 105, 106)];
-    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({ lost: 1, nonPrefix: true });
+    expect(classifyLedger(entries, [{ key: 'k2', sha256: 'h2' }], T0)).toMatchObject({
+      lost: 1,
+      nonPrefix: true,
+    });
   });
 });

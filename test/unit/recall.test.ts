@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clusteredVectors, exactKnn, meanRecall, mulberry32, recallAtK, seededVectors, squaredL2 } from '../../src/vector/recall.ts';
+import {
+  clusteredVectors,
+  exactKnn,
+  meanRecall,
+  mulberry32,
+  recallAtK,
+  seededVectors,
+  squaredL2,
+} from '../../src/vector/recall.ts';
 
 // Hand-checked: points on a line and a plane, distances worked out on paper.
 //   id: 0=(0,0) 1=(1,0) 2=(0,2) 3=(3,0) 4=(-1,-1) 5=(2,2)
@@ -52,7 +60,19 @@ describe('recall@k', () => {
   });
 
   it('means over queries', () => {
-    expect(meanRecall([[1, 0], [5, 9]], [[1, 0], [5, 4]], 2)).toBeCloseTo((1 + 0.5) / 2, 12);
+    expect(
+      meanRecall(
+        [
+          [1, 0],
+          [5, 9],
+        ],
+        [
+          [1, 0],
+          [5, 4],
+        ],
+        2,
+      ),
+    ).toBeCloseTo((1 + 0.5) / 2, 12);
     expect(() => meanRecall([[1]], [], 1)).toThrow();
   });
 });

@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { component, drTarget, loadManifests, loadTopology, MANIFEST_DIR, parseDrTargets, parseTopology } from '../../src/topology/index.ts';
+import {
+  component,
+  drTarget,
+  loadManifests,
+  loadTopology,
+  MANIFEST_DIR,
+  parseDrTargets,
+  parseTopology,
+} from '../../src/topology/index.ts';
 
 const topology = loadTopology();
 
@@ -86,19 +94,27 @@ describe('disaster recovery (seed: Backup Strategy table)', () => {
   });
 
   it('names the fix when a scenario has no target', () => {
-    expect(() => drTarget(component(topology, 'kafka'), 'meteor')).toThrow(/declares no DR target.*broker-loss/);
+    expect(() => drTarget(component(topology, 'kafka'), 'meteor')).toThrow(
+      /declares no DR target.*broker-loss/,
+    );
   });
 });
 
 describe('parsing', () => {
   it('rejects an unknown component with the list of known ones', () => {
-    expect(() => component(topology, 'kafak')).toThrow(/"kafak" is not in the topology; known components: .*kafka/);
+    expect(() => component(topology, 'kafak')).toThrow(
+      /"kafak" is not in the topology; known components: .*kafka/,
+    );
   });
 
   it('rejects DR targets with a missing field or an unparsable duration', () => {
     expect(() => parseDrTargets('- scenario: x\n  rto: 5m\n  source: s', 'w')).toThrow(/missing "rpo"/);
-    expect(() => parseDrTargets('- {scenario: x, rto: soon, rpo: 0, source: s}', 'w')).toThrow(/cannot parse "soon"/);
-    expect(() => parseDrTargets('- {scenario: x, rto: -5m, rpo: 0, source: s}', 'w')).toThrow(/rto: cannot parse "-5m"/);
+    expect(() => parseDrTargets('- {scenario: x, rto: soon, rpo: 0, source: s}', 'w')).toThrow(
+      /cannot parse "soon"/,
+    );
+    expect(() => parseDrTargets('- {scenario: x, rto: -5m, rpo: 0, source: s}', 'w')).toThrow(
+      /rto: cannot parse "-5m"/,
+    );
   });
 
   it('builds components from documents it is given, without reading files', () => {
@@ -106,10 +122,18 @@ describe('parsing', () => {
       {
         kind: 'Deployment',
         metadata: { name: 'ui', namespace: 'slo-scout-frontend' },
-        spec: { replicas: 2, template: { spec: { containers: [{ image: 'ui:1', ports: [{ containerPort: 80 }] }] } } },
+        spec: {
+          replicas: 2,
+          template: { spec: { containers: [{ image: 'ui:1', ports: [{ containerPort: 80 }] }] } },
+        },
       },
     ]);
-    expect(t.components[0]).toMatchObject({ name: 'ui', replicas: 2, ports: [{ name: '80', port: 80 }], drTargets: [] });
+    expect(t.components[0]).toMatchObject({
+      name: 'ui',
+      replicas: 2,
+      ports: [{ name: '80', port: 80 }],
+      drTargets: [],
+    });
   });
 });
 
@@ -118,7 +142,9 @@ describe('parsing', () => {
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const docs = loadManifests() as Doc[];
 const find = (kind: string, namespace: string, name: string): Doc => {
-  const d = docs.find((x) => x.kind === kind && x.metadata.namespace === namespace && x.metadata.name === name);
+  const d = docs.find(
+    (x) => x.kind === kind && x.metadata.namespace === namespace && x.metadata.name === name,
+  );
   if (!d) throw new Error(`${kind} ${namespace}/${name} is not in deploy/k8s`);
   return d;
 };
@@ -144,23 +170,35 @@ describe('workloads (seed: the deployment diagram)', () => {
     ['slo-scout-monitoring', 'grafana', 'Deployment', 1, '500m', '1Gi', [3000]],
     ['slo-scout-monitoring', 'alertmanager', 'Deployment', 2, '200m', '512Mi', [9093]],
   ];
-  it.each(seed)('%s/%s: %s, replicas %s, CPU %s, memory %s', (ns, name, kind, replicas, cpu, memory, ports) => {
-    const c = component(topology, name);
-    expect([c.namespace, c.kind, c.replicas]).toEqual([ns, kind, replicas]);
-    expect(c.resources.requests).toEqual({ cpu, memory });
-    expect(c.resources.limits).toEqual({ cpu, memory });
-    expect(c.ports.map((p) => p.port)).toEqual(expect.arrayContaining(ports));
-  });
+  it.each(seed)(
+    '%s/%s: %s, replicas %s, CPU %s, memory %s',
+    (ns, name, kind, replicas, cpu, memory, ports) => {
+      const c = component(topology, name);
+      expect([c.namespace, c.kind, c.replicas]).toEqual([ns, kind, replicas]);
+      expect(c.resources.requests).toEqual({ cpu, memory });
+      expect(c.resources.limits).toEqual({ cpu, memory });
+      expect(c.ports.map((p) => p.port)).toEqual(expect.arrayContaining(ports));
+    },
+  );
 
   it('TimescaleDB: the seed size is the limit; requests fit the quota with 3 Patroni members (documented)', () => {
     const tsdb = component(topology, 'timescaledb');
-    expect(tsdb.resources).toEqual({ requests: { cpu: '4', memory: '14Gi' }, limits: { cpu: '4', memory: '16Gi' } });
-    expect(find('StatefulSet', 'slo-scout-data', 'timescaledb').spec.template.spec.containers[0].resources).toBeDefined();
-    expect(readFileSync(join(MANIFEST_DIR, '20-data.yaml'), 'utf8')).toMatch(/exceeds the namespace's 60Gi\s+# quota/);
+    expect(tsdb.resources).toEqual({
+      requests: { cpu: '4', memory: '14Gi' },
+      limits: { cpu: '4', memory: '16Gi' },
+    });
+    expect(
+      find('StatefulSet', 'slo-scout-data', 'timescaledb').spec.template.spec.containers[0].resources,
+    ).toBeDefined();
+    expect(readFileSync(join(MANIFEST_DIR, '20-data.yaml'), 'utf8')).toMatch(
+      /exceeds the namespace's 60Gi\s+# quota/,
+    );
   });
 
   it('the seed workload list is complete: no workload in the manifests that the seed does not draw', () => {
-    expect(topology.components.map((c) => c.name).sort()).toEqual([...seed.map((s) => s[1]), 'timescaledb'].sort());
+    expect(topology.components.map((c) => c.name).sort()).toEqual(
+      [...seed.map((s) => s[1]), 'timescaledb'].sort(),
+    );
   });
 
   it('Flink: 4 TaskManagers x 4 slots = parallelism 16', () => {
@@ -187,15 +225,24 @@ describe('workloads (seed: the deployment diagram)', () => {
     expect(pvc('slo-scout-monitoring', 'prometheus-data').resources.requests.storage).toBe('100Gi');
     expect(pvc('slo-scout-monitoring', 'grafana-data').resources.requests.storage).toBe('10Gi');
     expect(pvc('slo-scout-data', 'redis-data').resources.requests.storage).toBe('10Gi');
-    expect(component(topology, 'milvus').storage[0]).toMatchObject({ size: '200Gi', storageClass: 'fast-ssd' });
+    expect(component(topology, 'milvus').storage[0]).toMatchObject({
+      size: '200Gi',
+      storageClass: 'fast-ssd',
+    });
     expect(topology.storageClasses.sort()).toEqual(['archive', 'fast-ssd', 'standard']);
   });
 
   it('every container declares CPU and memory requests and limits (the quotas count limits too)', () => {
     for (const d of docs.filter((x) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind))) {
       for (const c of d.spec.template.spec.containers) {
-        expect(Object.keys(c.resources?.requests ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual(['cpu', 'memory']);
-        expect(Object.keys(c.resources?.limits ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual(['cpu', 'memory']);
+        expect(Object.keys(c.resources?.requests ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual([
+          'cpu',
+          'memory',
+        ]);
+        expect(Object.keys(c.resources?.limits ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual([
+          'cpu',
+          'memory',
+        ]);
       }
     }
   });
@@ -203,7 +250,13 @@ describe('workloads (seed: the deployment diagram)', () => {
   it("SLO-Scout's own images are parameters (kustomize images), infrastructure images upstream", () => {
     const kustomization = parseYaml(readFileSync(join(MANIFEST_DIR, 'kustomization.yaml'), 'utf8'));
     const params = (kustomization.images as { name: string }[]).map((i) => i.name).sort();
-    expect(params).toEqual(['slo-scout/api', 'slo-scout/embedding-service', 'slo-scout/prometheus-collector', 'slo-scout/ui', 'slo-scout/worker']);
+    expect(params).toEqual([
+      'slo-scout/api',
+      'slo-scout/embedding-service',
+      'slo-scout/prometheus-collector',
+      'slo-scout/ui',
+      'slo-scout/worker',
+    ]);
     for (const c of topology.components) {
       if (c.image.startsWith('slo-scout/')) expect(params, c.name).toContain(c.image.split(':')[0]);
       else expect(c.image, c.name).toMatch(/^[a-z0-9./-]+:[\w.-]+$/); // upstream, pinned tag
@@ -212,7 +265,8 @@ describe('workloads (seed: the deployment diagram)', () => {
 });
 
 describe('services (seed: ClusterIP, headless, LoadBalancer)', () => {
-  const svc = (ns: string, name: string) => topology.services.find((s) => s.namespace === ns && s.name === name);
+  const svc = (ns: string, name: string) =>
+    topology.services.find((s) => s.namespace === ns && s.name === name);
   it.each([
     ['slo-scout-collectors', 'prometheus-collector', 'ClusterIP', [9090]],
     ['slo-scout-collectors', 'otlp-collector', 'ClusterIP', [4317, 4318]],
@@ -243,8 +297,13 @@ describe('services (seed: ClusterIP, headless, LoadBalancer)', () => {
 
   it('every Service selects a workload of its namespace', () => {
     for (const s of topology.services) {
-      const pods = docs.filter((d) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(d.kind) && d.metadata.namespace === s.namespace);
-      const match = pods.some((d) => Object.entries(s.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      const pods = docs.filter(
+        (d) =>
+          ['Deployment', 'StatefulSet', 'DaemonSet'].includes(d.kind) && d.metadata.namespace === s.namespace,
+      );
+      const match = pods.some((d) =>
+        Object.entries(s.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+      );
       expect(match, `${s.namespace}/${s.name}`).toBe(true);
     }
   });
@@ -253,17 +312,39 @@ describe('services (seed: ClusterIP, headless, LoadBalancer)', () => {
 describe('autoscaling and ingress (seed: Scaling Strategy, Ingress Routes)', () => {
   it('api: HPA 3-10 replicas on CPU 70 % and 1000 requests/s per pod', () => {
     const hpa = find('HorizontalPodAutoscaler', 'slo-scout-backend', 'api').spec;
-    expect([hpa.scaleTargetRef.kind, hpa.scaleTargetRef.name, hpa.minReplicas, hpa.maxReplicas]).toEqual(['Deployment', 'api', 3, 10]);
+    expect([hpa.scaleTargetRef.kind, hpa.scaleTargetRef.name, hpa.minReplicas, hpa.maxReplicas]).toEqual([
+      'Deployment',
+      'api',
+      3,
+      10,
+    ]);
     expect(hpa.metrics).toEqual([
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
-      { type: 'Pods', pods: { metric: { name: 'http_requests_per_second' }, target: { type: 'AverageValue', averageValue: '1000' } } },
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+      {
+        type: 'Pods',
+        pods: {
+          metric: { name: 'http_requests_per_second' },
+          target: { type: 'AverageValue', averageValue: '1000' },
+        },
+      },
     ]);
   });
 
   it('flink-taskmanager: HPA 4-20 replicas on Kafka consumer lag 1000', () => {
     const hpa = find('HorizontalPodAutoscaler', 'slo-scout-streaming', 'flink-taskmanager').spec;
     expect([hpa.scaleTargetRef.name, hpa.minReplicas, hpa.maxReplicas]).toEqual(['flink-taskmanager', 4, 20]);
-    expect(hpa.metrics).toEqual([{ type: 'External', external: { metric: { name: 'kafka_consumer_lag' }, target: { type: 'AverageValue', averageValue: '1000' } } }]);
+    expect(hpa.metrics).toEqual([
+      {
+        type: 'External',
+        external: {
+          metric: { name: 'kafka_consumer_lag' },
+          target: { type: 'AverageValue', averageValue: '1000' },
+        },
+      },
+    ]);
   });
 
   it('routes /, /api/v1, /otlp and /grafana on one host, TLS from cert-manager', () => {
@@ -273,7 +354,9 @@ describe('autoscaling and ingress (seed: Scaling Strategy, Ingress Routes)', () 
       expect(ing.spec.tls[0].hosts).toEqual(['slo-scout.example.com']);
       for (const rule of ing.spec.rules) {
         expect(rule.host).toBe('slo-scout.example.com');
-        for (const p of rule.http.paths) routes[p.path] = `${ing.metadata.namespace}/${p.backend.service.name}:${p.backend.service.port.number}`;
+        for (const p of rule.http.paths)
+          routes[p.path] =
+            `${ing.metadata.namespace}/${p.backend.service.name}:${p.backend.service.port.number}`;
       }
     }
     expect(routes).toEqual({
@@ -316,7 +399,9 @@ function podSize(d: Doc, which: 'requests' | 'limits'): Usage {
 /** A namespace's total at the seed's replicas (DaemonSets: one pod on each of `nodes`). */
 function usage(ns: string, which: 'requests' | 'limits', nodes: number): Usage {
   const total = { cpu: 0, memory: 0 };
-  for (const d of docs.filter((x) => x.metadata.namespace === ns && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind))) {
+  for (const d of docs.filter(
+    (x) => x.metadata.namespace === ns && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind),
+  )) {
     const n = d.kind === 'DaemonSet' ? nodes : (d.spec.replicas ?? 1);
     const p = podSize(d, which);
     total.cpu += n * p.cpu;
@@ -328,7 +413,10 @@ function usage(ns: string, which: 'requests' | 'limits', nodes: number): Usage {
 const quota = (ns: string): Record<string, Usage> => {
   const hard = find('ResourceQuota', ns, 'compute-quota').spec.hard;
   return {
-    requests: { cpu: quantity(hard['requests.cpu'], 'cpu'), memory: quantity(hard['requests.memory'], 'memory') },
+    requests: {
+      cpu: quantity(hard['requests.cpu'], 'cpu'),
+      memory: quantity(hard['requests.memory'], 'memory'),
+    },
     limits: { cpu: quantity(hard['limits.cpu'], 'cpu'), memory: quantity(hard['limits.memory'], 'memory') },
   };
 };
@@ -346,48 +434,68 @@ describe('resource quotas (the arithmetic of the report)', () => {
     'slo-scout-monitoring': [2_900, 10 * G, 10 * G],
   };
 
-  it.each(Object.entries(expected))('%s: requests and limits fit its quota', (ns, [cpu, memory, limitMemory]) => {
-    const req = usage(ns, 'requests', 4);
-    const lim = usage(ns, 'limits', 4);
-    expect([req.cpu, req.memory, lim.memory]).toEqual([cpu, memory, limitMemory]);
-    const q = quota(ns);
-    expect(req.cpu).toBeLessThanOrEqual(q.requests!.cpu);
-    expect(req.memory).toBeLessThanOrEqual(q.requests!.memory);
-    expect(lim.cpu).toBeLessThanOrEqual(q.limits!.cpu);
-    expect(lim.memory).toBeLessThanOrEqual(q.limits!.memory);
-  });
+  it.each(Object.entries(expected))(
+    '%s: requests and limits fit its quota',
+    (ns, [cpu, memory, limitMemory]) => {
+      const req = usage(ns, 'requests', 4);
+      const lim = usage(ns, 'limits', 4);
+      expect([req.cpu, req.memory, lim.memory]).toEqual([cpu, memory, limitMemory]);
+      const q = quota(ns);
+      expect(req.cpu).toBeLessThanOrEqual(q.requests!.cpu);
+      expect(req.memory).toBeLessThanOrEqual(q.requests!.memory);
+      expect(lim.cpu).toBeLessThanOrEqual(q.limits!.cpu);
+      expect(lim.memory).toBeLessThanOrEqual(q.limits!.memory);
+    },
+  );
 
   it('the data namespace keeps the seed quota on requests; its limits quota is the seed pod sizes (documented)', () => {
     const d = find('ResourceQuota', 'slo-scout-data', 'compute-quota');
     expect(d.metadata.annotations['firedrill.io/seed-quota']).toBe('CPU 20, Mem 60Gi');
-    expect(d.spec.hard).toEqual({ 'requests.cpu': '20', 'requests.memory': '60Gi', 'limits.cpu': '20', 'limits.memory': '65Gi' });
+    expect(d.spec.hard).toEqual({
+      'requests.cpu': '20',
+      'requests.memory': '60Gi',
+      'limits.cpu': '20',
+      'limits.memory': '65Gi',
+    });
     // With the seed's 16Gi requested by each of the 3 TimescaleDB members, it would not fit:
     expect(3 * 16 * G + 8 * G + 4 * 2 * G + 1 * G).toBeGreaterThan(60 * G);
   });
 
   it('the log-collector DaemonSet fits the collectors quota up to 30 nodes', () => {
     const q = quota('slo-scout-collectors').requests!;
-    const fits = (nodes: number) => usage('slo-scout-collectors', 'requests', nodes).cpu <= q.cpu && usage('slo-scout-collectors', 'requests', nodes).memory <= q.memory;
+    const fits = (nodes: number) =>
+      usage('slo-scout-collectors', 'requests', nodes).cpu <= q.cpu &&
+      usage('slo-scout-collectors', 'requests', nodes).memory <= q.memory;
     expect(fits(30)).toBe(true);
     expect(fits(31)).toBe(false);
-    expect(find('DaemonSet', 'slo-scout-collectors', 'log-collector').metadata.annotations['firedrill.io/quota-ceiling']).toBe('30 nodes');
+    expect(
+      find('DaemonSet', 'slo-scout-collectors', 'log-collector').metadata.annotations[
+        'firedrill.io/quota-ceiling'
+      ],
+    ).toBe('30 nodes');
   });
 
   it.each([
     ['slo-scout-backend', 'api', 4],
     ['slo-scout-streaming', 'flink-taskmanager', 8],
-  ])('%s/%s: the HPA maximum is capped by the quota at %i replicas (recorded, not hidden)', (ns, name, ceiling) => {
-    const d = find('Deployment', ns, name);
-    const others = usage(ns, 'requests', 4);
-    const pod = podSize(d, 'requests');
-    others.cpu -= d.spec.replicas * pod.cpu;
-    others.memory -= d.spec.replicas * pod.memory;
-    const q = quota(ns).requests!;
-    const fit = Math.min(Math.floor((q.cpu - others.cpu) / pod.cpu), Math.floor((q.memory - others.memory) / pod.memory));
-    expect(fit).toBe(ceiling);
-    expect(fit).toBeLessThan(find('HorizontalPodAutoscaler', ns, name).spec.maxReplicas);
-    expect(d.metadata.annotations['firedrill.io/quota-ceiling']).toBe(String(ceiling));
-  });
+  ])(
+    '%s/%s: the HPA maximum is capped by the quota at %i replicas (recorded, not hidden)',
+    (ns, name, ceiling) => {
+      const d = find('Deployment', ns, name);
+      const others = usage(ns, 'requests', 4);
+      const pod = podSize(d, 'requests');
+      others.cpu -= d.spec.replicas * pod.cpu;
+      others.memory -= d.spec.replicas * pod.memory;
+      const q = quota(ns).requests!;
+      const fit = Math.min(
+        Math.floor((q.cpu - others.cpu) / pod.cpu),
+        Math.floor((q.memory - others.memory) / pod.memory),
+      );
+      expect(fit).toBe(ceiling);
+      expect(fit).toBeLessThan(find('HorizontalPodAutoscaler', ns, name).spec.maxReplicas);
+      expect(d.metadata.annotations['firedrill.io/quota-ceiling']).toBe(String(ceiling));
+    },
+  );
 
   it("a rolling update's surge pod fits the quota, or the Deployment does not surge", () => {
     for (const d of docs.filter((x) => x.kind === 'Deployment')) {
@@ -395,13 +503,20 @@ describe('resource quotas (the arithmetic of the report)', () => {
       const strategy = d.spec.strategy ?? { type: 'RollingUpdate' };
       if (strategy.type === 'Recreate') continue;
       const surgeSpec = strategy.rollingUpdate?.maxSurge ?? '25%';
-      const surge = typeof surgeSpec === 'number' ? surgeSpec : Math.ceil((d.spec.replicas * parseInt(surgeSpec, 10)) / 100);
+      const surge =
+        typeof surgeSpec === 'number'
+          ? surgeSpec
+          : Math.ceil((d.spec.replicas * parseInt(surgeSpec, 10)) / 100);
       const pod = podSize(d, 'requests');
       const total = usage(ns, 'requests', 4);
       const q = quota(ns).requests!;
       const fits = total.cpu + surge * pod.cpu <= q.cpu && total.memory + surge * pod.memory <= q.memory;
-      expect(fits || surge === 0, `${ns}/${d.metadata.name}: a surge of ${surge} pod(s) exceeds the quota`).toBe(true);
-      if (surge === 0) expect(strategy.rollingUpdate.maxUnavailable, d.metadata.name).toBeGreaterThanOrEqual(1);
+      expect(
+        fits || surge === 0,
+        `${ns}/${d.metadata.name}: a surge of ${surge} pod(s) exceeds the quota`,
+      ).toBe(true);
+      if (surge === 0)
+        expect(strategy.rollingUpdate.maxUnavailable, d.metadata.name).toBeGreaterThanOrEqual(1);
     }
   });
 });

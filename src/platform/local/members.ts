@@ -29,7 +29,11 @@ export function memberRunning(member: MemberState): boolean {
 }
 
 /** Kills the member's processes (last started first). SIGKILL is the node-loss fault. */
-export async function killMember(member: MemberState, signal: NodeJS.Signals = 'SIGKILL', graceMs = 15_000): Promise<void> {
+export async function killMember(
+  member: MemberState,
+  signal: NodeJS.Signals = 'SIGKILL',
+  graceMs = 15_000,
+): Promise<void> {
   for (const spec of [...member.processes].reverse()) {
     const pid = member.pids[spec.name];
     if (pid) await stopProcess(pid, signal, graceMs);
@@ -42,7 +46,9 @@ export function assertStillRunning(member: MemberState): void {
   for (const spec of member.processes) {
     const pid = member.pids[spec.name];
     if (pid !== undefined && !isAlive(pid)) {
-      throw new Error(`${spec.name} exited during start-up; last lines of ${spec.logFile}:\n${tail(spec.logFile)}`);
+      throw new Error(
+        `${spec.name} exited during start-up; last lines of ${spec.logFile}:\n${tail(spec.logFile)}`,
+      );
     }
   }
 }
@@ -90,13 +96,27 @@ export function memberByName(members: MemberState[], name: string | number): Mem
 }
 
 /** Runs a one-off command to completion, as the unprivileged user when we are root. */
-export function runSync(ctx: SandboxContext, command: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
+export function runSync(
+  ctx: SandboxContext,
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): string {
   const [cmd, argv] = ctx.runAs
-    ? ['setpriv', [`--reuid=${ctx.runAs.uid}`, `--regid=${ctx.runAs.gid}`, '--init-groups', '--', command, ...args]]
+    ? [
+        'setpriv',
+        [`--reuid=${ctx.runAs.uid}`, `--regid=${ctx.runAs.gid}`, '--init-groups', '--', command, ...args],
+      ]
     : [command, args];
-  const result = spawnSync(cmd, argv, { cwd: opts.cwd ?? '/', env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  const result = spawnSync(cmd, argv, {
+    cwd: opts.cwd ?? '/',
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return result.stdout;
 }

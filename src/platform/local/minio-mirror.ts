@@ -8,18 +8,47 @@
 //   env: MIRROR_SOURCE (comma-separated node URLs), MIRROR_TARGET, MIRROR_ACCESS_KEY,
 //        MIRROR_SECRET_KEY, MIRROR_INTERVAL_MS
 import { writeFileSync, renameSync } from 'node:fs';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 const statusFile = process.argv[2]!;
 const sources = process.env.MIRROR_SOURCE!.split(',');
-const credentials = { accessKeyId: process.env.MIRROR_ACCESS_KEY!, secretAccessKey: process.env.MIRROR_SECRET_KEY! };
+const credentials = {
+  accessKeyId: process.env.MIRROR_ACCESS_KEY!,
+  secretAccessKey: process.env.MIRROR_SECRET_KEY!,
+};
 const intervalMs = Number(process.env.MIRROR_INTERVAL_MS ?? 3_000);
-const s3 = (endpoint: string) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1, requestHandler: { requestTimeout: 5_000 } as never });
+const s3 = (endpoint: string) =>
+  new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 5_000 } as never,
+  });
 const target = s3(process.env.MIRROR_TARGET!);
 const sourceClients = sources.map(s3);
 
-interface Cycle { listedAt: number; completedAt: number; copied: number; objects: number }
-const status = { intervalMs, cycles: [] as Cycle[], lastError: null as string | null, lastErrorAt: null as number | null, copiedTotal: 0 };
+interface Cycle {
+  listedAt: number;
+  completedAt: number;
+  copied: number;
+  objects: number;
+}
+const status = {
+  intervalMs,
+  cycles: [] as Cycle[],
+  lastError: null as string | null,
+  lastErrorAt: null as number | null,
+  copiedTotal: 0,
+};
 const save = () => {
   writeFileSync(`${statusFile}.tmp`, JSON.stringify(status));
   renameSync(`${statusFile}.tmp`, statusFile);
@@ -53,7 +82,9 @@ async function cycle(): Promise<void> {
           if (have.get(key) === etag) continue;
           const obj = await src.send(new GetObjectCommand({ Bucket: name, Key: key }));
           const body = await obj.Body!.transformToByteArray();
-          await target.send(new PutObjectCommand({ Bucket: name, Key: key, Body: body, ContentType: obj.ContentType }));
+          await target.send(
+            new PutObjectCommand({ Bucket: name, Key: key, Body: body, ContentType: obj.ContentType }),
+          );
           copied++;
         }
       }

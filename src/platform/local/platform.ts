@@ -26,7 +26,9 @@ export class LocalPlatform implements Platform {
   }
 
   members(component: string): PlatformMember[] {
-    return this.sandbox().component(component as ComponentName).members.map((m) => ({ name: m.name, index: m.index }));
+    return this.sandbox()
+      .component(component as ComponentName)
+      .members.map((m) => ({ name: m.name, index: m.index }));
   }
 
   async kill(component: string, member: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -48,7 +50,10 @@ export class LocalPlatform implements Platform {
     const act = actions[name];
     if (!act) {
       const known = Object.keys(actions).join(', ') || 'none';
-      throw new UserError(`component "${component}" has no action "${name}" in the local sandbox`, `its actions are: ${known}`);
+      throw new UserError(
+        `component "${component}" has no action "${name}" in the local sandbox`,
+        `its actions are: ${known}`,
+      );
     }
     return act(sandbox.context, state, args);
   }

@@ -34,9 +34,23 @@ export interface ProcessRecord {
 export function startProcess(spec: ProcessSpec, sandboxId: string): ProcessRecord {
   const out = openSync(spec.logFile, 'a');
   const [command, args] = spec.runAs
-    ? ['setpriv', [`--reuid=${spec.runAs.uid}`, `--regid=${spec.runAs.gid}`, '--init-groups', '--', spec.command, ...spec.args]]
+    ? [
+        'setpriv',
+        [
+          `--reuid=${spec.runAs.uid}`,
+          `--regid=${spec.runAs.gid}`,
+          '--init-groups',
+          '--',
+          spec.command,
+          ...spec.args,
+        ],
+      ]
     : [spec.command, spec.args];
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...spec.env, [SANDBOX_MARKER]: sandboxId };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...spec.env,
+    [SANDBOX_MARKER]: sandboxId,
+  };
   if (spec.runAs) {
     env.HOME = spec.cwd ?? '/tmp';
     env.USER = spec.runAs.user;
@@ -71,7 +85,11 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Signals the process group; with SIGTERM, escalates to SIGKILL after graceMs. */
-export async function stopProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
+export async function stopProcess(
+  pid: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 15_000,
+): Promise<void> {
   signalGroup(pid, signal);
   const deadline = Date.now() + (signal === 'SIGKILL' ? 5_000 : graceMs);
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);

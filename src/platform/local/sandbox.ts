@@ -9,7 +9,14 @@ import { killMember, memberByName, memberRunning } from './members.ts';
 import { PortAllocator } from './ports.ts';
 import { markedProcesses, sweep, type RunAs } from './process.ts';
 import { toolchain } from './toolchain.ts';
-import { COMPONENTS, type ComponentDriver, type ComponentName, type ComponentState, type MemberHealth, type SandboxContext } from './types.ts';
+import {
+  COMPONENTS,
+  type ComponentDriver,
+  type ComponentName,
+  type ComponentState,
+  type MemberHealth,
+  type SandboxContext,
+} from './types.ts';
 import { drivers } from './components/index.ts';
 
 export interface SandboxState {
@@ -31,7 +38,10 @@ export const sandboxHome = () => process.env.FIREDRILL_HOME ?? '/var/tmp/firedri
 
 export function parseComponents(list: string | undefined): ComponentName[] {
   if (!list) return [...COMPONENTS];
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!(COMPONENTS as readonly string[]).includes(n)) {
       throw new UserError(`unknown component "${n}" in --only`, `choose from: ${COMPONENTS.join(', ')}`);
@@ -45,7 +55,9 @@ export function parseComponents(list: string | undefined): ComponentName[] {
 function unprivilegedUser(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = process.env.FIREDRILL_RUN_AS ?? 'firedrill';
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   if (!line) {
     throw new UserError(
       `running as root, but the unprivileged user "${user}" that PostgreSQL needs does not exist`,
@@ -71,7 +83,10 @@ export class Sandbox {
     const dir = Sandbox.dirFor(opts.name, opts.home);
     const file = join(dir, 'sandbox.json');
     if (!existsSync(file)) {
-      throw new UserError(`no sandbox "${opts.name ?? 'default'}" at ${dir}`, 'start one with `firedrill sandbox up`');
+      throw new UserError(
+        `no sandbox "${opts.name ?? 'default'}" at ${dir}`,
+        'start one with `firedrill sandbox up`',
+      );
     }
     const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
     return new Sandbox(state, Sandbox.context(state, opts));
@@ -169,7 +184,10 @@ export class Sandbox {
     const c = this.state.components[name];
     if (!c) {
       const up = Object.keys(this.state.components).join(', ') || 'none';
-      throw new UserError(`component "${name}" is not running in this sandbox (running: ${up})`, `run \`firedrill sandbox up --only ${name}\``);
+      throw new UserError(
+        `component "${name}" is not running in this sandbox (running: ${up})`,
+        `run \`firedrill sandbox up --only ${name}\``,
+      );
     }
     return c;
   }
@@ -182,7 +200,8 @@ export class Sandbox {
 
   async status(): Promise<Record<string, MemberHealth[]>> {
     const out: Record<string, MemberHealth[]> = {};
-    for (const name of Object.keys(this.state.components) as ComponentName[]) out[name] = await this.componentHealth(name);
+    for (const name of Object.keys(this.state.components) as ComponentName[])
+      out[name] = await this.componentHealth(name);
     return out;
   }
 
@@ -200,7 +219,11 @@ export class Sandbox {
   }
 
   /** Kills one member (default: all members) with the given signal. The fault of most drills. */
-  async kill(name: ComponentName, member?: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<string[]> {
+  async kill(
+    name: ComponentName,
+    member?: string | number,
+    signal: NodeJS.Signals = 'SIGKILL',
+  ): Promise<string[]> {
     const c = this.component(name);
     const targets = member === undefined ? c.members : [memberByName(c.members, member)];
     for (const m of targets) await killMember(m, signal);

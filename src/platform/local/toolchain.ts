@@ -38,7 +38,7 @@ export function toolchain(): Toolchain {
   const minioStamp = v.MINIO_VERSION!.split('-')[1]!;
   return {
     versions: v,
-    temporal: join(cache, `temporal-${v.TEMPORAL_CLI_VERSION!.replace(/^v/, "")}`, 'bin', 'temporal'),
+    temporal: join(cache, `temporal-${v.TEMPORAL_CLI_VERSION!.replace(/^v/, '')}`, 'bin', 'temporal'),
     kafkaLibs: join(cache, `kafka-${v.KAFKA_VERSION}`, 'libs'),
     java: process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java',
     minio: join(cache, `minio-${minioStamp}`, 'bin', 'minio'),

@@ -8,7 +8,15 @@ import type { Toolchain } from './toolchain.ts';
 
 // Start order: firedrill's own services (results database, Temporal) first, then SLO-Scout's data
 // tier, then the calibration target whose truth is known by construction.
-export const COMPONENTS = ['results', 'temporal', 'kafka', 'timescaledb', 'minio', 'milvus', 'calibration'] as const;
+export const COMPONENTS = [
+  'results',
+  'temporal',
+  'kafka',
+  'timescaledb',
+  'minio',
+  'milvus',
+  'calibration',
+] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export interface MemberState {
@@ -59,7 +67,11 @@ export interface SandboxContext {
  * "backup", "restore"). Takes and returns JSON-serializable values; it does not start or stop
  * members (their pids are the sandbox's business: use kill/restart for that).
  */
-export type ComponentAction = (ctx: SandboxContext, state: ComponentState, args: Record<string, unknown>) => Promise<unknown>;
+export type ComponentAction = (
+  ctx: SandboxContext,
+  state: ComponentState,
+  args: Record<string, unknown>,
+) => Promise<unknown>;
 
 export interface ComponentDriver {
   readonly name: ComponentName;

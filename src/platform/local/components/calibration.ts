@@ -29,7 +29,15 @@ export const calibration: ComponentDriver = {
           ports: { http: port },
           dataDir: dir,
           pids: {},
-          processes: [{ name: 'calibration-0', command: process.execPath, args: ['--import', 'tsx', MAIN, String(port)], logFile: join(dir, 'server.log'), cwd: fileURLToPath(new URL('../../../..', import.meta.url)) }],
+          processes: [
+            {
+              name: 'calibration-0',
+              command: process.execPath,
+              args: ['--import', 'tsx', MAIN, String(port)],
+              logFile: join(dir, 'server.log'),
+              cwd: fileURLToPath(new URL('../../../..', import.meta.url)),
+            },
+          ],
         },
       ],
       endpoints: { url: `http://${HOST}:${port}` },

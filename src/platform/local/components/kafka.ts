@@ -33,7 +33,17 @@ function execJava(java: string, args: string[]): Promise<{ code: number | null; 
 
 /** KAFKA_MIN_INSYNC_REPLICAS → min.insync.replicas (the apache/kafka image convention). */
 /** Settings the sandbox always sets itself: identity, listeners, quorum and directories. */
-const LOCAL_OWNED = new Set(['node.id', 'listeners', 'advertised.listeners', 'listener.security.protocol.map', 'inter.broker.listener.name', 'controller.listener.names', 'controller.quorum.voters', 'log.dirs', 'process.roles']);
+const LOCAL_OWNED = new Set([
+  'node.id',
+  'listeners',
+  'advertised.listeners',
+  'listener.security.protocol.map',
+  'inter.broker.listener.name',
+  'controller.listener.names',
+  'controller.quorum.voters',
+  'log.dirs',
+  'process.roles',
+]);
 
 export function brokerSettingsFromEnv(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -59,7 +69,10 @@ logger.state.level = warn
 
 function classpath(ctx: SandboxContext): string {
   const libs = requireInstalled(`Kafka ${ctx.toolchain.versions.KAFKA_VERSION}`, ctx.toolchain.kafkaLibs);
-  return readdirSync(libs).filter((f) => f.endsWith('.jar')).map((f) => join(libs, f)).join(':');
+  return readdirSync(libs)
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => join(libs, f))
+    .join(':');
 }
 
 export function bootstrap(state: ComponentState): string {
@@ -67,7 +80,14 @@ export function bootstrap(state: ComponentState): string {
 }
 
 async function registeredBrokers(brokers: string[]): Promise<number[]> {
-  const admin = new Kafka({ clientId: 'firedrill-health', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 2_000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'firedrill-health',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 2_000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -98,9 +118,12 @@ export const kafka: ComponentDriver = {
     const members: MemberState[] = [];
     for (let i = 0; i < replicas; i++) members.push(await node(i, `kafka-${i}`));
     const controllers: MemberState[] = [];
-    for (let i = replicas; i < replicas + EXTRA_CONTROLLERS; i++) controllers.push(await node(i, `kafka-controller-${i}`));
+    for (let i = replicas; i < replicas + EXTRA_CONTROLLERS; i++)
+      controllers.push(await node(i, `kafka-controller-${i}`));
 
-    const voters = [...members, ...controllers].map((m) => `${m.index}@${HOST}:${m.ports.controller}`).join(',');
+    const voters = [...members, ...controllers]
+      .map((m) => `${m.index}@${HOST}:${m.ports.controller}`)
+      .join(',');
     const clusterId = randomBytes(16).toString('base64url');
     const log4j = join(ctx.dir, 'kafka', 'log4j2.properties');
     mkdirSync(join(ctx.dir, 'kafka'), { recursive: true });
@@ -118,8 +141,15 @@ export const kafka: ComponentDriver = {
         'node.id': String(m.index),
         'process.roles': isBroker ? 'broker,controller' : 'controller',
         'controller.quorum.voters': voters,
-        listeners: isBroker ? `PLAINTEXT://${HOST}:${m.ports.broker},CONTROLLER://${HOST}:${m.ports.controller}` : `CONTROLLER://${HOST}:${m.ports.controller}`,
-        ...(isBroker ? { 'advertised.listeners': `PLAINTEXT://${HOST}:${m.ports.broker}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+        listeners: isBroker
+          ? `PLAINTEXT://${HOST}:${m.ports.broker},CONTROLLER://${HOST}:${m.ports.controller}`
+          : `CONTROLLER://${HOST}:${m.ports.controller}`,
+        ...(isBroker
+          ? {
+              'advertised.listeners': `PLAINTEXT://${HOST}:${m.ports.broker}`,
+              'inter.broker.listener.name': 'PLAINTEXT',
+            }
+          : {}),
         'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'controller.listener.names': 'CONTROLLER',
         'log.dirs': join(m.dataDir, 'data'),
@@ -131,11 +161,27 @@ export const kafka: ComponentDriver = {
         'leader.imbalance.check.interval.seconds': '10',
       };
       const file = join(m.dataDir, 'server.properties');
-      writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+      writeFileSync(
+        file,
+        Object.entries(props)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n') + '\n',
+      );
       m.processes.push({
         name: m.name,
         command: ctx.toolchain.java,
-        args: ['-Xms128m', isBroker ? '-Xmx512m' : '-Xmx192m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.Kafka', file],
+        args: [
+          '-Xms128m',
+          isBroker ? '-Xmx512m' : '-Xmx192m',
+          '-XX:+UseG1GC',
+          '-XX:TieredStopAtLevel=1',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${log4j}`,
+          '-cp',
+          cp,
+          'kafka.Kafka',
+          file,
+        ],
         logFile: join(m.dataDir, 'server.log'),
         cwd: m.dataDir,
       });
@@ -144,7 +190,17 @@ export const kafka: ComponentDriver = {
     await Promise.all(
       [...members, ...controllers].map(async (m) => {
         const file = join(m.dataDir, 'server.properties');
-        const format = await execJava(ctx.toolchain.java, ['-cp', cp, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', file]);
+        const format = await execJava(ctx.toolchain.java, [
+          '-cp',
+          cp,
+          `-Dlog4j2.configurationFile=${log4j}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          file,
+        ]);
         if (format.code !== 0) throw new Error(`${m.name}: formatting storage failed:\n${format.output}`);
       }),
     );
@@ -153,7 +209,12 @@ export const kafka: ComponentDriver = {
       members,
       support: controllers,
       endpoints: {},
-      info: { clusterId, settings, voters: members.length + controllers.length, version: ctx.toolchain.versions.KAFKA_VERSION },
+      info: {
+        clusterId,
+        settings,
+        voters: members.length + controllers.length,
+        version: ctx.toolchain.versions.KAFKA_VERSION,
+      },
     };
     state.endpoints.bootstrap = bootstrap(state);
     return state;

@@ -199,7 +199,8 @@ async function healthy(address: string): Promise<string | true> {
 function storageRoot(state: ComponentState): string {
   const doc = parseDocument(readFileSync(String(state.info.config), 'utf8'));
   const path = doc.getIn(['localStorage', 'path']);
-  if (typeof path !== 'string' || !path) throw new Error(`${String(state.info.config)} names no localStorage.path`);
+  if (typeof path !== 'string' || !path)
+    throw new Error(`${String(state.info.config)} names no localStorage.path`);
   return path;
 }
 
@@ -261,7 +262,8 @@ const actions: Record<string, ComponentAction> = {
   async snapshot(_ctx, state, args) {
     const member = state.members[0]!;
     const pid = member.pids[member.name];
-    if (!pid || !memberRunning(member)) throw new UserError('milvus-0 is not running: nothing to snapshot consistently');
+    if (!pid || !memberRunning(member))
+      throw new UserError('milvus-0 is not running: nothing to snapshot consistently');
     const label = String(args.label ?? `snap-${Date.now()}`);
     const dest = join(snapshotsDir(state), label);
     rmSync(dest, { recursive: true, force: true });
@@ -297,7 +299,8 @@ const actions: Record<string, ComponentAction> = {
   async 'restore-snapshot'(_ctx, state, args) {
     requireStopped(state, 'restoring a snapshot');
     const src = join(snapshotsDir(state), String(args.label));
-    if (!existsSync(src)) throw new UserError(`no Milvus snapshot "${String(args.label)}" in ${snapshotsDir(state)}`);
+    if (!existsSync(src))
+      throw new UserError(`no Milvus snapshot "${String(args.label)}" in ${snapshotsDir(state)}`);
     const root = storageRoot(state);
     const started = Date.now();
     for (const e of readdirSync(root)) rmSync(join(root, e), { recursive: true, force: true });

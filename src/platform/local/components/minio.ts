@@ -11,7 +11,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError } from '../../../util/errors.ts';
 import type { ComponentAction } from '../types.ts';
 import { component } from '../../../topology/model.ts';
-import { assertStillRunning, launchMember, memberByName, memberRunning, ownedDir, waitHealthy } from '../members.ts';
+import {
+  assertStillRunning,
+  launchMember,
+  memberByName,
+  memberRunning,
+  ownedDir,
+  waitHealthy,
+} from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
@@ -89,7 +96,8 @@ const actions: Record<string, ComponentAction> = {
   /** Removes everything on a stopped node's drive (the "drive replaced" fault), .minio.sys included. */
   async 'wipe-drive'(_ctx, state, args) {
     const member = memberByName(state.members, args.member as string | number);
-    if (memberRunning(member)) throw new UserError(`${member.name} is running: stop it before wiping its drive`);
+    if (memberRunning(member))
+      throw new UserError(`${member.name} is running: stop it before wiping its drive`);
     const drive = join(member.dataDir, 'data');
     const removed = readdirSync(drive);
     for (const e of removed) rmSync(join(drive, e), { recursive: true, force: true });
@@ -209,7 +217,17 @@ export const minio: ComponentDriver = {
           {
             name: 'minio-dr',
             command: binary,
-            args: ['server', '--quiet', '--address', `${HOST}:${port}`, '--console-address', `${HOST}:${consolePort}`, '--certs-dir', join(dataDir, 'certs'), join(dataDir, 'data')],
+            args: [
+              'server',
+              '--quiet',
+              '--address',
+              `${HOST}:${port}`,
+              '--console-address',
+              `${HOST}:${consolePort}`,
+              '--certs-dir',
+              join(dataDir, 'certs'),
+              join(dataDir, 'data'),
+            ],
             env: { ...env, MINIO_STORAGE_CLASS_STANDARD: '' },
             logFile: join(dataDir, 'minio.log'),
             cwd: dataDir,
@@ -230,7 +248,12 @@ export const minio: ComponentDriver = {
           },
         ],
       });
-      dr = { s3: url(port, ''), mirror: 'asynchronous, every object the DR site lacks, never deletes', mirrorIntervalMs: intervalMs, statusFile };
+      dr = {
+        s3: url(port, ''),
+        mirror: 'asynchronous, every object the DR site lacks, never deletes',
+        mirrorIntervalMs: intervalMs,
+        statusFile,
+      };
     }
 
     return {
@@ -280,7 +303,9 @@ export const minio: ComponentDriver = {
     if (running < writeQuorum) return;
     // Blank drives (a site rebuilt after losing every drive) are formatted only once every node of
     // the deployment is up, as at first start: until the last member starts, nothing can have quorum.
-    const blank = state.members.every((m) => !existsSync(join(m.dataDir, 'data', '.minio.sys', 'format.json')));
+    const blank = state.members.every(
+      (m) => !existsSync(join(m.dataDir, 'data', '.minio.sys', 'format.json')),
+    );
     if (blank && running < state.members.length) return;
     await waitHealthy(member, 'write quorum as seen by the restarted node (/minio/health/cluster)', () =>
       clusterWritable(member),

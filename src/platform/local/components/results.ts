@@ -38,7 +38,18 @@ export const results: ComponentDriver = {
     const pwfile = join(dir, 'pwfile');
     writeFileSync(pwfile, password + '\n', { mode: 0o600 });
     if (ctx.runAs) chownSync(pwfile, ctx.runAs.uid, ctx.runAs.gid);
-    runSync(ctx, join(ctx.toolchain.pgBin, 'initdb'), ['-D', data, '-U', USER, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-instructions']);
+    runSync(ctx, join(ctx.toolchain.pgBin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      USER,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '-E',
+      'UTF8',
+      '--no-instructions',
+    ]);
     rmSync(pwfile);
     const port = await ctx.ports.allocate('results postgres');
     const state: ComponentState = {
@@ -54,7 +65,18 @@ export const results: ComponentDriver = {
             {
               name: 'results-0',
               command: join(ctx.toolchain.pgBin, 'postgres'),
-              args: ['-D', data, '-p', String(port), '-c', `listen_addresses=${HOST}`, '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=50'],
+              args: [
+                '-D',
+                data,
+                '-p',
+                String(port),
+                '-c',
+                `listen_addresses=${HOST}`,
+                '-c',
+                `unix_socket_directories=${dir}`,
+                '-c',
+                'max_connections=50',
+              ],
               logFile: join(dir, 'postgres.log'),
               cwd: dir,
               runAs: ctx.runAs,
@@ -82,11 +104,15 @@ export const results: ComponentDriver = {
 
   async startMember(ctx, state, member) {
     launchMember(ctx, member);
-    await waitHealthy(member, 'PostgreSQL to accept connections', () => ping(resultsUrl(state).replace(/\/firedrill$/, '/postgres')));
+    await waitHealthy(member, 'PostgreSQL to accept connections', () =>
+      ping(resultsUrl(state).replace(/\/firedrill$/, '/postgres')),
+    );
   },
 
   async health(_ctx, state): Promise<MemberHealth[]> {
     const ok = await ping(resultsUrl(state)).catch((e: Error) => e.message);
-    return [{ member: 'results-0', up: ok === true, detail: ok === true ? 'accepts connections' : String(ok) }];
+    return [
+      { member: 'results-0', up: ok === true, detail: ok === true ? 'accepts connections' : String(ok) },
+    ];
   },
 };

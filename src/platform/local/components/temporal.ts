@@ -24,7 +24,10 @@ export const temporal: ComponentDriver = {
   name: 'temporal',
 
   async prepare(ctx) {
-    const binary = requireInstalled(`Temporal CLI ${ctx.toolchain.versions.TEMPORAL_CLI_VERSION}`, ctx.toolchain.temporal);
+    const binary = requireInstalled(
+      `Temporal CLI ${ctx.toolchain.versions.TEMPORAL_CLI_VERSION}`,
+      ctx.toolchain.temporal,
+    );
     const dataDir = join(ctx.dir, 'temporal');
     mkdirSync(dataDir, { recursive: true });
     const ports = {
@@ -43,9 +46,23 @@ export const temporal: ComponentDriver = {
           name: 'temporal-0',
           command: binary,
           args: [
-            'server', 'start-dev', '--headless', '--ip', HOST,
-            '--port', String(ports.frontend), '--http-port', String(ports.http), '--metrics-port', String(ports.metrics),
-            '--db-filename', join(dataDir, 'temporal.db'), '--namespace', TEMPORAL_NAMESPACE, '--log-level', 'warn',
+            'server',
+            'start-dev',
+            '--headless',
+            '--ip',
+            HOST,
+            '--port',
+            String(ports.frontend),
+            '--http-port',
+            String(ports.http),
+            '--metrics-port',
+            String(ports.metrics),
+            '--db-filename',
+            join(dataDir, 'temporal.db'),
+            '--namespace',
+            TEMPORAL_NAMESPACE,
+            '--log-level',
+            'warn',
           ],
           logFile: join(dataDir, 'server.log'),
           cwd: dataDir,
@@ -66,7 +83,9 @@ export const temporal: ComponentDriver = {
 
   async startMember(ctx, state, member) {
     launchMember(ctx, member);
-    await waitHealthy(member, 'the frontend to answer GetSystemInfo', () => answers(state.endpoints.address!));
+    await waitHealthy(member, 'the frontend to answer GetSystemInfo', () =>
+      answers(state.endpoints.address!),
+    );
   },
 
   async health(_ctx, state): Promise<MemberHealth[]> {
