@@ -1,10 +1,8 @@
 // Proofs of durability: the fault is reverted and the run recorded even when (a) the worker is
 // SIGKILLed right after injection, (b) the operator aborts mid-recovery, (c) the Temporal server
 // restarts mid-drill. Workers here are separate processes, as in production.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDrill } from '../../src/cli/run.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
@@ -12,34 +10,14 @@ import { resultsUrl } from '../../src/platform/local/components/results.ts';
 import { ResultStore } from '../../src/results/store.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { abortSignal } from '../../workflows/names.ts';
-import { useEngine } from './engine-harness.ts';
+import { externalWorkers, useEngine } from './engine-harness.ts';
 
 const engine = useEngine('e2e-durability', ['kafka'], { worker: false });
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const workers: ChildProcess[] = [];
+const workers = externalWorkers(() => engine.sandboxName);
+const spawnWorker = () => workers.spawn();
+const killWorker = workers.kill;
 
-function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, FIREDRILL_SANDBOX: engine.sandboxName, FIREDRILL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
-  });
-  workers.push(child);
-  return child;
-}
-
-function killWorker(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
-
-afterEach(() => {
-  for (const w of workers.splice(0)) killWorker(w);
-});
+afterEach(() => workers.killAll());
 
 const markersOf = (runId: string) => {
   const file = join(engine.reportsDir, runId, 'markers.jsonl');

@@ -1,8 +1,10 @@
 // A sandbox plus an in-process worker for engine tests, and a helper that runs one drill through
 // drillWorkflow exactly as `firedrill run` does.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
 import type { DrillInput } from '../../activities/types.ts';
@@ -79,4 +81,43 @@ export function useEngine(
     },
   };
   return engine;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Worker processes for a sandbox, as in production: separate processes that a test can SIGKILL.
+ * They serve no /metrics (several may run at once). `killAll` ends whatever is left.
+ */
+export function externalWorkers(sandboxName: () => string) {
+  const running: ChildProcess[] = [];
+  const kill = (child: ChildProcess) => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  return {
+    spawn(): ChildProcess {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          FIREDRILL_SANDBOX: sandboxName(),
+          FIREDRILL_LOG_LEVEL: 'warn',
+          FIREDRILL_METRICS_PORT: '0',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        detached: true,
+      });
+      running.push(child);
+      return child;
+    },
+    kill,
+    killAll(): void {
+      for (const w of running.splice(0)) kill(w);
+    },
+    last: () => running.at(-1),
+  };
 }

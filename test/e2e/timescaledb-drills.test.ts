@@ -7,10 +7,8 @@
 // ConfigMap said so), not from a drill that PATCHes Patroni's configuration: the drill then
 // measures a cluster as it is deployed, the evidence reads the setting back from Patroni, and no
 // run that aborts before injection can leave a changed setting behind.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDrill } from '../../src/cli/run.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
@@ -20,9 +18,8 @@ import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { ResultStore } from '../../src/results/store.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { abortSignal } from '../../workflows/names.ts';
-import { useEngine, type Engine } from './engine-harness.ts';
+import { externalWorkers, useEngine, type Engine } from './engine-harness.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Every failover result, by "async/node-loss" etc., for the comparison printed at the end. */
 const measured: Record<string, DrillResult> = {};
 const markers = (r: DrillResult) => r.timeline.map((m) => m.marker);
@@ -277,31 +274,16 @@ describe.skipIf(process.env.CI === 'true')(
     });
     // Workers are separate processes here, as in production, so that one can be SIGKILLed.
     const engine = useEngine('e2e-tsdb-drills-sync', ['timescaledb'], { worker: false });
-    const workers: ChildProcess[] = [];
-    const spawnWorker = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, FIREDRILL_SANDBOX: engine.sandboxName, FIREDRILL_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-        detached: true,
-      });
-      workers.push(child);
-      return child;
-    };
-    const killWorker = (child: ChildProcess) => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    };
+    const workers = externalWorkers(() => engine.sandboxName);
+    const spawnWorker = () => workers.spawn();
+    const killWorker = workers.kill;
     beforeAll(() => {
       if (saved === undefined) delete process.env[DCS_OVERRIDES_ENV];
       else process.env[DCS_OVERRIDES_ENV] = saved;
       spawnWorker();
     });
     afterAll(() => {
-      for (const w of workers.splice(0)) killWorker(w);
+      workers.killAll();
       summary();
     });
 
@@ -316,7 +298,7 @@ describe.skipIf(process.env.CI === 'true')(
     }
 
     it('SIGKILL of the worker mid-failover: another worker finishes the drill, the cluster ends healthy, the run is recorded', async () => {
-      const first = workers.at(-1)!;
+      const first = workers.last()!;
       const { input, component } = await engine.input({
         drill: 'timescaledb-failover',
         variant: 'node-loss',
