@@ -126,11 +126,22 @@ export default defineDrill<PgState>({
         'a failover drill starts from a healthy cluster: restart the others (`firedrill sandbox restart timescaledb`) first',
       );
     }
-    if ((await s.patroni.config()).synchronous_mode === true && !h.syncStandby) {
-      throw new UserError(
-        `synchronous_mode is on but Patroni has no synchronous standby registered (${h.summary}): no replica could be promoted now`,
-        'wait a few seconds for Patroni to assign one (its HA loop runs every loop_wait)',
-      );
+    const dcs = await s.patroni.config();
+    if (dcs.synchronous_mode === true && !h.syncStandby) {
+      // Patroni names one within a loop_wait of a replica streaming (e.g. just after the sandbox
+      // or a previous drill brought a member back): give it two loops before refusing.
+      const loopWaitS = typeof dcs.loop_wait === 'number' ? dcs.loop_wait : 10;
+      const deadline = Date.now() + (2 * loopWaitS + 5) * 1_000;
+      let now = h;
+      while (!now.syncStandby && Date.now() < deadline) {
+        await sleep(250);
+        now = await s.patroni.health().catch(() => now);
+      }
+      if (!now.syncStandby)
+        throw new UserError(
+          `synchronous_mode is on but Patroni has no synchronous standby registered after ${2 * loopWaitS + 5} s (${now.summary}): no replica could be promoted now`,
+          'check the replicas stream from the primary and are not tagged nosync, then run the drill again',
+        );
     }
     await ensureSchema(env, s);
   },

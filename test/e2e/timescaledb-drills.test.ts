@@ -261,71 +261,69 @@ describe('timescaledb drills, asynchronous replication (the model: ttl 30, loop_
   });
 });
 
-// Skipped under CI=true until a flake is understood: in one full-suite run Patroni never registered
-// a synchronous standby on this cluster for over 2 minutes (every drill was refused in preflight);
-// run alone, and in earlier full runs, all four tests pass. Runs everywhere else.
-describe.skipIf(process.env.CI === 'true')(
-  'timescaledb drills, synchronous_mode: true (the same cluster bootstrapped with the DCS override)',
-  () => {
-    let saved: string | undefined;
-    beforeAll(() => {
-      saved = process.env[DCS_OVERRIDES_ENV];
-      process.env[DCS_OVERRIDES_ENV] = JSON.stringify({ synchronous_mode: true });
-    });
-    // Workers are separate processes here, as in production, so that one can be SIGKILLed.
-    const engine = useEngine('e2e-tsdb-drills-sync', ['timescaledb'], { worker: false });
-    const workers = externalWorkers(() => engine.sandboxName);
-    const spawnWorker = () => workers.spawn();
-    const killWorker = workers.kill;
-    beforeAll(() => {
-      if (saved === undefined) delete process.env[DCS_OVERRIDES_ENV];
-      else process.env[DCS_OVERRIDES_ENV] = saved;
-      spawnWorker();
-    });
-    afterAll(() => {
-      workers.killAll();
-      summary();
-    });
+describe('timescaledb drills, synchronous_mode: true (the same cluster bootstrapped with the DCS override)', () => {
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env[DCS_OVERRIDES_ENV];
+    process.env[DCS_OVERRIDES_ENV] = JSON.stringify({ synchronous_mode: true });
+  });
+  // Workers are separate processes here, as in production, so that one can be SIGKILLed.
+  const engine = useEngine('e2e-tsdb-drills-sync', ['timescaledb'], { worker: false });
+  const workers = externalWorkers(() => engine.sandboxName);
+  const spawnWorker = () => workers.spawn();
+  const killWorker = workers.kill;
+  beforeAll(() => {
+    if (saved === undefined) delete process.env[DCS_OVERRIDES_ENV];
+    else process.env[DCS_OVERRIDES_ENV] = saved;
+    spawnWorker();
+  });
+  afterAll(() => {
+    workers.killAll();
+    summary();
+  });
 
-    for (const variant of ['node-loss', 'graceful', 'postgres-crash']) {
-      it(`failover ${variant}: no acknowledged write lost`, async () => {
-        const r = await engine.run({ drill: 'timescaledb-failover', variant, deadline: '3m' });
-        measured[`sync/${variant}`] = r;
-        expectFailover(r, true);
-        expectVariant(r, variant, true);
-        await expectHealthyCluster(engine);
-      });
-    }
-
-    it('SIGKILL of the worker mid-failover: another worker finishes the drill, the cluster ends healthy, the run is recorded', async () => {
-      const first = workers.last()!;
-      const { input, component } = await engine.input({
-        drill: 'timescaledb-failover',
-        variant: 'node-loss',
-        deadline: '3m',
-      });
-      const handle = await startDrill(engine.client(), input, component);
-      const markerFile = join(engine.reportsDir, input.runId, 'markers.jsonl');
-      const seen = () => (existsSync(markerFile) ? readFileSync(markerFile, 'utf8') : '');
-      // Mid-failover: the primary is gone and clients have noticed; the leader key has not expired.
-      await waitFor('T_detect', async () => seen().includes('"T_detect"'), {
-        timeoutMs: 120_000,
-        intervalMs: 20,
-      });
-      killWorker(first);
-      const c = await clusterState(engine);
-      expect(c.primaries).toEqual([]); // the fault is in place and nobody is watching
-      spawnWorker();
-      const r = (await handle.result()) as DrillResult;
-      measured['sync/node-loss, worker killed'] = r;
-      expect(['MET', 'BREACHED']).toContain(r.verdict);
-      expect(r.rpo.measured).toBe(true);
-      expect(r.rpo.lost).toBe(0);
-      expect(markers(r)).toEqual(
-        expect.arrayContaining(['T0', 'T_service', 'T_full', 'promoted', 'node-back', 'reverted']),
-      );
+  for (const variant of ['node-loss', 'graceful', 'postgres-crash']) {
+    it(`failover ${variant}: no acknowledged write lost`, async () => {
+      const r = await engine.run({ drill: 'timescaledb-failover', variant, deadline: '3m' });
+      measured[`sync/${variant}`] = r;
+      expectFailover(r, true);
+      expectVariant(r, variant, true);
       await expectHealthyCluster(engine);
-      expect((await recorded(engine, input.runId))?.verdict).toBe(r.verdict);
     });
-  },
-);
+  }
+
+  it('SIGKILL of the worker mid-failover: another worker finishes the drill, the cluster ends healthy, the run is recorded', async () => {
+    const first = workers.last()!;
+    const { input, component } = await engine.input({
+      drill: 'timescaledb-failover',
+      variant: 'node-loss',
+      deadline: '3m',
+    });
+    const handle = await startDrill(engine.client(), input, component);
+    const markerFile = join(engine.reportsDir, input.runId, 'markers.jsonl');
+    const seen = () => (existsSync(markerFile) ? readFileSync(markerFile, 'utf8') : '');
+    // Mid-failover: the primary is gone and clients have noticed; the leader key has not expired.
+    // A drill refused or finished before T_detect fails the test now, not after the wait.
+    const ended = handle.result().then(() => {
+      throw new Error('the drill ended before T_detect');
+    });
+    await Promise.race([
+      waitFor('T_detect', async () => seen().includes('"T_detect"'), { timeoutMs: 120_000, intervalMs: 20 }),
+      ended,
+    ]);
+    killWorker(first);
+    const c = await clusterState(engine);
+    expect(c.primaries).toEqual([]); // the fault is in place and nobody is watching
+    spawnWorker();
+    const r = (await handle.result()) as DrillResult;
+    measured['sync/node-loss, worker killed'] = r;
+    expect(['MET', 'BREACHED']).toContain(r.verdict);
+    expect(r.rpo.measured).toBe(true);
+    expect(r.rpo.lost).toBe(0);
+    expect(markers(r)).toEqual(
+      expect.arrayContaining(['T0', 'T_service', 'T_full', 'promoted', 'node-back', 'reverted']),
+    );
+    await expectHealthyCluster(engine);
+    expect((await recorded(engine, input.runId))?.verdict).toBe(r.verdict);
+  });
+});

@@ -618,6 +618,15 @@ export function timescaledbDriver(options: TimescaledbOptions = {}): ComponentDr
       ctx.log(
         `timescaledb: ${rest.length} replica(s) streaming after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );
+      if (state.info.synchronous_mode === true && rest.length) {
+        // Patroni names a synchronous standby one HA loop after a replica streams, and writes it
+        // to the DCS ~2 s later: until then no replica may be promoted. "Up" means ready for a
+        // drill, so wait for it here rather than have the first drill refused in preflight.
+        const standby = await waitSyncStandby(state);
+        ctx.log(
+          `timescaledb: ${standby} is the synchronous standby after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        );
+      }
     },
 
     async startMember(ctx, state, member) {
@@ -694,6 +703,40 @@ async function waitRejoined(state: ComponentState, member: MemberState, timeoutM
     },
     timeoutMs,
   );
+}
+
+/**
+ * Waits until the leader's commits wait for a standby (pg_stat_replication sync_state 'sync') and
+ * the DCS names it (role sync_standby in /cluster), nudging the leader's HA loop meanwhile.
+ */
+async function waitSyncStandby(state: ComponentState, timeoutMs = 60_000): Promise<string> {
+  let standby: string | undefined;
+  let lastNudge = 0;
+  const primary = await findPrimary(state);
+  const leader = state.members.find((m) => m.name === primary.member)!;
+  await waitHealthy(
+    leader,
+    'Patroni to register a synchronous standby (synchronous_mode is on)',
+    async () => {
+      if (Date.now() - lastNudge > 1_000) {
+        lastNudge = Date.now();
+        await nudge(state, leader).catch(() => {});
+      }
+      const status = await patroniStatus(leader);
+      const cluster = (await rest(leader, '/cluster')).body as {
+        members?: { name: string; role?: string }[];
+      };
+      standby = (status.replication ?? []).find(
+        (r) =>
+          r.state === 'streaming' &&
+          r.sync_state === 'sync' &&
+          (cluster.members ?? []).some((m) => m.name === r.application_name && m.role === 'sync_standby'),
+      )?.application_name;
+      return standby !== undefined;
+    },
+    timeoutMs,
+  );
+  return standby!;
 }
 
 /** Creates the application role and database on the primary (idempotent). */
