@@ -19,20 +19,15 @@ import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
 import {
   action,
-  canary,
-  closeState,
   COMPONENT,
   ensureSchema,
   healCluster,
-  isDefiniteFailure,
   ledgerTableInfo,
-  openState,
   Patroni,
   patroniSettings,
-  readLedger,
+  primaryClientSteps,
   replicationLag,
   serverSettings,
-  writeLedger,
   type PgState,
   type ReplicaLag,
 } from './lib/postgres.ts';
@@ -93,13 +88,7 @@ export default defineDrill<PgState>({
   // The remediation waits for the promotion itself, then brings the node back.
   remediateAfterMs: () => 0,
 
-  async open(env) {
-    return openState(env);
-  },
-
-  async close(_env, s) {
-    await closeState(s);
-  },
+  ...primaryClientSteps,
 
   async preflight(env, s) {
     const h = await s.patroni.health().catch((err: Error) => {
@@ -144,20 +133,6 @@ export default defineDrill<PgState>({
         );
     }
     await ensureSchema(env, s);
-  },
-
-  async canary(env, s) {
-    await canary(env, s);
-  },
-
-  async write(_env, s, record) {
-    return writeLedger(s, record);
-  },
-
-  isDefiniteFailure,
-
-  async readBack(_env, s, prefix) {
-    return readLedger(s, prefix);
   },
 
   async inject(env, s): Promise<FailoverFault> {

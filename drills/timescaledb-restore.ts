@@ -16,63 +16,29 @@
 // point (the commit time of the last replayed transaction) — which must agree, and the WAL
 // continuity from the backup to where replay stopped (no missing segment in between).
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import type {
+  ArchivedWal,
+  BackupInventory,
+  BackupRecord,
+  RestoreReport,
+} from '../src/platform/timescaledb-actions.ts';
 import { UserError } from '../src/util/errors.ts';
 import {
   action,
-  canary,
-  closeState,
   COMPONENT,
   ensureSchema,
   healCluster,
-  isDefiniteFailure,
   ledgerStillWriting,
   ledgerTableInfo,
-  openState,
   Patroni,
   patroniSettings,
+  primaryClientSteps,
   readEvidence,
-  readLedger,
   serverSettings,
   sleepWhileWriting,
   writeEvidence,
-  writeLedger,
   type PgState,
 } from './lib/postgres.ts';
-
-interface BackupRecord {
-  label: string;
-  type: string;
-  prior: string | null;
-  startedAt: number;
-  stoppedAt: number;
-  walStart: string;
-  walStop: string;
-  lsnStart: string;
-  lsnStop: string;
-}
-
-interface BackupInventory {
-  stanza: string;
-  repoPath: string;
-  status: { code: number; message: string };
-  backups: BackupRecord[];
-  archive: { id: string; min: string | null; max: string | null }[];
-}
-
-interface RestoreReport {
-  member: string;
-  backup: BackupRecord | null;
-  archiveMaxBefore: string | null;
-  lastReplayedCommitAt: number | null;
-  replayLsn: string;
-  replayTimeline: number;
-  replaySegment: string;
-  newTimeline: number;
-  walSegmentSizeBytes: number;
-  timings: { restoreMs: number; recoveryMs: number; stopMs: number };
-}
-
-type ArchivedWal = Record<string, { segments: string[]; partial: string[]; history: string[] }>;
 
 interface WalContinuity {
   timeline: number;
@@ -214,13 +180,7 @@ export default defineDrill<PgState>({
   needs: [COMPONENT],
   remediateAfterMs: () => 0,
 
-  async open(env) {
-    return openState(env);
-  },
-
-  async close(_env, s) {
-    await closeState(s);
-  },
+  ...primaryClientSteps,
 
   async preflight(env, s) {
     const inventory = await action<BackupInventory>(env, 'backups');
@@ -244,20 +204,6 @@ export default defineDrill<PgState>({
         'a restore drill starts from a healthy cluster',
       );
     await ensureSchema(env, s);
-  },
-
-  async canary(env, s) {
-    await canary(env, s);
-  },
-
-  async write(_env, s, record) {
-    return writeLedger(s, record);
-  },
-
-  isDefiniteFailure,
-
-  async readBack(_env, s, prefix) {
-    return readLedger(s, prefix);
   },
 
   async inject(env, s): Promise<RestoreFault> {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { DrillEnv, LedgerRecord } from '../../src/drill/definition.ts';
+import type { DrillDefinition, DrillEnv, LedgerRecord } from '../../src/drill/definition.ts';
 import type { ReadBackRecord } from '../../src/measure/types.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { sleep } from '../../src/util/wait.ts';
@@ -466,6 +466,21 @@ const ledgerSize = (env: DrillEnv) => {
   }
 };
 
+/**
+ * The steps every TimescaleDB drill takes the same way: the client state, the canary and the ledger
+ * on whichever member is primary now. A drill spreads them into its definition.
+ */
+export const primaryClientSteps = {
+  open: async (env) => openState(env),
+  close: async (_env, s) => closeState(s),
+  canary: async (env, s) => canary(env, s),
+  write: async (_env, s, record) => writeLedger(s, record),
+  isDefiniteFailure,
+  readBack: async (_env, s, prefix) => readLedger(s, prefix),
+} satisfies Pick<
+  DrillDefinition<PgState>,
+  'open' | 'close' | 'canary' | 'write' | 'isDefiniteFailure' | 'readBack'
+>;
 /**
  * Resolves once the ledger is seen writing (its log grows), or throws when it does not within
  * `withinMs`. The engine stops the ledger when a drill is aborted, before it compensates, and a

@@ -22,6 +22,7 @@ import { launchMember, memberByName, memberRunning, ownedDir, waitHealthy } from
 import { HOST } from '../ports.ts';
 import { isAlive, SANDBOX_MARKER, startProcess, tail, type ProcessSpec } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
+import type { ArchivedWal, BackupInventory, RestoreReport } from '../../timescaledb-actions.ts';
 import type {
   ComponentAction,
   ComponentDriver,
@@ -772,30 +773,6 @@ async function createAppDatabase(state: ComponentState): Promise<void> {
 
 // --- actions drills invoke (Platform.action) ------------------------------------------------------
 
-/** One pgBackRest backup set, as `pgbackrest info` describes it (instants in epoch ms). */
-export interface BackupRecord {
-  label: string;
-  type: string;
-  prior: string | null;
-  startedAt: number;
-  stoppedAt: number;
-  /** First and last WAL segment the backup needs (e.g. 000000010000000000000005). */
-  walStart: string;
-  walStop: string;
-  lsnStart: string;
-  lsnStop: string;
-  sizeBytes: number | null;
-}
-
-export interface BackupInventory {
-  stanza: string;
-  repoPath: string;
-  status: { code: number; message: string };
-  backups: BackupRecord[];
-  /** Per archive id (e.g. "15-1"): the lowest and highest archived WAL segment. */
-  archive: { id: string; min: string | null; max: string | null }[];
-}
-
 interface InfoJson {
   name: string;
   status: { code: number; message: string };
@@ -864,25 +841,6 @@ async function superuserClient(state: ComponentState, port: number, timeoutMs = 
   client.on('error', () => {});
   await client.connect();
   return client;
-}
-
-/** Result of the `restore` action: what was restored, and where the recovery stopped. */
-export interface RestoreReport {
-  member: string;
-  backup: BackupRecord | null;
-  /** The archive's newest segment before the recovery started (what "latest archived WAL" means). */
-  archiveMaxBefore: string | null;
-  /** Commit time of the last transaction replayed (the recovery point), epoch ms. */
-  lastReplayedCommitAt: number | null;
-  /** Last WAL position replayed, the timeline it was on, and its segment. */
-  replayLsn: string;
-  replayTimeline: number;
-  replaySegment: string;
-  /** The timeline the restored primary continues on (a new one: recovery ended with promotion). */
-  newTimeline: number;
-  walSegmentSizeBytes: number;
-  timings: { restoreMs: number; recoveryMs: number; stopMs: number };
-  recoveryLog: string;
 }
 
 const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
@@ -1089,7 +1047,7 @@ const actions: Record<string, ComponentAction> = {
       ['repo-ls', `archive/${info.stanza}`, '--recurse', '--output=json'],
       state.members[0]!.name,
     );
-    const out: Record<string, { segments: string[]; partial: string[]; history: string[] }> = {};
+    const out: ArchivedWal = {};
     for (const [path, entry] of Object.entries(JSON.parse(stdout) as Record<string, { type: string }>)) {
       if (entry.type !== 'file') continue;
       const [id, ...rest] = path.split('/');
