@@ -5,7 +5,7 @@
 // StatefulSet and the drill records the pod-level recovery, the runner's RBAC refuses what it must
 // (impersonating its ServiceAccount), bad input is refused before anything changes, and a worker
 // SIGKILLed mid-deploy is replaced by one that finishes it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import { REPO_ROOT } from '../../src/topology/load.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { externalWorkers } from './engine-harness.ts';
 import { deployProgressQuery, deployWorkflowId, type DeployProgress } from '../../workflows/names.ts';
 
 const SANDBOX = 'e2e-k8s-deploy';
@@ -45,7 +46,6 @@ let sandbox: Sandbox;
 let connection: Connection;
 let client: Client;
 let worker: RunningWorker | undefined;
-const spawned: ChildProcess[] = [];
 
 /** The harness's kubeconfig, plus the firedrill.io/disposable marker on its context. */
 function disposableCopy(cluster: TestCluster): string {
@@ -100,30 +100,32 @@ async function firedrill(...args: string[]): Promise<{ code: number; stdout: str
   }
 }
 
-function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: sandbox.endpoints().temporal!.address!,
-      FIREDRILL_SANDBOX: SANDBOX,
-      FIREDRILL_LOG_LEVEL: 'warn',
-      FIREDRILL_METRICS_PORT: '0',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
+/**
+ * A fresh control plane for one describe block (handed to `up` once running), and an in-process
+ * worker beside it unless the block runs its own; both stopped after the block.
+ */
+function useCluster(name: string, up: (c: TestCluster) => void, opts: { worker?: boolean } = {}): void {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    const t0 = Date.now();
+    cluster = await startTestCluster({ name, nodes: 4, log: (m) => console.log(`[${name}] ${m}`) });
+    console.log(`[${name}] control plane up in ${Date.now() - t0} ms`);
+    up(cluster);
+    if (opts.worker !== false)
+      worker = await startWorker({
+        address: sandbox.endpoints().temporal!.address!,
+        log: createLogger({ component: 'worker' }),
+      });
   });
-  spawned.push(child);
-  return child;
+  afterAll(async () => {
+    await worker?.stop();
+    worker = undefined;
+    await cluster?.stop();
+  });
 }
 
-function killWorker(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
+// Separate worker processes, as in production, so that one can be SIGKILLed mid-deploy.
+const workers = externalWorkers(() => SANDBOX);
 
 const workloads = (plan: DeployPlan) =>
   allObjects(plan).filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.ref.kind));
@@ -166,7 +168,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of spawned.splice(0)) killWorker(w);
+  workers.killAll();
   await worker?.stop();
   await connection?.close();
   await sandbox?.down();
@@ -178,26 +180,10 @@ describe('deploy, drill and guard rails on one cluster', () => {
   let api: KubeApi;
   const plan = loadDeployPlan();
 
-  beforeAll(async () => {
-    const t0 = Date.now();
-    cluster = await startTestCluster({
-      name: 'e2e-k8s-deploy',
-      nodes: 4,
-      log: (m) => console.log(`[k8s] ${m}`),
-    });
-    console.log(`[k8s] control plane up in ${Date.now() - t0} ms`);
+  useCluster('e2e-k8s-deploy', (c) => {
+    cluster = c;
     kubeconfig = disposableCopy(cluster);
     api = apiFor(kubeconfig, cluster.context);
-    worker = await startWorker({
-      address: sandbox.endpoints().temporal!.address!,
-      log: createLogger({ component: 'worker' }),
-    });
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    worker = undefined;
-    await cluster?.stop();
   });
 
   it('refuses a manifest the API server rejects, showing its message and the object, and changes nothing', async () => {
@@ -685,22 +671,7 @@ describe.skipIf(!kubectl)(
   'plain YAML: kubectl apply -k accepts it, and firedrill deploy takes it over unchanged',
   () => {
     let cluster: TestCluster;
-    beforeAll(async () => {
-      cluster = await startTestCluster({
-        name: 'e2e-k8s-kubectl',
-        nodes: 4,
-        log: (m) => console.log(`[k8s kubectl] ${m}`),
-      });
-      worker = await startWorker({
-        address: sandbox.endpoints().temporal!.address!,
-        log: createLogger({ component: 'worker' }),
-      });
-    });
-    afterAll(async () => {
-      await worker?.stop();
-      worker = undefined;
-      await cluster?.stop();
-    });
+    useCluster('e2e-k8s-kubectl', (c) => (cluster = c));
 
     it('kubectl apply -k deploy/k8s and deploy/runner on a fresh cluster, deploy/k8s-gpu as a server-side dry run', async () => {
       const kubeconfig = disposableCopy(cluster);
@@ -732,21 +703,13 @@ describe.skipIf(!kubectl)(
 describe('resumable: a worker SIGKILLed mid-deploy, a new worker finishes it', () => {
   let cluster: TestCluster;
 
-  beforeAll(async () => {
-    cluster = await startTestCluster({
-      name: 'e2e-k8s-resume',
-      nodes: 4,
-      log: (m) => console.log(`[k8s resume] ${m}`),
-    });
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  // No worker in this process: the test runs its own, in processes it can SIGKILL.
+  useCluster('e2e-k8s-resume', (c) => (cluster = c), { worker: false });
 
   it('finishes every tier after the kill, applying nothing twice', async () => {
     const kubeconfig = disposableCopy(cluster);
     const plan = loadDeployPlan();
-    const first = spawnWorker();
+    const first = workers.spawn();
     const t0 = Date.now();
     const handle = await startDeploy(client, { target: { context: cluster.context, kubeconfig }, plan });
     // Killed while it waits for the streaming tier's rollouts (or later): tiers behind it are done.
@@ -762,11 +725,11 @@ describe('resumable: a worker SIGKILLed mid-deploy, a new worker finishes it', (
       },
       { timeoutMs: 180_000, intervalMs: 100 },
     );
-    killWorker(first);
+    workers.kill(first);
     console.log(
       `worker SIGKILLed at tier ${at.tier}, ${at.applied}/${at.total} applied, waiting for ${at.waitingFor.map((w) => w.workload).join(', ') || 'nothing'}`,
     );
-    spawnWorker();
+    workers.spawn();
     const outcome = await handle.result();
     expect(outcome.created + outcome.unchanged).toBe(plan.total);
     expect(outcome.configured).toBe(0);

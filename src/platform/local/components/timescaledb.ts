@@ -680,23 +680,30 @@ async function nudge(state: ComponentState, member: MemberState): Promise<void> 
   await res.text();
 }
 
+/** `fn` throttled for a polling loop: it runs on the first call and then at most every `ms`. */
+function atMostEvery(ms: number, fn: () => Promise<unknown>): () => Promise<void> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last <= ms) return;
+    last = Date.now();
+    await fn();
+  };
+}
+
 /** Waits until the member runs again: as the primary, or as a replica the primary streams to. */
 async function waitRejoined(state: ComponentState, member: MemberState, timeoutMs = 180_000): Promise<void> {
-  let lastNudge = 0;
+  // Until it streams: have the leader create the member's slot as soon as it has registered
+  // (while it is still cloning), so its walreceiver does not start against a missing slot.
+  const nudgeBoth = atMostEvery(500, async () => {
+    const primary = await findPrimary(state).catch(() => undefined);
+    const leader = state.members.find((m) => m.name === primary?.member);
+    await Promise.all([...new Set([leader ?? member, member])].map((m) => nudge(state, m).catch(() => {})));
+  });
   await waitHealthy(
     member,
     'the member to run as primary or streaming replica',
     async () => {
-      // Until it streams: have the leader create the member's slot as soon as it has registered
-      // (while it is still cloning), so its walreceiver does not start against a missing slot.
-      if (Date.now() - lastNudge > 500) {
-        lastNudge = Date.now();
-        const primary = await findPrimary(state).catch(() => undefined);
-        const leader = state.members.find((m) => m.name === primary?.member);
-        await Promise.all(
-          [...new Set([leader ?? member, member])].map((m) => nudge(state, m).catch(() => {})),
-        );
-      }
+      await nudgeBoth();
       const s = await patroniStatus(member);
       if (s.state !== 'running') return false;
       if (isPrimaryRole(s.role)) return (await findPrimary(state)).member === member.name;
@@ -712,17 +719,14 @@ async function waitRejoined(state: ComponentState, member: MemberState, timeoutM
  */
 async function waitSyncStandby(state: ComponentState, timeoutMs = 60_000): Promise<string> {
   let standby: string | undefined;
-  let lastNudge = 0;
   const primary = await findPrimary(state);
   const leader = state.members.find((m) => m.name === primary.member)!;
+  const nudgeLeader = atMostEvery(1_000, () => nudge(state, leader).catch(() => {}));
   await waitHealthy(
     leader,
     'Patroni to register a synchronous standby (synchronous_mode is on)',
     async () => {
-      if (Date.now() - lastNudge > 1_000) {
-        lastNudge = Date.now();
-        await nudge(state, leader).catch(() => {});
-      }
+      await nudgeLeader();
       const status = await patroniStatus(leader);
       const cluster = (await rest(leader, '/cluster')).body as {
         members?: { name: string; role?: string }[];
