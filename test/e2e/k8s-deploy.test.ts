@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -31,12 +30,12 @@ import { REPO_ROOT } from '../../src/topology/load.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { firedrill as cli } from './cli.ts';
 import { externalWorkers } from './engine-harness.ts';
 import { deployProgressQuery, deployWorkflowId, type DeployProgress } from '../../workflows/names.ts';
 
 const SANDBOX = 'e2e-k8s-deploy';
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'firedrill-k8s-e2e-'));
 const RUNNER_SA = 'system:serviceaccount:firedrill:firedrill-runner';
 /** kubectl, when this machine has one: the manifests must be what `kubectl apply -k` accepts. */
@@ -82,23 +81,8 @@ function apiFor(kubeconfig: string, context: string): KubeApi {
   return new KubeApi(kc);
 }
 
-async function firedrill(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, FIREDRILL_LOG_LEVEL: 'warn', KUBECONFIG: '' },
-        timeout: 120_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** `firedrill …` with no kubeconfig from the environment: every test names its own. */
+const firedrill = (...args: string[]) => cli(args, { KUBECONFIG: '' });
 
 /**
  * A fresh control plane for one describe block (handed to `up` once running), and an in-process

@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { newRunId, planFor, startDrill } from '../../src/cli/run.ts';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
 import { useEngine, type Engine } from './engine-harness.ts';
+import { minioClient } from './sandbox-harness.ts';
 
 process.env.FIREDRILL_MINIO_DR_SITE = 'on';
 const engine = useEngine('fd5-minio-drills', ['minio']);
@@ -47,16 +48,7 @@ async function expectAllUp(): Promise<void> {
   ).toEqual([true, true, true, true]);
 }
 
-function client(endpoint?: string): S3Client {
-  const c = engine.sandbox().component('minio');
-  return new S3Client({
-    endpoint: endpoint ?? c.endpoints.s3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: String(c.info.rootUser), secretAccessKey: String(c.info.rootPassword) },
-    maxAttempts: 1,
-  });
-}
+const client = (endpoint?: string) => minioClient(engine.sandbox().component('minio'), endpoint);
 
 const ackedLedger = (r: DrillResult) =>
   foldLedger(parseLedgerLog(readFileSync(join(engine.reportsDir, r.runId, 'ledger.jsonl'), 'utf8'))).filter(

@@ -1,7 +1,6 @@
 // `firedrill report` against a real results database: a PostgreSQL from the sandbox, fixture runs
 // saved through ResultStore.saveRun, then the report read back — through reportFromStore and through
 // the CLI itself in every format — plus an empty period and an unreachable database.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import type { DrillResult } from '../../src/measure/types.ts';
 import { resultsUrl } from '../../src/platform/local/components/results.ts';
 import { ResultStore } from '../../src/results/store.ts';
 import { canarySamples, DAY, EPOCH, makeRun, monthOfRuns } from '../unit/report-fixtures.ts';
+import { firedrill } from './cli.ts';
 import { useSandbox } from './sandbox-harness.ts';
 
 const NAME = 'e2e-report';
@@ -19,31 +19,8 @@ const sb = useSandbox(NAME, ['results']);
 const SINCE = new Date(EPOCH - DAY).toISOString();
 const UNTIL = new Date(EPOCH + 31 * DAY).toISOString();
 
-interface Cli {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string | undefined>): Promise<Cli> {
-  const childEnv = { ...process.env, ...env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'report', ...args],
-      { env: childEnv, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** `firedrill report …` as a separate process. */
+const cli = (args: string[], env: Record<string, string | undefined>) => firedrill(['report', ...args], env);
 
 describe('firedrill report over the results database', () => {
   let store: ResultStore;

@@ -1,8 +1,9 @@
 // One real sandbox per test file: booted in beforeAll, torn down in afterAll, with a name of its
 // own so files never share processes by accident.
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
-import type { ComponentName } from '../../src/platform/local/types.ts';
+import type { ComponentName, ComponentState } from '../../src/platform/local/types.ts';
 
 export function useSandbox(name: string, only: ComponentName[]): { get: () => Sandbox } {
   let sandbox: Sandbox | undefined;
@@ -19,4 +20,21 @@ export function useSandbox(name: string, only: ComponentName[]): { get: () => Sa
       return sandbox;
     },
   };
+}
+
+/**
+ * An S3 client for the sandbox's MinIO (its S3 endpoint, or one node's), as root. One attempt per
+ * request: a refused write must show up as refused, not be retried into a timeout.
+ */
+export function minioClient(minio: ComponentState, endpoint?: string): S3Client {
+  return new S3Client({
+    endpoint: endpoint ?? minio.endpoints.s3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: String(minio.info.rootUser),
+      secretAccessKey: String(minio.info.rootPassword),
+    },
+    maxAttempts: 1,
+  });
 }

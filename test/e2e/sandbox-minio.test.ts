@@ -15,22 +15,12 @@ import { describe, expect, it } from 'vitest';
 import { markedProcesses } from '../../src/platform/local/process.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { useSandbox } from './sandbox-harness.ts';
+import { minioClient, useSandbox } from './sandbox-harness.ts';
 
 const sb = useSandbox('e2e-minio', ['minio']);
 const BUCKET = 'e2e-drill';
 
-function s3(endpoint?: string): S3Client {
-  const c = sb.get().component('minio');
-  return new S3Client({
-    endpoint: endpoint ?? c.endpoints.s3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: String(c.info.rootUser), secretAccessKey: String(c.info.rootPassword) },
-    // One attempt: a refused write must show up as refused, not be retried into a timeout.
-    maxAttempts: 1,
-  });
-}
+const s3 = (endpoint?: string) => minioClient(sb.get().component('minio'), endpoint);
 
 /** Resident memory of the given processes, summed, in MiB. */
 function rssMiB(pids: number[]): number {

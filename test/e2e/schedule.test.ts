@@ -2,11 +2,8 @@
 // describe, pause/unpause, a trigger that runs a game day of the calibration drill to the end (its
 // result recorded), overlap SKIP, fresh ids per execution, delete; and the refusals of bad input
 // before anything is created. The CLI is exercised as an operator would run it.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resultsUrl } from '../../src/platform/local/components/results.ts';
 import { ResultStore } from '../../src/results/store.ts';
@@ -21,30 +18,13 @@ import {
 import { UserError } from '../../src/util/errors.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import type { GameDayOutcome } from '../../workflows/gameday.ts';
+import { firedrill as cli } from './cli.ts';
 import { useEngine } from './engine-harness.ts';
 
 const engine = useEngine('e2e-schedule', ['calibration']);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
 
-/** `firedrill …` as a separate process; resolves with its exit code and output. */
-async function firedrill(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, FIREDRILL_REPORTS: engine.reportsDir, FIREDRILL_LOG_LEVEL: 'warn' },
-        timeout: 120_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `firedrill …` as a separate process, writing its reports where the engine's go. */
+const firedrill = (...args: string[]) => cli(args, { FIREDRILL_REPORTS: engine.reportsDir });
 
 const sandbox = () => ['--sandbox', engine.sandboxName];
 const names = async () => (await listSchedules(engine.client())).map((s) => s.name);
