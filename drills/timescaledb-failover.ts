@@ -28,6 +28,7 @@ import {
   primaryClientSteps,
   replicationLag,
   serverSettings,
+  waitHealthy,
   type PgState,
   type ReplicaLag,
 } from './lib/postgres.ts';
@@ -120,12 +121,7 @@ export default defineDrill<PgState>({
       // Patroni names one within a loop_wait of a replica streaming (e.g. just after the sandbox
       // or a previous drill brought a member back): give it two loops before refusing.
       const loopWaitS = typeof dcs.loop_wait === 'number' ? dcs.loop_wait : 10;
-      const deadline = Date.now() + (2 * loopWaitS + 5) * 1_000;
-      let now = h;
-      while (!now.syncStandby && Date.now() < deadline) {
-        await sleep(250);
-        now = await s.patroni.health().catch(() => now);
-      }
+      const now = (await waitHealthy(s, (2 * loopWaitS + 5) * 1_000, (x) => !!x.syncStandby)) ?? h;
       if (!now.syncStandby)
         throw new UserError(
           `synchronous_mode is on but Patroni has no synchronous standby registered after ${2 * loopWaitS + 5} s (${now.summary}): no replica could be promoted now`,

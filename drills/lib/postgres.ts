@@ -591,15 +591,17 @@ export function ledgerTableInfo(env: DrillEnv): LedgerTableInfo | null {
 
 // --- health, waiting, compensation -------------------------------------------------------------
 
+/** Polls Patroni until `until` holds (default: the cluster is healthy) or the time is up; the last state. */
 export async function waitHealthy(
   s: PgState | { patroni: Patroni },
   timeoutMs: number,
+  until: (h: Health) => boolean = (h) => h.healthy,
 ): Promise<Health | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last: Health | undefined;
   for (;;) {
     last = await s.patroni.health().catch(() => last);
-    if (last?.healthy || Date.now() > deadline) return last;
+    if ((last && until(last)) || Date.now() > deadline) return last;
     await sleep(500);
   }
 }

@@ -164,6 +164,10 @@ describe('deploy, drill and guard rails on one cluster', () => {
   let api: KubeApi;
   const plan = loadDeployPlan();
 
+  /** `firedrill deploy` against this block's cluster, as an operator runs it. */
+  const deployCli = (...extra: string[]) =>
+    firedrill('deploy', '--context', cluster.context, '--kubeconfig', kubeconfig, ...extra);
+
   useCluster('e2e-k8s-deploy', (c) => {
     cluster = c;
     kubeconfig = disposableCopy(cluster);
@@ -226,14 +230,7 @@ describe('deploy, drill and guard rails on one cluster', () => {
   });
 
   it('firedrill deploy --dry-run asks the server what would change, and changes nothing', async () => {
-    const out = await firedrill(
-      'deploy',
-      '--context',
-      cluster.context,
-      '--kubeconfig',
-      kubeconfig,
-      '--dry-run',
-    );
+    const out = await deployCli('--dry-run');
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(
@@ -275,26 +272,10 @@ describe('deploy, drill and guard rails on one cluster', () => {
   });
 
   it('a re-deploy is a no-op: every object unchanged (firedrill deploy, as an operator runs it)', async () => {
-    const dry = await firedrill(
-      'deploy',
-      '--context',
-      cluster.context,
-      '--kubeconfig',
-      kubeconfig,
-      '--dry-run',
-    );
+    const dry = await deployCli('--dry-run');
     expect(dry.stdout).toMatch(new RegExp(`^0 to create, 0 to update, ${plan.total} unchanged`, 'm'));
     const t0 = Date.now();
-    const cli = await firedrill(
-      'deploy',
-      '--context',
-      cluster.context,
-      '--kubeconfig',
-      kubeconfig,
-      '--sandbox',
-      SANDBOX,
-      '--json',
-    );
+    const cli = await deployCli('--sandbox', SANDBOX, '--json');
     expect(cli.code).toBe(0);
     const lines = cli.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
