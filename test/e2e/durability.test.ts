@@ -3,6 +3,7 @@
 // restarts mid-drill. Workers here are separate processes, as in production.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDrill } from '../../src/cli/run.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
@@ -17,7 +18,19 @@ const workers = externalWorkers(() => engine.sandboxName);
 const spawnWorker = () => workers.spawn();
 const killWorker = workers.kill;
 
-afterEach(() => workers.killAll());
+// A test that fails mid-drill must not leave its drill running: the next test's start would be
+// refused (one drill per target). Abort it with a live worker, so the fault is reverted, then stop.
+let current: WorkflowHandle | undefined;
+afterEach(async () => {
+  const open = current;
+  current = undefined;
+  if (open && (await open.describe()).status.name === 'RUNNING') {
+    spawnWorker(); // one more poller is harmless; the test's own may be dead
+    await open.signal(abortSignal, 'test cleanup');
+    await open.result().catch(() => undefined);
+  }
+  workers.killAll();
+}, 180_000);
 
 const markersOf = (runId: string) => {
   const file = join(engine.reportsDir, runId, 'markers.jsonl');
@@ -51,8 +64,11 @@ describe('durability', () => {
       variant: 'leader',
       options: { 'restart-after': '3s' },
     });
-    const handle = await startDrill(engine.client(), input, component);
-    await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
+    const handle = (current = await startDrill(engine.client(), input, component));
+    // T0 is marked just before the fault command is issued: a kill between the two leaves nothing
+    // injected (the new worker then says `inject-resumed` and does not fire again). Kill once the
+    // command has returned, so the broker is surely down with no worker watching it.
+    await waitFor('T0_done', async () => markersOf(input.runId).includes('T0_done'), {
       timeoutMs: 120_000,
       intervalMs: 20,
     });
@@ -79,7 +95,7 @@ describe('durability', () => {
       options: { 'restart-after': '10m' },
       deadline: '15m',
     });
-    const handle = await startDrill(engine.client(), input, component);
+    const handle = (current = await startDrill(engine.client(), input, component));
     await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
       timeoutMs: 120_000,
       intervalMs: 50,
@@ -104,7 +120,7 @@ describe('durability', () => {
       variant: 'leader',
       options: { 'restart-after': '3s' },
     });
-    const handle = await startDrill(engine.client(), input, component);
+    const handle = (current = await startDrill(engine.client(), input, component));
     await waitFor('T0', async () => markersOf(input.runId).includes('T0'), {
       timeoutMs: 120_000,
       intervalMs: 50,
