@@ -66,7 +66,19 @@ export interface DrillDefinition<S = unknown> {
   defaultVariant: string;
   options?: Record<string, OptionSpec>;
   probe?: { intervalMs?: number; consecutiveOk?: number; timeoutMs?: number };
-  ledger?: { concurrency?: number; exactlyOnce?: boolean; minAckedBeforeFault?: number };
+  ledger?: {
+    concurrency?: number;
+    exactlyOnce?: boolean;
+    minAckedBeforeFault?: number;
+    /**
+     * Up to this many records per acknowledged call, for systems whose unit of acknowledgement is a
+     * batch (a Milvus insert of N rows). Needs writeBatch(); every record of a batch gets the batch's
+     * acknowledgement time, which is when each of them was really acknowledged.
+     */
+    batch?: number;
+    /** Records per second while a drill runs (default 1,000); the bench measures unpaced. */
+    maxRate?: number;
+  };
   /** The components the drill needs running (the sandbox brings them up). */
   needs: string[];
   /** Platforms the drill can run on (default: every one). A game day skips it elsewhere. */
@@ -81,6 +93,12 @@ export interface DrillDefinition<S = unknown> {
   canary(env: DrillEnv, s: S): Promise<void>;
   /** Writes one ledger record; resolves on acknowledgement with where the system put it. */
   write(env: DrillEnv, s: S, record: LedgerRecord): Promise<{ position?: string }>;
+  /**
+   * Writes several ledger records in one call that acknowledges all of them or none (ledger.batch).
+   * Resolves with one position per record, in order; a rejection leaves every record of the batch
+   * failed or unknown, as isDefiniteFailure() says.
+   */
+  writeBatch?(env: DrillEnv, s: S, records: LedgerRecord[]): Promise<{ position?: string }[]>;
   /** True when the error means "definitely not written"; otherwise the outcome is unknown. */
   isDefiniteFailure(error: unknown): boolean;
   /** Reads back everything the ledger wrote (keys starting with the run's prefix). */

@@ -29,6 +29,10 @@ export interface DrillPlan {
   consecutiveOk: number;
   probeTimeoutMs: number;
   ledgerConcurrency: number;
+  /** Records per write call (1 = write(); more = writeBatch()). */
+  ledgerBatch: number;
+  /** Records per second while the drill runs (0 = unpaced). */
+  ledgerMaxRate: number;
   exactlyOnce: boolean;
   minAckedBeforeFault: number;
   remediateAfterMs: number | null;
@@ -91,6 +95,14 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   } catch (err) {
     throw bad('target', `does not resolve: ${(err as Error).message}`);
   }
+  const batch = d.ledger?.batch;
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 1_000))
+    throw bad('ledger.batch', `${batch} must be a whole number from 1 to 1000`);
+  if (batch !== undefined && batch > 1 && typeof d.writeBatch !== 'function')
+    throw bad('ledger.batch', `is ${batch}, but the drill has no writeBatch() to write a batch with`);
+  const rate = d.ledger?.maxRate;
+  if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0))
+    throw bad('ledger.maxRate', `${rate} must be a number of records per second, 0 for unpaced`);
   for (const [name, spec] of Object.entries(d.options ?? {})) {
     if (!['number', 'string', 'boolean', 'duration'].includes(spec.type))
       throw bad(`options.${name}.type`, `"${spec.type}" is not number, string, boolean or duration`);
@@ -195,6 +207,8 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     consecutiveOk: d.probe?.consecutiveOk ?? 5,
     probeTimeoutMs: d.probe?.timeoutMs ?? 1_000,
     ledgerConcurrency: d.ledger?.concurrency ?? 8,
+    ledgerBatch: d.ledger?.batch ?? 1,
+    ledgerMaxRate: d.ledger?.maxRate ?? 1_000,
     exactlyOnce: d.ledger?.exactlyOnce ?? false,
     // A drill may expose the count as its `writes-before` option.
     minAckedBeforeFault:

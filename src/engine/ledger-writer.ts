@@ -3,7 +3,7 @@
 // never logged is "unknown", never silently "ok".
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import type { DrillDefinition, DrillEnv } from '../drill/definition.ts';
+import type { DrillDefinition, DrillEnv, LedgerRecord } from '../drill/definition.ts';
 import type { DrillPlan } from '../drill/validate.ts';
 import { sleep } from '../util/wait.ts';
 
@@ -56,7 +56,7 @@ export class LedgerTimeout extends Error {
 
 export interface WriterOptions {
   signal: AbortSignal;
-  /** Upper bound on records per second (0 = as fast as the system acknowledges). */
+  /** Upper bound on records per second (0 = as fast as the system acknowledges); default: the plan's. */
   maxRate?: number;
   writeTimeoutMs?: number;
   onProgress?: (stats: LedgerStats) => void;
@@ -79,42 +79,73 @@ export async function runLedgerWriter<S>(
     failed: start.failed,
     unknown: start.unknown,
   };
-  const log = (event: Record<string, unknown>) => appendFileSync(file, JSON.stringify(event) + '\n');
-  const maxRate = opts.maxRate ?? 1_000;
+  // One write per event batch: a crash mid-append loses at most the tail, which parses as "cut short".
+  const log = (...events: Record<string, unknown>[]) =>
+    appendFileSync(file, events.map((e) => JSON.stringify(e) + '\n').join(''));
+  const maxRate = opts.maxRate ?? plan.ledgerMaxRate;
+  const batchSize = drill.writeBatch ? plan.ledgerBatch : 1;
   const began = Date.now();
   const firstId = nextId;
+  const dueAt = (id: number) => began + ((id - firstId) * 1_000) / maxRate;
+
+  /** The next ids this writer may send now: one, or up to a batch of those already due. */
+  const take = async (): Promise<number[]> => {
+    if (maxRate > 0) {
+      // Pace on the shared sequence: record n may not start before began + (n - first) / rate.
+      const due = dueAt(nextId);
+      if (due > Date.now()) await sleep(due - Date.now());
+      if (opts.signal.aborted) return [];
+    }
+    const ids = [nextId++];
+    while (ids.length < batchSize && (maxRate === 0 || dueAt(nextId) <= Date.now())) ids.push(nextId++);
+    return ids;
+  };
 
   const worker = async () => {
     while (!opts.signal.aborted) {
-      if (maxRate > 0) {
-        // Pace on the shared sequence: record n may not start before began + (n - first) / rate.
-        const due = began + ((nextId - firstId) * 1_000) / maxRate;
-        if (due > Date.now()) await sleep(due - Date.now());
-        if (opts.signal.aborted) break;
-      }
-      const id = nextId++;
-      const key = ledgerKey(env.runId, id);
-      const payload = Buffer.concat([Buffer.from(`${key} `), randomBytes(48)]);
-      const sha256 = createHash('sha256').update(payload).digest('hex');
-      log({ e: 'invoke', id, key, sha256, t: Date.now() });
-      stats.invoked++;
+      const ids = await take();
+      if (!ids.length) break;
+      const records: LedgerRecord[] = ids.map((id) => {
+        const key = ledgerKey(env.runId, id);
+        return { id, key, payload: Buffer.concat([Buffer.from(`${key} `), randomBytes(48)]) };
+      });
+      const invokedAt = Date.now();
+      log(
+        ...records.map((r) => ({
+          e: 'invoke',
+          id: r.id,
+          key: r.key,
+          sha256: createHash('sha256').update(r.payload).digest('hex'),
+          t: invokedAt,
+        })),
+      );
+      stats.invoked += records.length;
       try {
-        const { position } = await withTimeout(
-          drill.write(env, s, { id, key, payload }),
+        const positions = await withTimeout(
+          batchSize === 1
+            ? drill.write(env, s, records[0]!).then((p) => [p])
+            : drill.writeBatch!(env, s, records).then((p) => {
+                if (p.length !== records.length)
+                  throw new Error(`writeBatch answered ${p.length} positions for ${records.length} records`);
+                return p;
+              }),
           opts.writeTimeoutMs ?? 5_000,
         );
-        log({ e: 'ack', id, t: Date.now(), ...(position ? { position } : {}) });
-        stats.acked++;
+        const t = Date.now();
+        log(
+          ...records.map((r, i) => {
+            const position = positions[i]?.position;
+            return { e: 'ack', id: r.id, t, ...(position ? { position } : {}) };
+          }),
+        );
+        stats.acked += records.length;
       } catch (err) {
         const definite = !(err instanceof LedgerTimeout) && drill.isDefiniteFailure(err);
-        log({
-          e: definite ? 'fail' : 'unknown',
-          id,
-          t: Date.now(),
-          error: String((err as Error)?.message ?? err).slice(0, 200),
-        });
-        if (definite) stats.failed++;
-        else stats.unknown++;
+        const t = Date.now();
+        const error = String((err as Error)?.message ?? err).slice(0, 200);
+        log(...records.map((r) => ({ e: definite ? 'fail' : 'unknown', id: r.id, t, error })));
+        if (definite) stats.failed += records.length;
+        else stats.unknown += records.length;
         await sleep(20); // a refusing system is not hammered
       }
       opts.onProgress?.(stats);

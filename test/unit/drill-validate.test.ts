@@ -40,6 +40,14 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
 describe('validateDefinition', () => {
   it('accepts a complete drill', () =>
     expect(() => validateDefinition(drill(), 'drills/x.ts', topology)).not.toThrow());
+  it('accepts a batched ledger with writeBatch()', () =>
+    expect(() =>
+      validateDefinition(
+        drill({ ledger: { batch: 8 }, writeBatch: async () => [] }),
+        'drills/x.ts',
+        topology,
+      ),
+    ).not.toThrow());
   it.each([
     [{ canary: undefined }, /field "canary" is missing/],
     [{ name: 'Bad Name' }, /field "name" "Bad Name" must be lower-case words joined by dashes/],
@@ -53,6 +61,9 @@ describe('validateDefinition', () => {
       { target: { component: 'kafka', scenario: 'flood' } },
       /field "target" does not resolve: .*no DR target for scenario "flood"/,
     ],
+    [{ ledger: { batch: 0 } }, /field "ledger.batch" 0 must be a whole number from 1 to 1000/],
+    [{ ledger: { batch: 8 } }, /field "ledger.batch" is 8, but the drill has no writeBatch\(\)/],
+    [{ ledger: { maxRate: -1 } }, /field "ledger.maxRate" -1 must be a number of records per second/],
   ])('refuses %o', (over, message) => {
     expect(() =>
       validateDefinition(drill(over as Partial<DrillDefinition>), 'drills/x.ts', topology),
