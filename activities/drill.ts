@@ -66,7 +66,6 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         const s = await session(input);
         const plan = planRun(s.drill, input, loadTopology());
         for (const component of plan.needs) s.env.platform.endpoints(component); // refuses if not running
-        await withDrill(s, async (st) => s.drill.preflight?.(s.env, st));
         s.files.writeJson('plan.json', plan);
         if (!s.files.readJson('started.json')) s.files.writeJson('started.json', { at: Date.now() });
         s.env.log.info(
@@ -74,6 +73,13 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
           'drill planned',
         );
         return plan;
+      });
+    },
+
+    async preflightDrill(input, plan) {
+      return userFacing(async () => {
+        const s = await session(input, plan);
+        await withDrill(s, async (st) => s.drill.preflight?.(s.env, st));
       });
     },
 
@@ -132,13 +138,17 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
 
     async injectFault(input, plan) {
       const s = await session(input, plan);
+      const fired = (fault: Fault) => ({
+        fault,
+        markers: s.files.markers().filter((m) => m.marker === 'T0' || m.marker === 'T0_done'),
+      });
       const already = s.files.fault();
       if (already) {
         // A retry after a crash: never inject twice. A pending record means the command may or
         // may not have been issued; the compensation undoes it either way.
         if (already.pending)
           s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
-        return already;
+        return fired(already);
       }
       // The recovery watch was started just before this activity: fire only once it is sampling,
       // so the first canary after T0 is at most one probe interval late.
@@ -153,16 +163,10 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
               throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
             s.files.writeJson('fault.json', fault);
             s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
-            return fault;
+            return fired(fault);
           }),
         500,
       );
-    },
-
-    async readMarkers(input, names) {
-      return RunFiles.for(input.reportsDir, input.runId)
-        .markers()
-        .filter((m) => names.includes(m.marker));
     },
 
     async watchRecovery(input, plan) {

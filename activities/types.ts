@@ -29,6 +29,12 @@ export interface VerifySummary {
   recoveryPointAt?: number | null;
 }
 
+export interface Marker {
+  marker: string;
+  at: number;
+  note?: string;
+}
+
 export interface RecordInput {
   injected: boolean;
   abortedReason?: string;
@@ -39,13 +45,16 @@ export interface RecordInput {
 }
 
 export interface DrillActivities {
+  /** Validation only: the drill definition, its options and targets, against the topology model. */
   planDrill(input: DrillInput): Promise<DrillPlan>;
+  /** The drill's own checks of the system under test (its clients opened), before any fault. */
+  preflightDrill(input: DrillInput, plan: DrillPlan): Promise<void>;
   awaitSteadyState(input: DrillInput, plan: DrillPlan): Promise<{ ok: boolean; at: number; reason?: string }>;
   runLedger(input: DrillInput, plan: DrillPlan): Promise<void>;
   awaitLedger(input: DrillInput, plan: DrillPlan): Promise<number>;
   stopLedger(input: DrillInput): Promise<void>;
-  injectFault(input: DrillInput, plan: DrillPlan): Promise<Fault>;
-  readMarkers(input: DrillInput, names: string[]): Promise<{ marker: string; at: number; note?: string }[]>;
+  /** Fires the fault at most once; answers it with the run's T0 and T0_done markers. */
+  injectFault(input: DrillInput, plan: DrillPlan): Promise<{ fault: Fault; markers: Marker[] }>;
   watchRecovery(input: DrillInput, plan: DrillPlan): Promise<WatchSummary>;
   remediate(input: DrillInput, plan: DrillPlan, fault: Fault): Promise<void>;
   verifyData(input: DrillInput, plan: DrillPlan): Promise<VerifySummary>;

@@ -86,8 +86,11 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
   try {
     await main.run(async () => {
-      plan = await quick.planDrill(input);
-      progress.variant = plan.variant;
+      const planned = await quick.planDrill(input);
+      progress.variant = planned.variant;
+      phase('preflight');
+      await quick.preflightDrill(input, planned);
+      plan = planned; // a refusal in preflight is a refusal like a bad option: nothing to record
 
       phase('steady-state');
       const steady = await watching.awaitSteadyState(input, plan);
@@ -110,12 +113,13 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       watched.catch(() => undefined);
       try {
         injected = true; // set before the call: a crash inside it may still have injected
-        fault = await once.injectFault(input, plan);
+        const fired = await once.injectFault(input, plan);
+        fault = fired.fault;
+        progress.markers.push(...fired.markers);
       } catch (err) {
         watchScope.cancel();
         throw err;
       }
-      progress.markers.push(...(await quick.readMarkers(input, ['T0', 'T0_done'])));
 
       phase('recover');
       if (plan.remediateAfterMs !== null) {

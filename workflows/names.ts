@@ -18,7 +18,16 @@ export interface CanaryProgress {
 }
 
 export type Phase =
-  'validate' | 'steady-state' | 'ledger' | 'inject' | 'recover' | 'verify' | 'compensate' | 'record' | 'done';
+  | 'validate'
+  | 'preflight'
+  | 'steady-state'
+  | 'ledger'
+  | 'inject'
+  | 'recover'
+  | 'verify'
+  | 'compensate'
+  | 'record'
+  | 'done';
 
 export interface DrillProgress {
   runId: string;

@@ -5,6 +5,7 @@ import type { DrillMetrics } from './drill-metrics.ts';
 /** Which phase of a drill each activity is (activities not listed are not timed). */
 export const ACTIVITY_PHASES: Record<string, string> = {
   planDrill: 'validate',
+  preflightDrill: 'preflight',
   awaitSteadyState: 'steady-state',
   runLedger: 'ledger',
   awaitLedger: 'ledger-warmup',
@@ -46,7 +47,7 @@ export function instrumentActivities<T extends object>(
           if (run) {
             metrics.observePhase({ ...run, phase, seconds: (now() - started) / 1000, ok });
             // A refused plan records nothing: the run is over.
-            if (name === 'planDrill' && !ok) metrics.finished(run.runId);
+            if ((name === 'planDrill' || name === 'preflightDrill') && !ok) metrics.finished(run.runId);
           }
         }
       },

@@ -106,6 +106,7 @@ describe('worker metrics and logs', () => {
     expect(sample(after, 'firedrill_drills_in_progress', { drill: 'calibration' })).toBe(0);
     for (const phase of [
       'validate',
+      'preflight',
       'steady-state',
       'ledger-warmup',
       'inject',
