@@ -9,6 +9,7 @@ import { TASK_QUEUE, gameDayProgressQuery, progressQuery, targetWorkflowId } fro
 import { loadCatalogue } from '../drill/catalogue.ts';
 import { planRun } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
+import { LocalPlatform } from '../platform/local/platform.ts';
 import type { PlatformRef } from '../platform/platform.ts';
 import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
@@ -88,6 +89,23 @@ export function summaryMarkdown(outcome: GameDayOutcome): string {
   return lines.join('\n');
 }
 
+/**
+ * SLO-Scout keeps pgBackRest backups on a schedule (a nightly full, hourly incrementals), so a
+ * restore drill always has one to restore from. A brand-new sandbox has had no night yet: the game
+ * day takes the full backup the schedule would have taken, and says so, instead of refusing the
+ * restore drill on every fresh machine. `firedrill run timescaledb-restore` still refuses.
+ */
+async function standingBackup(sandbox: string, drills: string[]): Promise<void> {
+  if (!drills.includes('timescaledb-restore')) return;
+  const platform = new LocalPlatform(sandbox);
+  const inventory = (await platform.action('timescaledb', 'backups')) as { backups: unknown[] };
+  if (inventory.backups.length) return;
+  const started = Date.now();
+  console.error('game day: no pgBackRest backup on this sandbox yet; taking the nightly full backup first');
+  await platform.action('timescaledb', 'backup', { type: 'full' });
+  console.error(`game day: full backup taken in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 export function gamedayCommand(program: Command): void {
   program
     .command('gameday')
@@ -102,6 +120,7 @@ export function gamedayCommand(program: Command): void {
       );
       const env = await bootstrap({ sandbox: opts.sandbox, needs });
       try {
+        await standingBackup(opts.sandbox, input.runs.map((r) => r.drill));
         const handle = await env.client.workflow.start(gameDayWorkflow, {
           taskQueue: TASK_QUEUE,
           workflowId: `firedrill-gameday-local-${opts.sandbox}`, // never two game days at once
