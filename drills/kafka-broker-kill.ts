@@ -6,6 +6,10 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
+import { sleep } from '../src/util/wait.ts';
+
+/** How long preflight waits for an under-replicated ledger partition to be whole again. */
+const ISR_WAIT_MS = 30_000;
 
 const TOPIC = 'firedrill-ledger';
 const REPLICAS = [0, 1, 2];
@@ -128,12 +132,20 @@ export default defineDrill<State>({
         'bring them back (`firedrill sandbox restart kafka`) before drilling',
       );
     }
-    const parts = await partitions(s.admin);
-    const short = parts.filter((p) => p.isr.length < p.replicas.length);
-    if (short.length)
+    // A broker back from the previous drill (or briefly lagging on busy cores) rejoins the ISR
+    // within seconds: give it ISR_WAIT_MS before refusing, as an operator would.
+    let parts = await partitions(s.admin);
+    const short = () => parts.filter((p) => p.isr.length < p.replicas.length);
+    for (const until = Date.now() + ISR_WAIT_MS; short().length && Date.now() < until;) {
+      await sleep(500);
+      parts = await partitions(s.admin);
+    }
+    if (short().length)
       throw new UserError(
-        `ledger partitions ${short.map((p) => p.partitionId).join(',')} are under-replicated`,
-        'wait for the ISR to return to 3',
+        `ledger partitions ${short()
+          .map((p) => `${p.partitionId} (ISR [${p.isr.join(',')}] of [${p.replicas.join(',')}])`)
+          .join(', ')} are still under-replicated after ${ISR_WAIT_MS / 1000} s`,
+        'wait for the ISR to return to 3 (`firedrill sandbox status`)',
       );
     if (env.variant === 'follower' && REPLICAS.every((b) => parts.some((p) => p.leader === b))) {
       throw new UserError(

@@ -75,6 +75,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   });
 
   let plan: DrillPlan | undefined;
+  let refused = false;
   let injected = false;
   let fault: Fault | null = null;
   let abortedReason: string | undefined;
@@ -86,11 +87,19 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
   try {
     await main.run(async () => {
-      const planned = await quick.planDrill(input);
-      progress.variant = planned.variant;
+      // Planning is quick and pure: an abort meanwhile takes effect right after it, so the run
+      // has a plan and is recorded as ABORTED rather than vanishing as a refusal.
+      plan = await CancellationScope.nonCancellable(() => quick.planDrill(input));
+      progress.variant = plan.variant;
       phase('preflight');
-      await quick.preflightDrill(input, planned);
-      plan = planned; // a refusal in preflight is a refusal like a bad option: nothing to record
+      try {
+        await quick.preflightDrill(input, plan);
+      } catch (err) {
+        // Refused by the system's state, like a bad option: nothing to record. An abort meanwhile
+        // is not a refusal: the run is recorded as ABORTED.
+        if (!isCancellation(err)) refused = true;
+        throw err;
+      }
 
       phase('steady-state');
       const steady = await watching.awaitSteadyState(input, plan);
@@ -155,7 +164,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       phase('compensate');
       await compensating.revertFault(input, plan, fault);
     }
-    if (!plan) {
+    if (!plan || refused) {
       // Refused before anything was injected: nothing to record but the refusal itself.
       throw ApplicationFailure.nonRetryable(
         errorReason ?? abortedReason ?? 'the drill could not be planned',

@@ -120,7 +120,10 @@ export function gamedayCommand(program: Command): void {
       );
       const env = await bootstrap({ sandbox: opts.sandbox, needs });
       try {
-        await standingBackup(opts.sandbox, input.runs.map((r) => r.drill));
+        await standingBackup(
+          opts.sandbox,
+          input.runs.map((r) => r.drill),
+        );
         const handle = await env.client.workflow.start(gameDayWorkflow, {
           taskQueue: TASK_QUEUE,
           workflowId: `firedrill-gameday-local-${opts.sandbox}`, // never two game days at once
