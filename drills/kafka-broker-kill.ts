@@ -2,11 +2,25 @@
 // unclean leader election off and producers using acks=all, losing a broker must cost no
 // acknowledged write; losing two must refuse writes (NotEnoughReplicas) rather than lose them.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
+
+/** The read-back starts this long before the run started (producer and broker clocks may differ). */
+const READBACK_SKEW_MS = 5 * 60_000;
+
+/** When the run was planned (started.json in its run directory), if known. */
+function runStartedAt(env: DrillEnv): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(env.runDir, 'started.json'), 'utf8')) as { at: number }).at;
+  } catch {
+    return undefined; // not a drill run (the bench): read the whole topic
+  }
+}
 
 /** How long preflight waits for an under-replicated ledger partition to be whole again. */
 const ISR_WAIT_MS = 30_000;
@@ -193,13 +207,25 @@ export default defineDrill<State>({
 
   async readBack(env, s, prefix): Promise<ReadBackRecord[]> {
     const highs = new Map((await s.admin.fetchTopicOffsets(TOPIC)).map((o) => [o.partition, BigInt(o.high)]));
+    // Every record of this run was produced after the run started: read from the first offset
+    // stamped at or after that (less a margin for clock skew), not from the topic's beginning,
+    // so a verify costs this run's records and not the topic's whole history.
+    const startedAt = runStartedAt(env);
+    const starts = new Map<number, bigint>(
+      startedAt === undefined
+        ? []
+        : (await s.admin.fetchTopicOffsetsByTimestamp(TOPIC, startedAt - READBACK_SKEW_MS)).map((o) => [
+            o.partition,
+            BigInt(o.offset),
+          ]),
+    );
     const consumer = s.kafka.consumer({
       groupId: `firedrill-readback-${env.runId}-${Date.now()}`,
       maxWaitTimeInMs: 100,
       retry: { retries: 5 },
     });
     const out: ReadBackRecord[] = [];
-    const done = new Set([...highs].filter(([, h]) => h === 0n).map(([p]) => p));
+    const done = new Set([...highs].filter(([p, h]) => h <= (starts.get(p) ?? 0n)).map(([p]) => p));
     await consumer.connect();
     try {
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
@@ -231,6 +257,8 @@ export default defineDrill<State>({
             },
           })
           .catch(reject);
+        for (const [partition, offset] of starts)
+          if (!done.has(partition)) consumer.seek({ topic: TOPIC, partition, offset: String(offset) });
       });
     } finally {
       await consumer.disconnect();

@@ -6,7 +6,7 @@ import type { DrillPlan } from '../drill/validate.ts';
 import { buildResult } from '../measure/result.ts';
 import { recoveryFigures } from '../measure/recovery.ts';
 import type { DrillResult, LedgerClassification, RecoveryFigures } from '../measure/types.ts';
-import { decideVerdict } from '../measure/verdict.ts';
+import { decideVerdict, unconfirmedInjectionReason } from '../measure/verdict.ts';
 import type { RunFiles } from './run-files.ts';
 
 export interface RecordOutcome {
@@ -44,6 +44,7 @@ export function composeResult(args: {
   const injected = outcome.injected && t0 !== undefined;
   const ledger = outcome.verify?.ledger ?? null;
   const inconclusiveReason =
+    (injected ? unconfirmedInjectionReason(markers, recovery.detectAt) : undefined) ??
     outcome.verify?.inconclusiveReason ??
     (injected && outcome.errorReason
       ? `the drill failed after injection: ${outcome.errorReason}`

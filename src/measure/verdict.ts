@@ -93,3 +93,17 @@ export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?:
     misses.push('non-prefix loss: a lost write was acknowledged before one that survived');
   return { verdict: 'BREACHED', reason: misses.join('; ') };
 }
+
+/**
+ * A worker that died after marking T0 but before the fault command returned leaves the injection
+ * unconfirmed (the retry never fires twice: marker `inject-resumed`). If no canary failed either,
+ * the fault may never have been issued and a fast "recovery" would prove nothing: inconclusive.
+ */
+export function unconfirmedInjectionReason(
+  markers: readonly { marker: string }[],
+  detectAt: number | undefined,
+): string | undefined {
+  const seen = new Set(markers.map((m) => m.marker));
+  if (!seen.has('inject-resumed') || seen.has('T0_done') || detectAt !== undefined) return undefined;
+  return 'the worker died between T0 and the fault command returning, and no canary failed after it: the fault may never have been issued, so the recovery figures prove nothing';
+}

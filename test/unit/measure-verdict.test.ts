@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideVerdict, formatMs, type VerdictInput } from '../../src/measure/verdict.ts';
+import {
+  decideVerdict,
+  formatMs,
+  unconfirmedInjectionReason,
+  type VerdictInput,
+} from '../../src/measure/verdict.ts';
 import type { LedgerClassification, RecoveryFigures, Targets } from '../../src/measure/types.ts';
 
 const ledger = (over: Partial<LedgerClassification> = {}): LedgerClassification => ({
@@ -141,6 +146,19 @@ describe('decideVerdict: hand-checked', () => {
     ).toEqual({
       verdict: 'MET',
     });
+  });
+});
+
+describe('unconfirmedInjectionReason', () => {
+  const m = (...names: string[]) => names.map((marker) => ({ marker }));
+  it('is inconclusive when the worker died before the fault command returned and nothing failed', () =>
+    expect(unconfirmedInjectionReason(m('T0', 'inject-resumed'), undefined)).toMatch(
+      /may never have been issued/,
+    ));
+  it('stands when a canary saw the fault, or the command returned, or nobody died', () => {
+    expect(unconfirmedInjectionReason(m('T0', 'inject-resumed'), 1_000)).toBeUndefined();
+    expect(unconfirmedInjectionReason(m('T0', 'T0_done', 'inject-resumed'), undefined)).toBeUndefined();
+    expect(unconfirmedInjectionReason(m('T0', 'T0_done'), undefined)).toBeUndefined();
   });
 });
 
