@@ -225,6 +225,7 @@ export default defineDrill<State>({
       retry: { retries: 5 },
     });
     const out: ReadBackRecord[] = [];
+    let scanned = 0;
     const done = new Set([...highs].filter(([p, h]) => h <= (starts.get(p) ?? 0n)).map(([p]) => p));
     await consumer.connect();
     try {
@@ -240,6 +241,7 @@ export default defineDrill<State>({
           .run({
             eachBatch: async ({ batch }) => {
               for (const m of batch.messages) {
+                scanned++;
                 const key = m.key?.toString() ?? '';
                 if (key.startsWith(prefix))
                   out.push({
@@ -263,6 +265,10 @@ export default defineDrill<State>({
     } finally {
       await consumer.disconnect();
     }
+    env.log.info(
+      { records: out.length, scanned, from: Object.fromEntries([...starts].map(([p, o]) => [p, String(o)])) },
+      'ledger read back',
+    );
     return out;
   },
 
