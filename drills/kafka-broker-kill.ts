@@ -89,7 +89,13 @@ export default defineDrill<State>({
   variants: {
     leader: { description: 'SIGKILL the broker that leads the ledger partitions' },
     follower: { description: 'SIGKILL a broker that follows (leads no ledger partition)' },
-    'two-of-three': { description: 'SIGKILL the leader and a follower: writes must be refused, none lost' },
+    'two-of-three': {
+      description: 'SIGKILL the leader and a follower: writes must be refused, none lost',
+      // The survivor refuses writes (ISR [self] < min.insync.replicas 2) only once the controller
+      // has fenced the killed brokers, after broker.session.timeout.ms (9–12 s here): brokers back
+      // sooner would leave no window in which a write can be refused.
+      defaults: { 'restart-after': '20s' },
+    },
   },
   defaultVariant: 'leader',
   options: {

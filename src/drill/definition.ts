@@ -51,6 +51,8 @@ export interface OptionSpec {
 
 export interface VariantSpec {
   description: string;
+  /** Option defaults of this variant, over the drill's (e.g. a longer outage for a quorum loss). */
+  defaults?: Record<string, string | number | boolean>;
 }
 
 export interface DrillDefinition<S = unknown> {

@@ -103,6 +103,10 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   const rate = d.ledger?.maxRate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0))
     throw bad('ledger.maxRate', `${rate} must be a number of records per second, 0 for unpaced`);
+  for (const [variant, spec] of Object.entries(d.variants ?? {}))
+    for (const name of Object.keys(spec.defaults ?? {}))
+      if (!d.options?.[name])
+        throw bad(`variants.${variant}.defaults.${name}`, `sets an option the drill does not declare`);
   for (const [name, spec] of Object.entries(d.options ?? {})) {
     if (!['number', 'string', 'boolean', 'duration'].includes(spec.type))
       throw bad(`options.${name}.type`, `"${spec.type}" is not number, string, boolean or duration`);
@@ -147,7 +151,7 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
   }
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(d.options ?? {})) {
-    const raw = req.options?.[name] ?? spec.default;
+    const raw = req.options?.[name] ?? d.variants[variant]!.defaults?.[name] ?? spec.default;
     if (raw !== undefined) options[name] = coerceOption(d.name, name, spec, raw);
   }
   for (const name of Object.keys(req.options ?? {})) {

@@ -75,13 +75,14 @@ describe('kafka-broker-kill', () => {
     const r = await engine.run({
       drill: 'kafka-broker-kill',
       variant: 'two-of-three',
-      // The controller fences the killed brokers only after broker.session.timeout.ms (9 s; 12 s
-      // seen when a killed broker was the active controller too): the survivor's ISR is [self]
-      // from then until a killed broker is back, and the writers, stuck on the dead leader for up
-      // to their 5 s ack timeout, must get a write into that window. Brokers back after 3 s left
-      // ~1 s, after 12 s once 2.6 s: neither was sure to see a refusal. After 20 s it is ≥ 8 s.
-      options: { 'restart-after': '20s' },
+      // The variant's own default restart-after (20 s) is what is tested. The controller fences
+      // the killed brokers only after broker.session.timeout.ms (9 s; 12 s seen when a killed
+      // broker was the active controller too): the survivor's ISR is [self] from then until a
+      // killed broker is back, and the writers, stuck on the dead leader for up to their 5 s ack
+      // timeout, must get a write into that window. Brokers back after 3 s left ~1 s, after 12 s
+      // once 2.6 s: neither was sure to see a refusal. After 20 s it is ≥ 8 s.
     });
+    expect(r.evidence.config.restartAfterMs).toBe(20_000);
     expect(r.rpo.lost).toBe(0);
     expect(r.rpo.corrupted).toBe(0);
     expect(r.verdict, r.reason).toBe('MET');

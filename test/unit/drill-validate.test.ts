@@ -72,6 +72,25 @@ describe('validateDefinition', () => {
 });
 
 describe('planRun', () => {
+  it("applies a variant's option defaults over the drill's, and an explicit option over both", () => {
+    const d = drill({
+      variants: { one: { description: 'first' }, two: { description: 'second', defaults: { wait: '20s' } } },
+    });
+    expect(planRun(d, { drill: 'example-drill' }, topology).options.wait).toBe(5_000);
+    expect(planRun(d, { drill: 'example-drill', variant: 'two' }, topology).options.wait).toBe(20_000);
+    expect(
+      planRun(d, { drill: 'example-drill', variant: 'two', options: { wait: '2s' } }, topology).options.wait,
+    ).toBe(2_000);
+  });
+  it('refuses a variant default for an option the drill does not declare', () =>
+    expect(() =>
+      validateDefinition(
+        drill({ variants: { one: { description: 'first', defaults: { wiat: '1s' } } } }),
+        'drills/x.ts',
+        topology,
+      ),
+    ).toThrow(/field "variants.one.defaults.wiat" sets an option the drill does not declare/));
+
   it('takes targets from the topology model, with their source', () => {
     const plan = planRun(drill(), { drill: 'example-drill' }, topology);
     expect(plan.targets).toMatchObject({ rtoMs: 300_000, rpoMs: 0 });
