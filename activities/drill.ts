@@ -58,7 +58,8 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       drill: input.drill,
       workflowId: Context.current().info.workflowExecution?.workflowId,
     });
-  const session = (input: DrillInput, plan?: DrillPlan) => openSession(input, plan, logFor(input));
+  const session = (input: DrillInput, plan?: DrillPlan) =>
+    openSession(input, plan, logFor(input), Context.current().cancellationSignal);
 
   return {
     async planDrill(input) {

@@ -23,8 +23,11 @@ const quick = proxyActivities<DrillActivities>({
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
 });
 // Injection happens at most once: the activity records the fault (fault.json) before issuing the
-// command, and a retry after a worker crash returns that record instead of injecting again.
+// command, and a retry after a worker crash returns that record instead of injecting again. An
+// abort waits for the injection step to end (it refuses to fire once cancelled): compensation
+// must never run beside an injection that could still fire after it.
 const once = proxyActivities<DrillActivities>({
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['UserError'] },

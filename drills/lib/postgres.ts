@@ -497,11 +497,13 @@ export async function ledgerStillWriting(env: DrillEnv, withinMs = 3_000): Promi
   throw new Error(`the ledger has stopped writing (was the drill aborted?): the fault is not fired`);
 }
 
-/** Sleeps `ms`, checking every second that the ledger still writes (see ledgerStillWriting). */
+/** Sleeps `ms`, checking every second that the run is not aborted and the ledger still writes. */
 export async function sleepWhileWriting(env: DrillEnv, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     await sleep(Math.min(1_000, end - Date.now()));
+    if (env.signal.aborted)
+      throw env.signal.reason ?? new Error('aborted while waiting: the fault is not fired');
     await ledgerStillWriting(env);
   }
 }

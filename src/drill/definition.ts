@@ -25,6 +25,11 @@ export interface DrillEnv {
    * marks T0 immediately before the command and T0_done when it returns. inject() calls it once.
    */
   fire(fault: Fault, command: () => Promise<void>): Promise<void>;
+  /**
+   * Aborted when the operator aborts the run (or the step is cancelled). Long waits inside a step
+   * may watch it; fire() refuses once it is aborted, so a fault is never issued after an abort.
+   */
+  signal: AbortSignal;
 }
 
 /** What inject() did, in a form that survives a worker crash (JSON) so revert() can undo it. */

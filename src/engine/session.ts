@@ -45,6 +45,7 @@ export async function openSession(
   },
   plan: Pick<DrillPlan, 'variant' | 'options'> | undefined,
   log: pino.Logger,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<Session> {
   const drill = await getDrill(input.drill);
   await loadPlatformDriver(input.platform);
@@ -59,8 +60,12 @@ export async function openSession(
     mark: (marker, note, at) => {
       files.mark(marker, at ?? Date.now(), note);
     },
+    signal,
     fire: async (fault: Fault, command) => {
       if (files.firstMarker('T0')) throw new Error('the fault was already fired for this run');
+      // The activity's cancellation (its reason reports the step as cancelled, not failed).
+      if (signal.aborted)
+        throw signal.reason ?? new Error('aborted before the fault was fired: nothing injected');
       files.writeJson('fault.json', { ...fault, pending: true });
       files.mark('T0', Date.now(), fault.description);
       await command();

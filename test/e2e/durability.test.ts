@@ -24,8 +24,11 @@ let current: WorkflowHandle | undefined;
 afterEach(async () => {
   const open = current;
   current = undefined;
+  // Workers die first, as before: killed after another client call they left the next test's
+  // first task waiting ~10 s on the server (measured), and only a fresh worker is needed here.
+  workers.killAll();
   if (open && (await open.describe()).status.name === 'RUNNING') {
-    spawnWorker(); // one more poller is harmless; the test's own may be dead
+    spawnWorker();
     await open.signal(abortSignal, 'test cleanup');
     await open.result().catch(() => undefined);
   }
