@@ -82,8 +82,9 @@ export async function runLedgerWriter<S>(
   // One write per event batch: a crash mid-append loses at most the tail, which parses as "cut short".
   const log = (...events: Record<string, unknown>[]) =>
     appendFileSync(file, events.map((e) => JSON.stringify(e) + '\n').join(''));
-  const maxRate = opts.maxRate ?? plan.ledgerMaxRate;
-  const batchSize = drill.writeBatch ? plan.ledgerBatch : 1;
+  // A plan recorded by an older version (a workflow resumed across an upgrade) has neither field.
+  const maxRate = opts.maxRate ?? plan.ledgerMaxRate ?? 1_000;
+  const batchSize = drill.writeBatch ? (plan.ledgerBatch ?? 1) : 1;
   const began = Date.now();
   const firstId = nextId;
   const dueAt = (id: number) => began + ((id - firstId) * 1_000) / maxRate;
