@@ -204,13 +204,10 @@ async function main(): Promise<void> {
           const perSecond = Math.round(stats.perSecond);
           // Below the target, the same write() with 4× the writers tells the writer's limit from
           // the system's: if more writers do not help, the system (on these 2 cores) is the ceiling.
+          const scaledWriters = plan.ledgerConcurrency * 4;
           const scaled =
             perSecond < 1_000
-              ? await ledgerThroughput(
-                  drill,
-                  { ...plan, ledgerConcurrency: plan.ledgerConcurrency * 4 },
-                  reportsDir,
-                )
+              ? await ledgerThroughput(drill, { ...plan, ledgerConcurrency: scaledWriters }, reportsDir)
               : undefined;
           tput[component] = {
             drill: drill.name,
@@ -221,7 +218,7 @@ async function main(): Promise<void> {
             ...(scaled
               ? {
                   scaled: {
-                    concurrency: plan.ledgerConcurrency * 4,
+                    concurrency: scaledWriters,
                     perSecond: Math.round(scaled.perSecond),
                     windows: scaled.windows,
                   },
@@ -236,7 +233,7 @@ async function main(): Promise<void> {
             unit: '/s',
             target: '≥ 1000/s',
             ok: perSecond >= 1_000,
-            detail: `median of ${WRITE_WINDOWS} one-second windows (${stats.windows.join(', ')}); ${stats.acked} acked in all, ${stats.failed} failed, ${stats.unknown} unknown${scaled ? `; with ${plan.ledgerConcurrency * 4} writers: ${Math.round(scaled.perSecond)}/s (${scaled.windows.join(', ')})` : ''}`,
+            detail: `median of ${WRITE_WINDOWS} one-second windows (${stats.windows.join(', ')}); ${stats.acked} acked in all, ${stats.failed} failed, ${stats.unknown} unknown${scaled ? `; with ${scaledWriters} writers: ${Math.round(scaled.perSecond)}/s (${scaled.windows.join(', ')})` : ''}`,
           });
         } catch (err) {
           refused[drill.name] = (err as Error).message.split('\n')[0]!;

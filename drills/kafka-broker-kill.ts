@@ -2,10 +2,9 @@
 // unclean leader election off and producers using acks=all, losing a broker must cost no
 // acknowledged write; losing two must refuse writes (NotEnoughReplicas) rather than lose them.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import { RunFiles } from '../src/engine/run-files.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
@@ -13,14 +12,8 @@ import { sleep } from '../src/util/wait.ts';
 /** The read-back starts this long before the run started (producer and broker clocks may differ). */
 const READBACK_SKEW_MS = 5 * 60_000;
 
-/** When the run was planned (started.json in its run directory), if known. */
-function runStartedAt(env: DrillEnv): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(env.runDir, 'started.json'), 'utf8')) as { at: number }).at;
-  } catch {
-    return undefined; // not a drill run (the bench): read the whole topic
-  }
-}
+/** When the run was planned (its started.json); unknown outside a drill run (the bench). */
+const runStartedAt = (env: DrillEnv) => new RunFiles(env.runDir).readJson<{ at: number }>('started.json')?.at;
 
 /** How long preflight waits for an under-replicated ledger partition to be whole again. */
 const ISR_WAIT_MS = 30_000;
