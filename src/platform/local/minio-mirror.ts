@@ -31,7 +31,7 @@ const s3 = (endpoint: string) =>
     forcePathStyle: true,
     credentials,
     maxAttempts: 1,
-    requestHandler: { requestTimeout: 5_000 } as never,
+    requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } as never, // else it only warns
   });
 const target = s3(process.env.MIRROR_TARGET!);
 const sourceClients = sources.map(s3);
