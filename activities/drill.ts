@@ -216,6 +216,9 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       try {
         const summary = await heartbeating(() =>
           withDrill(s, async (st) => {
+            // The ledger first: its text and events are garbage before the read-back arrives, so
+            // the two largest allocations of a drill are not held at the same time.
+            const entries = foldLedger(parseLedgerLog(readFileSync(s.files.ledgerFile, 'utf8')));
             // A system just back from a fault may still be settling (e.g. a leader election):
             // read back a few times before calling the measurement incomplete.
             let readBack: Awaited<ReturnType<typeof s.drill.readBack>> | undefined;
@@ -228,7 +231,6 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
                 await sleep(2_000 * attempt);
               }
             }
-            const entries = foldLedger(parseLedgerLog(readFileSync(s.files.ledgerFile, 'utf8')));
             const ledger = classifyLedger(entries, readBack, t0, { exactlyOnce: plan.exactlyOnce });
             const recoveryPointAt = s.drill.recoveryPoint
               ? await s.drill.recoveryPoint(s.env, st, s.files.fault()!)

@@ -1,14 +1,22 @@
-// The worker entrypoint: `tsx worker/main.ts`. Finds Temporal through TEMPORAL_ADDRESS, or the
-// local sandbox (FIREDRILL_SANDBOX, default "default").
+// The worker entrypoint: `npm run worker`, i.e. `node <WORKER_NODE_FLAGS> --import tsx worker/main.ts`
+// (the flags keep it within its memory budget: worker/memory.ts). Finds Temporal through
+// TEMPORAL_ADDRESS, or the local sandbox (FIREDRILL_SANDBOX, default "default").
 // Serves /metrics on 127.0.0.1:FIREDRILL_METRICS_PORT (default 9464, 0 = off).
 import { seedFromResults } from '../src/metrics/seed.ts';
 import { metricsPortFromEnv } from '../src/metrics/server.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { createLogger } from '../src/util/log.ts';
+import { missingMemorySettings } from './memory.ts';
 import { startWorker } from './worker.ts';
 
 const log = createLogger({ component: 'worker', pid: process.pid });
+const untuned = missingMemorySettings();
+if (untuned.length)
+  log.warn(
+    { missing: untuned },
+    'the worker was started without its memory settings and may exceed its 300 MB budget: start it with `npm run worker`',
+  );
 const address =
   process.env.TEMPORAL_ADDRESS ??
   Sandbox.open({ name: process.env.FIREDRILL_SANDBOX ?? 'default' }).endpoints().temporal?.address;

@@ -135,7 +135,7 @@ export function scheduleCommands(program: Command): void {
           else console.log(describeText(v));
           if (!(await workerPolling(client).catch(() => true))) {
             console.error(
-              `note: no worker polls task queue "${TASK_QUEUE}" yet; the game days start when one does (\`FIREDRILL_SANDBOX=${opts.sandbox} npx tsx worker/main.ts\`)`,
+              `note: no worker polls task queue "${TASK_QUEUE}" yet; the game days start when one does (\`FIREDRILL_SANDBOX=${opts.sandbox} npm run worker\`)`,
             );
           }
         });

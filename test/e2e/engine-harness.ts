@@ -15,6 +15,7 @@ import { Sandbox } from '../../src/platform/local/sandbox.ts';
 import type { ComponentName } from '../../src/platform/local/types.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../worker/memory.ts';
 
 export interface Engine {
   sandbox: () => Sandbox;
@@ -100,17 +101,22 @@ export function externalWorkers(sandboxName: () => string) {
   };
   return {
     spawn(): ChildProcess {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          FIREDRILL_SANDBOX: sandboxName(),
-          FIREDRILL_LOG_LEVEL: 'warn',
-          FIREDRILL_METRICS_PORT: '0',
+      const child = spawn(
+        process.execPath,
+        [...WORKER_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'worker/main.ts')],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ...WORKER_ENV,
+            FIREDRILL_SANDBOX: sandboxName(),
+            FIREDRILL_LOG_LEVEL: 'warn',
+            FIREDRILL_METRICS_PORT: '0',
+          },
+          stdio: ['ignore', 'inherit', 'inherit'],
+          detached: true,
         },
-        stdio: ['ignore', 'inherit', 'inherit'],
-        detached: true,
-      });
+      );
       running.push(child);
       return child;
     },

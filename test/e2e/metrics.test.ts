@@ -11,6 +11,7 @@ import { startDrill } from '../../src/cli/run.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { useEngine } from './engine-harness.ts';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../worker/memory.ts';
 
 const engine = useEngine('e2e-metrics', ['calibration'], { worker: false });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,17 +43,22 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe('worker metrics and logs', () => {
   it('a calibration drill through a worker process shows in /metrics and in its JSON logs', async () => {
     const port = await freePort();
-    worker = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        FIREDRILL_SANDBOX: engine.sandboxName,
-        FIREDRILL_METRICS_PORT: String(port),
-        FIREDRILL_LOG_LEVEL: 'info',
+    worker = spawn(
+      process.execPath,
+      [...WORKER_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'worker/main.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...WORKER_ENV,
+          FIREDRILL_SANDBOX: engine.sandboxName,
+          FIREDRILL_METRICS_PORT: String(port),
+          FIREDRILL_LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'inherit', 'pipe'],
+        detached: true,
       },
-      stdio: ['ignore', 'inherit', 'pipe'],
-      detached: true,
-    });
+    );
     let partial = '';
     worker.stderr!.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString();
