@@ -15,6 +15,8 @@ export interface LedgerStats {
   acked: number;
   failed: number;
   unknown: number;
+  /** Acknowledged calls of this writer (a batch is one call); not kept in the log. */
+  ackedCalls?: number;
 }
 
 /** Highest id already in the log (a resumed writer continues after it) and the acks so far. */
@@ -78,6 +80,7 @@ export async function runLedgerWriter<S>(
     acked: start.acked,
     failed: start.failed,
     unknown: start.unknown,
+    ackedCalls: 0,
   };
   // One write per event batch: a crash mid-append loses at most the tail, which parses as "cut short".
   const log = (...events: Record<string, unknown>[]) =>
@@ -140,6 +143,7 @@ export async function runLedgerWriter<S>(
           }),
         );
         stats.acked += records.length;
+        stats.ackedCalls!++;
       } catch (err) {
         const definite = !(err instanceof LedgerTimeout) && drill.isDefiniteFailure(err);
         const t = Date.now();
