@@ -290,7 +290,7 @@ export default defineDrill<State>({
     if ((await got.Body!.transformToString()) !== body) throw new Error('canary read back a different body');
   },
 
-  async write(env, s, record) {
+  async write(_env, s, record) {
     const [position] = await putSegment(s, [record]);
     return position!;
   },
