@@ -8,7 +8,7 @@
 //   5. worker RSS           of the worker process (worker/main.ts), sampled while drills run
 //
 // Uses its own sandbox (FIREDRILL_BENCH_SANDBOX, default "bench") and its own worker process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ import { createLogger } from '../src/util/log.ts';
 import { sleep, waitFor } from '../src/util/wait.ts';
 import { gameDayWorkflow, type GameDayOutcome } from '../workflows/gameday.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
-import { WORKER_ENV, WORKER_NODE_FLAGS } from '../worker/memory.ts';
+import { spawnWorkerProcess } from '../worker/spawn.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX = process.env.FIREDRILL_BENCH_SANDBOX ?? 'bench';
@@ -273,22 +273,11 @@ async function main(): Promise<void> {
     // The worker: its own process, as in production, with /metrics for the phase timings.
     const port = await freePort();
     const metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    worker = spawn(
-      process.execPath,
-      [...WORKER_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'worker/main.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ...WORKER_ENV,
-          FIREDRILL_SANDBOX: SANDBOX,
-          FIREDRILL_METRICS_PORT: String(port),
-          FIREDRILL_LOG_LEVEL: process.env.FIREDRILL_LOG_LEVEL ?? 'warn',
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-        detached: true,
-      },
-    );
+    worker = spawnWorkerProcess({
+      FIREDRILL_SANDBOX: SANDBOX,
+      FIREDRILL_METRICS_PORT: String(port),
+      FIREDRILL_LOG_LEVEL: process.env.FIREDRILL_LOG_LEVEL ?? 'warn',
+    });
     const workerPid = worker.pid!;
     await waitFor('the worker to serve /metrics', async () => (await fetch(metricsUrl)).ok, {
       timeoutMs: 120_000,

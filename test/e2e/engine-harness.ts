@@ -1,10 +1,9 @@
 // A sandbox plus an in-process worker for engine tests, and a helper that runs one drill through
 // drillWorkflow exactly as `firedrill run` does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
 import type { DrillInput } from '../../activities/types.ts';
@@ -15,7 +14,7 @@ import { Sandbox } from '../../src/platform/local/sandbox.ts';
 import type { ComponentName } from '../../src/platform/local/types.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
-import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../worker/memory.ts';
+import { spawnWorkerProcess } from '../../worker/spawn.ts';
 
 export interface Engine {
   sandbox: () => Sandbox;
@@ -84,8 +83,6 @@ export function useEngine(
   return engine;
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 /**
  * Worker processes for a sandbox, as in production: separate processes that a test can SIGKILL.
  * They serve no /metrics (several may run at once). `killAll` ends whatever is left.
@@ -101,22 +98,11 @@ export function externalWorkers(sandboxName: () => string) {
   };
   return {
     spawn(): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        [...WORKER_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'worker/main.ts')],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            ...WORKER_ENV,
-            FIREDRILL_SANDBOX: sandboxName(),
-            FIREDRILL_LOG_LEVEL: 'warn',
-            FIREDRILL_METRICS_PORT: '0',
-          },
-          stdio: ['ignore', 'inherit', 'inherit'],
-          detached: true,
-        },
-      );
+      const child = spawnWorkerProcess({
+        FIREDRILL_SANDBOX: sandboxName(),
+        FIREDRILL_LOG_LEVEL: 'warn',
+        FIREDRILL_METRICS_PORT: '0',
+      });
       running.push(child);
       return child;
     },

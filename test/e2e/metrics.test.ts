@@ -2,19 +2,16 @@
 // calibration drill shows up as a run by verdict, last RTO/RPO against target, phase durations and
 // in-progress; its logs are pino JSON lines with the run and workflow ids bound, and the results
 // database's password never appears in them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDrill } from '../../src/cli/run.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { useEngine } from './engine-harness.ts';
-import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../worker/memory.ts';
+import { spawnWorkerProcess } from '../../worker/spawn.ts';
 
 const engine = useEngine('e2e-metrics', ['calibration'], { worker: false });
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let worker: ChildProcess | undefined;
 const logLines: string[] = [];
 
@@ -43,21 +40,13 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe('worker metrics and logs', () => {
   it('a calibration drill through a worker process shows in /metrics and in its JSON logs', async () => {
     const port = await freePort();
-    worker = spawn(
-      process.execPath,
-      [...WORKER_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'worker/main.ts')],
+    worker = spawnWorkerProcess(
       {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ...WORKER_ENV,
-          FIREDRILL_SANDBOX: engine.sandboxName,
-          FIREDRILL_METRICS_PORT: String(port),
-          FIREDRILL_LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'inherit', 'pipe'],
-        detached: true,
+        FIREDRILL_SANDBOX: engine.sandboxName,
+        FIREDRILL_METRICS_PORT: String(port),
+        FIREDRILL_LOG_LEVEL: 'info',
       },
+      ['ignore', 'inherit', 'pipe'],
     );
     let partial = '';
     worker.stderr!.on('data', (chunk: Buffer) => {
