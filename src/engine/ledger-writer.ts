@@ -15,8 +15,12 @@ export interface LedgerStats {
   acked: number;
   failed: number;
   unknown: number;
-  /** Acknowledged calls of this writer (a batch is one call); not kept in the log. */
-  ackedCalls?: number;
+}
+
+/** A running writer's figures: the log's, plus what the log does not keep. */
+export interface WriterStats extends LedgerStats {
+  /** Acknowledged calls of this writer (a batch is one call). */
+  ackedCalls: number;
 }
 
 /** Highest id already in the log (a resumed writer continues after it) and the acks so far. */
@@ -72,10 +76,10 @@ export async function runLedgerWriter<S>(
   plan: DrillPlan,
   file: string,
   opts: WriterOptions,
-): Promise<LedgerStats> {
+): Promise<WriterStats> {
   const start = ledgerStats(file);
   let nextId = start.maxId + 1;
-  const stats: LedgerStats = {
+  const stats: WriterStats = {
     invoked: start.invoked,
     acked: start.acked,
     failed: start.failed,
@@ -143,7 +147,7 @@ export async function runLedgerWriter<S>(
           }),
         );
         stats.acked += records.length;
-        stats.ackedCalls!++;
+        stats.ackedCalls++;
       } catch (err) {
         const definite = !(err instanceof LedgerTimeout) && drill.isDefiniteFailure(err);
         const t = Date.now();

@@ -62,6 +62,7 @@ describe('ledger writer', () => {
     expect(acks.length).toBe(sys.stored.size);
     expect(Math.max(...sys.calls)).toBe(16); // unpaced: full batches
     expect(sys.calls.length).toBeLessThan(acks.length);
+    expect(stats.ackedCalls).toBe(sys.calls.length); // every call acknowledged, a batch counted once
     // Ids are one gap-free sequence shared by both writers, each invoked before its ack.
     const ids = invokes.map((e) => e.id).sort((a, b) => a - b);
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
