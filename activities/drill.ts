@@ -8,12 +8,13 @@ import { canaryProgressSignal } from '../workflows/names.ts';
 import { planRun, type DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
 import { ledgerPrefix, ledgerStats, runLedgerWriter } from '../src/engine/ledger-writer.ts';
+import { confirmFault } from '../src/engine/confirm.ts';
 import { composeResult } from '../src/engine/record.ts';
 import { RunFiles } from '../src/engine/run-files.ts';
 import { openSession, withDrill } from '../src/engine/session.ts';
 import { awaitSteadyState, watchRecovery } from '../src/engine/watch.ts';
 import { classifyLedger, foldLedger, parseLedgerLog } from '../src/measure/ledger.ts';
-import type { DrillResult } from '../src/measure/types.ts';
+import { FAULT_CONFIRMED, FAULT_UNCONFIRMED, type DrillResult } from '../src/measure/types.ts';
 import { ResultStore } from '../src/results/store.ts';
 import { loadTopology } from '../src/topology/load.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -80,7 +81,21 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     async preflightDrill(input, plan) {
       return userFacing(async () => {
         const s = await session(input, plan);
-        await withDrill(s, async (st) => s.drill.preflight?.(s.env, st));
+        const findings = await withDrill(s, async (st) => s.drill.preflight?.(s.env, st));
+        // The configuration promises more than the model asks (synchronous replication: RPO 0):
+        // judge the run by that promise, unless the run set its own RPO target.
+        if (!findings?.rpo || plan.targets.rpoMs !== null || input.targets?.rpo !== undefined) return plan;
+        const judged: DrillPlan = {
+          ...plan,
+          targets: {
+            ...plan.targets,
+            rpoMs: findings.rpo.rpoMs,
+            source: `${plan.targets.source}; RPO ${findings.rpo.rpoMs} ms: ${findings.rpo.source}`,
+          },
+        };
+        s.files.writeJson('plan.json', judged);
+        s.env.log.info({ targets: judged.targets }, 'the running configuration sets the RPO target');
+        return judged;
       });
     },
 
@@ -141,14 +156,25 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const s = await session(input, plan);
       const fired = (fault: Fault) => ({
         fault,
-        markers: s.files.markers().filter((m) => m.marker === 'T0' || m.marker === 'T0_done'),
+        markers: s.files
+          .markers()
+          .filter((m) => ['T0', 'T0_done', FAULT_CONFIRMED, FAULT_UNCONFIRMED].includes(m.marker)),
       });
+      const confirm = (fault: Fault) =>
+        heartbeating(() =>
+          withDrill(s, (st) =>
+            confirmFault(s.drill, s.env, st, fault, s.files, () => Context.current().heartbeat()),
+          ),
+        );
       const already = s.files.fault();
       if (already) {
         // A retry after a crash: never inject twice. A pending record means the command may or
-        // may not have been issued; the compensation undoes it either way.
+        // may not have been issued; the compensation undoes it either way. Whether it took effect
+        // is asked of the system, as after any injection.
         if (already.pending)
           s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
+        if (!s.files.firstMarker(FAULT_CONFIRMED) && !s.files.firstMarker(FAULT_UNCONFIRMED))
+          await confirm(already).catch(() => false);
         return fired(already);
       }
       // The recovery watch was started just before this activity: fire only once it is sampling,
@@ -164,19 +190,21 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
               throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
             s.files.writeJson('fault.json', fault);
             s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
+            await confirmFault(s.drill, s.env, st, fault, s.files, () => Context.current().heartbeat());
             return fired(fault);
           }),
         500,
       );
     },
 
-    async watchRecovery(input, plan) {
+    async watchRecovery(input, plan, latencyBoundMs) {
       const s = await session(input, plan);
       const ctx = Context.current();
       const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
       let lastSent = 0;
       const outcome = await withDrill(s, (st) =>
         watchRecovery(s.drill, s.env, st, plan, s.files, {
+          latencyBoundMs,
           signal: ctx.cancellationSignal,
           heartbeat: (d) => ctx.heartbeat(d),
           onProgress: (p) => {

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { DrillActivities, DrillInput, WatchSummary, VerifySummary } from '../activities/types.ts';
 import type { DrillResult } from '../src/measure/types.ts';
+import type { LatencyBound } from '../src/measure/recovery.ts';
 import type { DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
 import { abortSignal, canaryProgressSignal, progressQuery, type DrillProgress, type Phase } from './names.ts';
@@ -85,6 +86,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   let errorReason: string | undefined;
   let watch: WatchSummary | undefined;
   let verify: VerifySummary | undefined;
+  let latency: LatencyBound | null = null;
   let ledgerScope: CancellationScope | undefined;
   let ledgerDone: Promise<unknown> | undefined;
 
@@ -96,7 +98,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       progress.variant = plan.variant;
       phase('preflight');
       try {
-        await quick.preflightDrill(input, plan);
+        plan = await quick.preflightDrill(input, plan);
       } catch (err) {
         // Refused by the system's state, like a bad option: nothing to record. An abort meanwhile
         // is not a refusal: the run is recorded as ABORTED.
@@ -111,6 +113,9 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
         return; // nothing injected, nothing to revert
       }
       progress.markers.push({ marker: 'T_steady', at: steady.at });
+      latency = steady.latency ?? null;
+      // A run that derived no bound (an older worker) judges latency by the canary timeout alone.
+      const latencyBoundMs = steady.latency?.boundMs ?? plan.probeTimeoutMs;
 
       phase('ledger');
       ledgerScope = new CancellationScope();
@@ -121,7 +126,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       // The watch starts first and samples canaries across T0, so the first sample after the fault
       // is at most one probe interval late (not one activity start late).
       const watchScope = new CancellationScope();
-      const watched = watchScope.run(() => watching.watchRecovery(input, plan!));
+      const watched = watchScope.run(() => watching.watchRecovery(input, plan!, latencyBoundMs));
       watched.catch(() => undefined);
       try {
         injected = true; // set before the call: a crash inside it may still have injected
@@ -177,6 +182,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
     phase('record');
     const result = await compensating.recordResult(input, plan, {
       injected,
+      latency,
       abortedReason,
       errorReason,
       watch: watch ?? null,

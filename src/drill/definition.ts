@@ -72,7 +72,18 @@ export interface DrillDefinition<S = unknown> {
   variants: Record<string, VariantSpec>;
   defaultVariant: string;
   options?: Record<string, OptionSpec>;
-  probe?: { intervalMs?: number; consecutiveOk?: number; timeoutMs?: number };
+  probe?: {
+    /** A canary starts this often during recovery, whatever earlier ones are doing (default 50). */
+    intervalMs?: number;
+    consecutiveOk?: number;
+    /** Each canary's own timeout (default 1000). */
+    timeoutMs?: number;
+    /**
+     * A canary slower than this is a failure. Default: max(5 × steady-state p99, 100 ms), derived
+     * by the steady-state phase (measurement spec, "Canaries").
+     */
+    latencyBoundMs?: number;
+  };
   ledger?: {
     concurrency?: number;
     exactlyOnce?: boolean;
@@ -94,8 +105,12 @@ export interface DrillDefinition<S = unknown> {
   /** Connects clients and creates what the drill writes to. Idempotent; called by every step. */
   open(env: DrillEnv): Promise<S>;
   close(env: DrillEnv, s: S): Promise<void>;
-  /** Refuses, before anything is injected, when the drill cannot be run (names what is missing). */
-  preflight?(env: DrillEnv, s: S): Promise<void>;
+  /**
+   * Refuses, before anything is injected, when the drill cannot be run (names what is missing).
+   * May answer what the running configuration promises beyond the model's targets (e.g.
+   * synchronous replication promises RPO 0 where the model only asks for the loss to be reported).
+   */
+  preflight?(env: DrillEnv, s: S): Promise<void | PreflightFindings>;
   /** One write plus one read through the normal client path. Throws when it fails. */
   canary(env: DrillEnv, s: S): Promise<void>;
   /** Writes one ledger record; resolves on acknowledgement with where the system put it. */
@@ -112,6 +127,15 @@ export interface DrillDefinition<S = unknown> {
   readBack(env: DrillEnv, s: S, keyPrefix: string): Promise<ReadBackRecord[]>;
   inject(env: DrillEnv, s: S): Promise<Fault>;
   /**
+   * Looks at the system itself and says what shows the fault took effect (the process or pod is
+   * gone, the leader changed, the ISR shrank, the file differs, writes are refused…), or throws
+   * while it cannot see it. The engine asks until `confirmWithinMs` passes; a fault never
+   * confirmed makes the run INCONCLUSIVE: a verdict never claims more than was observed.
+   */
+  confirm(env: DrillEnv, s: S, fault: Fault): Promise<string>;
+  /** How long confirm() may take to see the fault (default 15 s). */
+  confirmWithinMs?: number;
+  /**
    * The runbook's recovery action, where the platform does not heal by itself. Like revert(), it
    * gets no client state: the system may be too broken for open() to succeed.
    */
@@ -126,6 +150,12 @@ export interface DrillDefinition<S = unknown> {
   remediateAfterMs?(options: Record<string, unknown>): number | undefined;
   /** For restore drills: the recovery point (snapshot/backup time) as epoch ms. */
   recoveryPoint?(env: DrillEnv, s: S, fault: Fault): Promise<number | null>;
+}
+
+/** What a preflight found about the running system that changes how the run is judged. */
+export interface PreflightFindings {
+  /** The configuration promises this RPO (e.g. 0 with synchronous replication). */
+  rpo?: { rpoMs: number; source: string };
 }
 
 export function defineDrill<S>(drill: DrillDefinition<S>): DrillDefinition<S> {

@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import type { Targets } from '../measure/types.ts';
 import type { DrillDefinition } from './definition.ts';
+import { checkProbe } from './probe.ts';
 
 export interface RunRequest {
   drill: string;
@@ -28,6 +29,8 @@ export interface DrillPlan {
   probeIntervalMs: number;
   consecutiveOk: number;
   probeTimeoutMs: number;
+  /** The drill's own latency bound; null: derived from the steady state. */
+  latencyBoundMs: number | null;
   ledgerConcurrency: number;
   /** Records per write call (1 = write(); more = writeBatch()). */
   ledgerBatch: number;
@@ -73,6 +76,7 @@ const REQUIRED: (keyof DrillDefinition)[] = [
   'isDefiniteFailure',
   'readBack',
   'inject',
+  'confirm',
   'fullyRecovered',
   'revert',
   'config',
@@ -197,7 +201,7 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
       `e.g. --deadline ${formatDuration(2 * targets.rtoMs)}`,
     );
   const after = d.remediateAfterMs?.(options);
-  return {
+  return checkProbe({
     drill: d.name,
     title: d.title,
     hypothesis: d.hypothesis,
@@ -210,6 +214,7 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     probeIntervalMs: d.probe?.intervalMs ?? 50,
     consecutiveOk: d.probe?.consecutiveOk ?? 5,
     probeTimeoutMs: d.probe?.timeoutMs ?? 1_000,
+    latencyBoundMs: d.probe?.latencyBoundMs ?? null,
     ledgerConcurrency: d.ledger?.concurrency ?? 8,
     ledgerBatch: d.ledger?.batch ?? 1,
     ledgerMaxRate: d.ledger?.maxRate ?? 1_000,
@@ -219,5 +224,5 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
       (options['writes-before'] as number | undefined) ?? d.ledger?.minAckedBeforeFault ?? 50,
     remediateAfterMs: after ?? null,
     needs: d.needs,
-  };
+  });
 }

@@ -4,13 +4,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { DrillPlan } from '../drill/validate.ts';
 import { buildResult } from '../measure/result.ts';
-import { recoveryFigures } from '../measure/recovery.ts';
-import type { DrillResult, LedgerClassification, RecoveryFigures } from '../measure/types.ts';
+import { achievedResolutionMs, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
+import {
+  FAULT_CONFIRMED,
+  type DrillResult,
+  type LedgerClassification,
+  type RecoveryFigures,
+} from '../measure/types.ts';
 import { decideVerdict, unconfirmedInjectionReason } from '../measure/verdict.ts';
 import type { RunFiles } from './run-files.ts';
 
 export interface RecordOutcome {
   injected: boolean;
+  /** The steady state's latency bound (absent when the run never reached a steady state). */
+  latency?: LatencyBound | null;
   abortedReason?: string;
   errorReason?: string;
   verify: {
@@ -22,6 +29,14 @@ export interface RecordOutcome {
 
 export function sha256File(path: string): string | null {
   return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : null;
+}
+
+/**
+ * A recovery watched more coarsely than this is a finding: its RTO is only known to within the
+ * achieved resolution, not the configured interval.
+ */
+export function isCoarse(resolutionMs: number, intervalMs: number): boolean {
+  return resolutionMs > Math.max(2 * intervalMs, intervalMs + 100);
 }
 
 export function composeResult(args: {
@@ -39,8 +54,13 @@ export function composeResult(args: {
   const markers = files.markers();
   const t0 = markers.find((m) => m.marker === 'T0')?.at;
   const fullAt = markers.find((m) => m.marker === 'T_full')?.at;
+  const canaries = files.canaries();
+  const latencyBoundMs = outcome.latency?.boundMs ?? null;
   const recovery: RecoveryFigures =
-    t0 !== undefined ? recoveryFigures(files.canaries(), t0, plan.consecutiveOk) : { ok: 0, failed: 0 };
+    t0 !== undefined
+      ? recoveryFigures(canaries, t0, { k: plan.consecutiveOk, latencyBoundMs: latencyBoundMs ?? undefined })
+      : { ok: 0, failed: 0 };
+  const resolutionMs = t0 !== undefined ? achievedResolutionMs(canaries, t0, recovery.serviceAt) : undefined;
   const injected = outcome.injected && t0 !== undefined;
   const ledger = outcome.verify?.ledger ?? null;
   const inconclusiveReason =
@@ -56,6 +76,8 @@ export function composeResult(args: {
     abortedReason,
     injected,
     inconclusiveReason,
+    faultConfirmed: markers.some((m) => m.marker === FAULT_CONFIRMED),
+    samplesAfterT0: t0 !== undefined ? canaries.filter((c) => c.end > t0).length : 0,
     targets: plan.targets,
     recovery,
     ledger,
@@ -79,6 +101,8 @@ export function composeResult(args: {
     fullAt,
     t0,
     probeIntervalMs: plan.probeIntervalMs,
+    resolutionMs: resolutionMs ?? null,
+    latencyBoundMs,
     ledger,
     recoveryPointAt: outcome.verify?.recoveryPointAt ?? null,
     ledgerSha256: sha256File(files.ledgerFile),
@@ -88,6 +112,14 @@ export function composeResult(args: {
     extraEvidence: {
       deadlineMs: plan.deadlineMs,
       consecutiveOk: plan.consecutiveOk,
+      canaries: {
+        intervalMs: plan.probeIntervalMs,
+        timeoutMs: plan.probeTimeoutMs,
+        latencyBound: outcome.latency ?? null,
+        resolutionMs: resolutionMs ?? null,
+        outstandingAtService: recovery.outstandingAtService ?? null,
+        coarse: resolutionMs !== undefined && isCoarse(resolutionMs, plan.probeIntervalMs),
+      },
       options: plan.options,
       scenario: plan.scenario,
       component: plan.component,

@@ -1,13 +1,18 @@
 // Canary sampling: steady state before the fault, and the recovery watch after it. Every sample
 // is kept (canary.jsonl); T_detect / T_service are computed from them by the pure measurement
 // library, T_full from the drill's full-recovery predicate.
+//
+// The recovery watch runs open loop (measurement spec, "Canaries"): a canary starts every probe
+// interval whether or not earlier ones have finished, up to a bound on how many may be
+// outstanding, so a canary that hangs never blinds the watch for its timeout.
 import type { DrillDefinition, DrillEnv, Fault } from '../drill/definition.ts';
 import type { DrillPlan } from '../drill/validate.ts';
-import { recoveryFigures } from '../measure/recovery.ts';
+import { latencyBound, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
 import type { CanarySample, RecoveryFigures } from '../measure/types.ts';
 import { sleep } from '../util/wait.ts';
 import type { RunFiles } from './run-files.ts';
 
+/** Rejects after `timeoutMs`; clears its timer either way. */
 async function timed(p: () => Promise<void>, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout;
   await Promise.race([
@@ -34,13 +39,22 @@ export async function sampleCanary<S>(
   }
 }
 
+/** Samples the steady state takes at least, so that its p99 means something. */
+export const MIN_STEADY_SAMPLES = 20;
+
 export interface SteadyOutcome {
   ok: boolean;
   at: number;
   reason?: string;
+  /** The latency bound the recovery watch judges canaries by. */
+  latency?: LatencyBound;
 }
 
-/** K consecutive successful canaries within the timeout, or the reason it never held. */
+/**
+ * K consecutive successful canaries (within the latency bound) after at least MIN_STEADY_SAMPLES,
+ * within the timeout, or the reason it never held. Derives the latency bound from what it saw
+ * (or checks that the drill's own bound is one the steady state meets).
+ */
 export async function awaitSteadyState<S>(
   drill: DrillDefinition<S>,
   env: DrillEnv,
@@ -50,17 +64,30 @@ export async function awaitSteadyState<S>(
   opts: { timeoutMs: number; signal: AbortSignal; heartbeat: () => void },
 ): Promise<SteadyOutcome> {
   const deadline = Date.now() + opts.timeoutMs;
-  let streak = 0;
+  const samples: CanarySample[] = [];
   let lastError = 'no canary ran';
+  const need = Math.max(plan.consecutiveOk, MIN_STEADY_SAMPLES);
   while (Date.now() < deadline && !opts.signal.aborted) {
     const sample = await sampleCanary(drill, env, s, plan.probeTimeoutMs);
     files.canary(sample);
+    samples.push(sample);
     opts.heartbeat();
-    streak = sample.ok ? streak + 1 : 0;
     if (!sample.ok) lastError = sample.error ?? 'canary failed';
-    if (streak >= plan.consecutiveOk) {
-      const m = files.mark('T_steady', Date.now(), `${streak} consecutive canaries ok`);
-      return { ok: true, at: m.at };
+    const latency = latencyBound(samples.slice(-need * 2), {
+      ownMs: plan.latencyBoundMs,
+      timeoutMs: plan.probeTimeoutMs,
+    });
+    const lastK = samples.slice(-plan.consecutiveOk);
+    const held = lastK.every((x) => x.ok && x.end - x.at <= latency.boundMs);
+    if (!held && lastK.every((x) => x.ok))
+      lastError = `canaries slower than the latency bound ${latency.boundMs} ms (${latency.source})`;
+    if (samples.length >= need && lastK.length === plan.consecutiveOk && held) {
+      const m = files.mark(
+        'T_steady',
+        Date.now(),
+        `${plan.consecutiveOk} consecutive canaries ok; latency bound ${latency.boundMs} ms (${latency.source})`,
+      );
+      return { ok: true, at: m.at, latency };
     }
     await sleep(Math.max(0, sample.at + plan.probeIntervalMs - Date.now()));
   }
@@ -75,19 +102,28 @@ export interface WatchOptions {
   signal: AbortSignal;
   heartbeat: (details: unknown) => void;
   onProgress?: (p: { ok: number; failed: number; lastOk: boolean | null }) => void;
+  /** From the steady state: a canary slower than this is a failure. */
+  latencyBoundMs: number;
 }
 
 export interface WatchOutcome {
   recovery: RecoveryFigures;
   fullAt?: number;
   deadlineHit: boolean;
+  /** Canary starts skipped because too many were outstanding (the resolution suffered). */
+  skipped: number;
+}
+
+/** How many canaries may be outstanding at once: enough to cover a whole timeout, and no more. */
+export function maxOutstanding(plan: Pick<DrillPlan, 'probeTimeoutMs' | 'probeIntervalMs'>): number {
+  return Math.min(64, Math.ceil(plan.probeTimeoutMs / plan.probeIntervalMs) + 2);
 }
 
 /**
- * Samples the canary every probe interval, from before T0 (it is started just ahead of the
- * injection and waits for the T0 marker), until the service has recovered (K in a row) and the
- * full-recovery predicate holds, or the deadline passes. Resumable: a new worker reads the
- * samples already taken and carries on.
+ * Starts a canary every probe interval, from before T0 (it is started just ahead of the injection
+ * and waits for the T0 marker), until the service has recovered (K in a row, final: no canary that
+ * could change it still outstanding) and the full-recovery predicate holds, or the deadline
+ * passes. Resumable: a new worker reads the samples already taken and carries on.
  */
 export async function watchRecovery<S>(
   drill: DrillDefinition<S>,
@@ -100,13 +136,54 @@ export async function watchRecovery<S>(
   let t0 = files.firstMarker('T0')?.at;
   let fault: Fault | undefined = t0 !== undefined ? files.fault() : undefined;
   const samples = files.canaries();
-  if (t0 !== undefined && samples.some((c) => c.at >= t0!))
+  if (t0 !== undefined && samples.some((c) => c.end > t0!))
     files.mark('watch-resumed', Date.now(), `after ${samples.length} samples`);
+  const measure = { k: plan.consecutiveOk, latencyBoundMs: opts.latencyBoundMs };
   let figures: RecoveryFigures = { ok: 0, failed: 0 };
   let fullAt = files.firstMarker('T_full')?.at;
   let detectMarked = files.firstMarker('T_detect') !== undefined;
   let serviceMarked = files.firstMarker('T_service') !== undefined;
   let stop = false;
+  let skipped = 0;
+  const pending = new Map<number, number>(); // id → start
+  let nextId = 0;
+  let lastOk: boolean | null = null;
+
+  const refresh = () => {
+    if (t0 === undefined) {
+      t0 = files.firstMarker('T0')?.at;
+      if (t0 !== undefined) fault = files.fault();
+    } else if (!fault || fault.pending) {
+      fault = files.fault();
+    }
+    if (t0 === undefined) return;
+    figures = recoveryFigures(samples, t0, { ...measure, pendingStarts: [...pending.values()] });
+    if (!detectMarked && figures.detectAt !== undefined) {
+      files.mark('T_detect', figures.detectAt, 'first failed canary after T0');
+      detectMarked = true;
+    }
+    if (!serviceMarked && figures.serviceAt !== undefined) {
+      files.mark(
+        'T_service',
+        figures.serviceAt,
+        `completion of the first of ${plan.consecutiveOk} consecutive successful canaries`,
+      );
+      serviceMarked = true;
+    }
+  };
+
+  const launch = () => {
+    const id = nextId++;
+    const started = sampleCanary(drill, env, s, plan.probeTimeoutMs);
+    pending.set(id, Date.now());
+    return started.then((sample) => {
+      pending.delete(id);
+      files.canary(sample);
+      samples.push(sample);
+      lastOk = sample.ok && sample.end - sample.at <= opts.latencyBoundMs;
+      refresh();
+    });
+  };
 
   const fullLoop = async () => {
     while (!stop && fullAt === undefined) {
@@ -127,46 +204,43 @@ export async function watchRecovery<S>(
     }
   };
   const full = fullLoop();
+  const inFlight = new Set<Promise<void>>();
+  const limit = maxOutstanding(plan);
   let lastBeat = 0;
+  const origin = Date.now();
   try {
-    while (!opts.signal.aborted) {
-      const sample = await sampleCanary(drill, env, s, plan.probeTimeoutMs);
-      files.canary(sample);
-      samples.push(sample);
-      if (t0 === undefined) {
-        t0 = files.firstMarker('T0')?.at;
-        if (t0 !== undefined) fault = files.fault();
-      } else if (!fault || fault.pending) {
-        fault = files.fault();
-      }
-      if (t0 !== undefined) {
-        figures = recoveryFigures(samples, t0, plan.consecutiveOk);
-        if (!detectMarked && figures.detectAt !== undefined) {
-          files.mark('T_detect', figures.detectAt, 'first failed canary after T0');
-          detectMarked = true;
-        }
-        if (!serviceMarked && figures.serviceAt !== undefined) {
-          files.mark(
-            'T_service',
-            figures.serviceAt,
-            `first of ${plan.consecutiveOk} consecutive successful canaries`,
-          );
-          serviceMarked = true;
-        }
-      }
+    for (let tick = 0; !opts.signal.aborted; tick++) {
+      if (pending.size < limit) {
+        const p = launch();
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      } else skipped++;
+      refresh();
       if (Date.now() - lastBeat > 250) {
         lastBeat = Date.now();
-        opts.heartbeat({ samples: samples.length });
-        opts.onProgress?.({ ok: figures.ok, failed: figures.failed, lastOk: sample.ok });
+        opts.heartbeat({ samples: samples.length, outstanding: pending.size });
+        opts.onProgress?.({ ok: figures.ok, failed: figures.failed, lastOk });
       }
       if (t0 !== undefined && figures.serviceAt !== undefined && fullAt !== undefined) break;
       if (t0 !== undefined && Date.now() > t0 + plan.deadlineMs) break;
-      await sleep(Math.max(0, sample.at + plan.probeIntervalMs - Date.now()));
+      // On a fixed grid from the first start: a late wake-up does not push every later start.
+      const next = origin + (tick + 1) * plan.probeIntervalMs;
+      await sleep(Math.max(0, next - Date.now()));
+      tick = Math.max(tick, Math.floor((Date.now() - origin) / plan.probeIntervalMs) - 1);
     }
   } finally {
     stop = true;
+    // Every canary started gets its outcome recorded (each ends by its own timeout).
+    await Promise.allSettled([...inFlight]);
     await full;
   }
-  opts.onProgress?.({ ok: figures.ok, failed: figures.failed, lastOk: samples.at(-1)?.ok ?? null });
-  return { recovery: figures, fullAt, deadlineHit: figures.serviceAt === undefined || fullAt === undefined };
+  refresh();
+  if (skipped) files.mark('canaries-skipped', Date.now(), `${skipped} starts skipped: ${limit} outstanding`);
+  opts.onProgress?.({ ok: figures.ok, failed: figures.failed, lastOk });
+  return {
+    recovery: figures,
+    fullAt,
+    deadlineHit: figures.serviceAt === undefined || fullAt === undefined,
+    skipped,
+  };
 }

@@ -27,6 +27,9 @@ export interface ResultInput {
   /** T0; falls back to the T0 marker. */
   t0?: number;
   probeIntervalMs: number;
+  /** The achieved resolution (largest start-to-start gap in the recovery); null: not measured. */
+  resolutionMs?: number | null;
+  latencyBoundMs?: number | null;
   ledger: LedgerClassification | null;
   recoveryPointAt?: number | null;
   ledgerSha256: string | null;
@@ -94,6 +97,9 @@ export function buildResult(input: ResultInput): DrillResult {
       detectMs: recovery.detectMs ?? null,
       unavailableMs: recovery.unavailableMs ?? null,
       probeIntervalMs: input.probeIntervalMs,
+      resolutionMs: input.resolutionMs ?? null,
+      latencyBoundMs: input.latencyBoundMs ?? null,
+      outstandingAtService: recovery.outstandingAtService ?? null,
     },
     rpo: {
       acked: ledger?.acked ?? 0,

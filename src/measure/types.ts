@@ -1,6 +1,11 @@
 // The measurement contract of ../shared/measurement-spec.md as types. Everything under
 // src/measure is pure (no I/O, no clocks): instants are passed in as epoch milliseconds.
 
+/** The drill saw its fault take effect on the system (its note says what it saw). */
+export const FAULT_CONFIRMED = 'fault-confirmed';
+/** The drill looked and could not see its fault take effect (its note says why). */
+export const FAULT_UNCONFIRMED = 'fault-unconfirmed';
+
 export type MarkerName =
   'T_steady' | 'T0' | 'T0_done' | 'T_detect' | 'T_service' | 'T_full' | 'T_verified' | string;
 
@@ -24,7 +29,7 @@ export interface CanarySample {
 export interface RecoveryFigures {
   /** First failed canary after T0; undefined when the fault was never visible to clients. */
   detectAt?: number;
-  /** First canary of the first run of K consecutive successes after T0. */
+  /** Completion of the first canary of the first run of K consecutive successes after T0. */
   serviceAt?: number;
   /** Last success before detectAt (start of the unavailability window). */
   lastOkBeforeDetectAt?: number;
@@ -32,6 +37,8 @@ export interface RecoveryFigures {
   detectMs?: number;
   /** From the last success before T_detect to T_service; 0 when nothing was detected. */
   unavailableMs?: number;
+  /** Canaries started before T_service that had not completed at it (open loop). */
+  outstandingAtService?: number;
   ok: number;
   failed: number;
 }
@@ -100,6 +107,12 @@ export interface DrillResult {
     detectMs: number | null;
     unavailableMs: number | null;
     probeIntervalMs: number;
+    /** Added: the largest start-to-start canary gap from T0 to T_service (the achieved resolution). */
+    resolutionMs?: number | null;
+    /** Added: a canary slower than this was a failure (measurement spec, "Canaries"). */
+    latencyBoundMs?: number | null;
+    /** Added: canaries still outstanding at T_service. */
+    outstandingAtService?: number | null;
   };
   rpo: {
     acked: number;

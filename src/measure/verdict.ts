@@ -8,6 +8,13 @@ export interface VerdictInput {
   injected: boolean;
   /** The fault was injected but the measurement is incomplete (e.g. the canary watch failed). */
   inconclusiveReason?: string;
+  /**
+   * The drill saw the fault take effect on the system itself (process or pod gone, leader changed,
+   * file differs, writes refused…). Without it a fast "recovery" proves nothing.
+   */
+  faultConfirmed: boolean;
+  /** Canaries that completed after T0: none means nothing was measured. */
+  samplesAfterT0: number;
   targets: Targets;
   recovery: RecoveryFigures;
   /** null: the ledger could not be read back. */
@@ -45,14 +52,14 @@ function lossPhrase(l: LedgerClassification): string {
 const EPSILON_MS = 1e-6;
 
 /**
- * ABORTED when aborted (or never injected); INCONCLUSIVE when injected but the measurement is
- * incomplete; BREACHED when any target is missed (every missed target is listed in the reason);
- * MET otherwise. `reason` is set for every verdict but MET.
+ * The measurement spec's verdicts (revised 2026-12-01). ABORTED when aborted (or never injected);
+ * INCONCLUSIVE when injected but the measurement is incomplete: no canary after T0, the fault never
+ * confirmed on the system, the ledger not read back, or not recovered by a deadline *shorter* than
+ * the target RTO (the target was not missed yet); BREACHED when any target is missed (every miss is
+ * listed), a non-prefix loss always; MET otherwise. `reason` is set for every verdict but MET.
  *
- * A definitively missed RTO (not recovered by the deadline, or recovered too late) is BREACHED even
- * when the ledger could not be read back, as the spec requires for a drill that did not recover
- * by its deadline; without an RTO miss, a missing ledger makes the run INCONCLUSIVE. When the
- * target RPO is null the RPO is reported, never judged.
+ * A definitively missed RTO is BREACHED even when the ledger could not be read back. When the
+ * target RPO is null the RPO is reported, never judged (a non-prefix loss is still a breach).
  */
 export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?: string } {
   const { targets, recovery, ledger } = input;
@@ -60,12 +67,26 @@ export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?:
   if (!input.injected)
     return { verdict: 'ABORTED', reason: 'the fault was never injected; nothing is scored' };
   if (input.inconclusiveReason) return { verdict: 'INCONCLUSIVE', reason: input.inconclusiveReason };
+  if (input.samplesAfterT0 === 0)
+    return { verdict: 'INCONCLUSIVE', reason: 'no canary completed after T0: nothing was measured' };
+  if (!input.faultConfirmed)
+    return {
+      verdict: 'INCONCLUSIVE',
+      reason:
+        'the fault was never confirmed on the system (the drill did not see it take effect): the recovery figures would prove nothing',
+    };
 
   const misses: string[] = [];
+  const unjudged: string[] = [];
   if (recovery.serviceAt === undefined || recovery.serviceMs === undefined) {
-    misses.push(
-      `not recovered within the deadline of ${formatMs(input.deadlineMs)} (RTO target ${formatMs(targets.rtoMs)})`,
-    );
+    if (input.deadlineMs < targets.rtoMs)
+      unjudged.push(
+        `not recovered within the ${formatMs(input.deadlineMs)} deadline; the ${formatMs(targets.rtoMs)} RTO target was not judged`,
+      );
+    else
+      misses.push(
+        `not recovered within the deadline of ${formatMs(input.deadlineMs)} (RTO target ${formatMs(targets.rtoMs)})`,
+      );
   } else if (recovery.serviceMs > targets.rtoMs) {
     misses.push(`RTO ${formatMs(recovery.serviceMs)} exceeds target ${formatMs(targets.rtoMs)}`);
   }
@@ -73,8 +94,8 @@ export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?:
   if (ledger === null) {
     const note = 'the ledger could not be read back, so the RPO was not measured';
     return misses.length
-      ? { verdict: 'BREACHED', reason: `${misses.join('; ')}; ${note}` }
-      : { verdict: 'INCONCLUSIVE', reason: note };
+      ? { verdict: 'BREACHED', reason: [...misses, ...unjudged, note].join('; ') }
+      : { verdict: 'INCONCLUSIVE', reason: [...unjudged, note].join('; ') };
   }
 
   if (targets.rpoMs !== null) {
@@ -87,11 +108,13 @@ export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?:
       );
     }
   }
-
-  if (misses.length === 0) return { verdict: 'MET' };
+  // Whatever the RPO target: what survived is not a point in time.
   if (ledger.nonPrefix)
     misses.push('non-prefix loss: a lost write was acknowledged before one that survived');
-  return { verdict: 'BREACHED', reason: misses.join('; ') };
+
+  if (misses.length) return { verdict: 'BREACHED', reason: [...misses, ...unjudged].join('; ') };
+  if (unjudged.length) return { verdict: 'INCONCLUSIVE', reason: unjudged.join('; ') };
+  return { verdict: 'MET' };
 }
 
 /**

@@ -31,6 +31,7 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
     isDefiniteFailure: () => true,
     readBack: async () => [],
     inject: async () => ({ description: 'x', touched: [] }),
+    confirm: async () => 'seen',
     fullyRecovered: async () => true,
     revert: noop,
     config: async () => ({}),

@@ -139,6 +139,9 @@ describe('buildResult', () => {
       detectMs: null,
       unavailableMs: null,
       probeIntervalMs: 50,
+      resolutionMs: null,
+      latencyBoundMs: null,
+      outstandingAtService: null,
     });
     expect(r.rpo).toMatchObject({
       seconds: null,
