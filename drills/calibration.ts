@@ -1,12 +1,26 @@
 // Calibration: proves firedrill's numbers against a service whose truth is known by construction.
 // The target becomes unavailable for exactly `outage` at T0 and silently drops the acknowledged
 // writes with ledger ids drop-from..drop-to (or the last `drop-last`). firedrill must report RTO
-// within ±100 ms of the outage and exactly that many lost writes.
+// within ±100 ms of the outage (and never less than it) and exactly that many lost writes, however
+// the outage looks to a client — each variant is one failure mode of the measurement spec.
 import type { ReadBackRecord } from '../src/measure/types.ts';
-import { defineDrill, type DrillEnv } from '../src/drill/definition.ts';
-import type { FaultReceipt } from '../src/calibration/server.ts';
+import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import type { FaultMode, FaultReceipt } from '../src/calibration/server.ts';
+import { sleep } from '../src/util/wait.ts';
 
 const url = (env: DrillEnv) => env.platform.endpoints('calibration').url!;
+
+/** The target's fault mode of each variant (client-retry: the target refuses, the client retries). */
+const MODE: Record<string, FaultMode> = {
+  outage: 'refuse',
+  hang: 'hang',
+  hold: 'hold',
+  slow: 'slow',
+  'client-retry': 'refuse',
+};
+
+/** A canary's whole budget: no request of it outlives the probe timeout. */
+const CANARY_BUDGET_MS = 1_000;
 
 class HttpStatusError extends Error {
   constructor(
@@ -17,11 +31,11 @@ class HttpStatusError extends Error {
   }
 }
 
-async function put(env: DrillEnv, key: string, payload: Buffer): Promise<string> {
+async function put(env: DrillEnv, key: string, payload: Buffer, signal?: AbortSignal): Promise<string> {
   const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, {
     method: 'PUT',
     body: payload,
-    signal: AbortSignal.timeout(2_000),
+    signal: signal ?? AbortSignal.timeout(2_000),
   });
   if (!res.ok) throw new HttpStatusError(res.status, `PUT ${key}`);
   return ((await res.json()) as { position: string }).position;
@@ -38,13 +52,29 @@ export default defineDrill({
     targets: { rto: '30s', rpo: '0', source: 'calibration target (firedrill self-test)' },
   },
   variants: {
-    outage: { description: 'unavailable for D ms, drop nothing or a chosen range of acknowledged writes' },
+    outage: {
+      description:
+        'refuses every request (503) for D ms; drops nothing or a chosen range of acknowledged writes',
+    },
+    hang: { description: 'accepts connections for D ms and never answers them (the client times out)' },
+    hold: { description: 'holds requests for D ms and answers them when the outage ends' },
+    slow: {
+      description: 'answers requests that arrive in the D ms only `slow` later (beyond the latency bound)',
+    },
+    'client-retry': {
+      description: 'refuses for D ms, and the canary client retries inside one call until it succeeds',
+    },
   },
   defaultVariant: 'outage',
   options: {
     outage: { type: 'duration', default: '2s', description: 'how long the target refuses requests (D)' },
     'drop-from': { type: 'number', default: 0, description: 'first ledger id to drop (0 = none)' },
     'drop-to': { type: 'number', default: 0, description: 'last ledger id to drop' },
+    slow: {
+      type: 'duration',
+      default: '600ms',
+      description: 'slow: how long after it arrived a request is answered during the outage',
+    },
     'drop-last': {
       type: 'number',
       default: 0,
@@ -69,13 +99,25 @@ export default defineDrill({
   async close() {},
 
   async canary(env) {
-    const key = `canary/${env.runId}`;
-    await put(env, key, Buffer.from(String(Date.now())));
-    const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, {
-      signal: AbortSignal.timeout(1_000),
-    });
-    if (!res.ok) throw new HttpStatusError(res.status, 'GET canary');
-    await res.arrayBuffer();
+    // Canaries overlap (open loop): each writes a key of its own.
+    const key = `canary/${env.runId}/${Math.random().toString(36).slice(2)}`;
+    const budget = AbortSignal.timeout(CANARY_BUDGET_MS);
+    const once = async () => {
+      await put(env, key, Buffer.from(String(Date.now())), budget);
+      const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, { signal: budget });
+      if (!res.ok) throw new HttpStatusError(res.status, 'GET canary');
+      await res.arrayBuffer();
+    };
+    if (env.variant !== 'client-retry') return once();
+    // A client library that retries inside one call: the caller only sees the call's end.
+    for (;;) {
+      try {
+        return await once();
+      } catch (err) {
+        if (budget.aborted) throw err;
+        await sleep(100);
+      }
+    }
   },
 
   async write(env, _s, record) {
@@ -94,14 +136,20 @@ export default defineDrill({
 
   async inject(env) {
     const o = env.options;
+    const mode = MODE[env.variant]!;
     const drop = (o['drop-from'] as number) > 0 ? [o['drop-from'], o['drop-to']] : undefined;
-    const fault = { description: `outage ${o.outage} ms`, touched: ['calibration/calibration-0'] };
+    const fault = {
+      description: `outage ${o.outage} ms (${env.variant}: ${mode})`,
+      touched: ['calibration/calibration-0'],
+    };
     let receipt: FaultReceipt | undefined;
     await env.fire(fault, async () => {
       const res = await fetch(`${url(env)}/fault`, {
         method: 'POST',
         body: JSON.stringify({
           durationMs: o.outage,
+          mode,
+          slowMs: o.slow,
           drop,
           dropLast: (o['drop-last'] as number) || undefined,
         }),
@@ -111,10 +159,21 @@ export default defineDrill({
     const dropped = receipt!.droppedIds;
     env.mark(
       'fault-at-target',
-      `unavailable for ${receipt!.until - receipt!.faultAt} ms; dropped ids ${dropped.length ? `${dropped[0]}..${dropped.at(-1)} (${dropped.length})` : 'none'}`,
+      `unavailable for ${receipt!.until - receipt!.faultAt} ms (${receipt!.mode}); dropped ids ${dropped.length ? `${dropped[0]}..${dropped.at(-1)} (${dropped.length})` : 'none'}`,
       receipt!.faultAt,
     );
     return { ...fault, receipt };
+  },
+
+  async confirm(env, _s, fault) {
+    // The target's own record, not the receipt the drill kept: it took this fault.
+    const res = await fetch(`${url(env)}/fault`, { signal: AbortSignal.timeout(1_000) });
+    if (!res.ok) throw new Error(`the target has no fault on record (HTTP ${res.status})`);
+    const seen = (await res.json()) as FaultReceipt;
+    const mine = (fault as Fault & { receipt?: FaultReceipt }).receipt;
+    if (!mine || seen.faultAt !== mine.faultAt)
+      throw new Error(`the target's fault (at ${seen.faultAt}) is not this run's (${mine?.faultAt})`);
+    return `the target took the fault at ${new Date(seen.faultAt).toISOString()}: ${seen.mode} for ${seen.until - seen.faultAt} ms`;
   },
 
   async fullyRecovered(env) {
@@ -127,6 +186,8 @@ export default defineDrill({
 
   async config(env) {
     return {
+      mode: MODE[env.variant],
+      slowMs: env.variant === 'slow' ? env.options.slow : undefined,
       outageMs: env.options.outage,
       dropFrom: env.options['drop-from'],
       dropTo: env.options['drop-to'],

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import { membersDown } from '../src/drill/observe.ts';
 import { RunFiles } from '../src/engine/run-files.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -290,6 +291,15 @@ export default defineDrill<State>({
       for (const b of brokers) await env.platform.kill('kafka', b, 'SIGKILL');
     });
     return fault;
+  },
+
+  async confirm(env, _s, fault) {
+    const f = fault as KafkaFault;
+    return `down: ${await membersDown(
+      env,
+      'kafka',
+      f.brokers.map((b) => `kafka-${b}`),
+    )}`;
   },
 
   async remediate(env, fault) {

@@ -124,6 +124,18 @@ export default defineDrill<Record<string, never>>({
     return fault;
   },
 
+  async confirm(env, _s, fault) {
+    const f = fault as PodFault;
+    const pod = await k8s(env)
+      .podFor(COMPONENT, f.ordinal)
+      .catch(() => undefined);
+    if (pod && pod.uid === f.uid && !pod.terminating)
+      throw new Error(`pod ${f.namespace}/${f.pod} (uid ${f.uid}) is still there and not terminating`);
+    return pod
+      ? `pod ${f.namespace}/${f.pod} ${pod.uid === f.uid ? 'terminating' : `recreated (uid ${pod.uid}, was ${f.uid})`}`
+      : `pod ${f.namespace}/${f.pod} gone`;
+  },
+
   async fullyRecovered(env, _s, fault) {
     const f = fault as PodFault;
     const pod = await k8s(env)

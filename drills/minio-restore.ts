@@ -31,6 +31,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { membersDown } from '../src/drill/observe.ts';
 import { defineDrill, type DrillEnv, type Fault, type LedgerRecord } from '../src/drill/definition.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -367,6 +368,13 @@ export default defineDrill<State>({
         }
         if (!(read && refused)) await sleep(250);
       }
+      // Never silently: the hypothesis says writes are refused with 2 of 4 drives down.
+      if (!refused)
+        env.mark(
+          'writes-not-refused',
+          'no PUT was refused (SlowDownWrite) within 20 s of losing 2 of 4 nodes',
+        );
+      if (!read) env.mark('reads-not-served', 'no GET of an existing ledger object was answered within 20 s');
       return fault;
     }
     if (env.variant === 'drive-wipe') {
@@ -400,6 +408,15 @@ export default defineDrill<State>({
       for (const i of [0, 1, 2, 3]) await action(env, 'wipe-drive', { member: i });
     });
     return fault;
+  },
+
+  async confirm(env, _s, fault) {
+    const f = fault as MinioFault;
+    return `down: ${await membersDown(
+      env,
+      COMPONENT,
+      f.members.map((i) => `minio-${i}`),
+    )}`;
   },
 
   async remediate(env, fault) {

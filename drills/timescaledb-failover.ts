@@ -14,7 +14,9 @@
 // acknowledged writes may not have reached the replica that is promoted; synchronous_mode promotes
 // only the synchronous standby. The spec promises RPO 0 only with synchronous mode, so the RPO is
 // reported, not judged (scenario "failover", rpo "report").
+import { connect } from 'node:net';
 import { defineDrill, type Fault } from '../src/drill/definition.ts';
+import { membersDown } from '../src/drill/observe.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
 import {
@@ -129,6 +131,16 @@ export default defineDrill<PgState>({
         );
     }
     await ensureSchema(env, s);
+    // synchronous_mode promises that no acknowledged write is lost on failover (the spec judges
+    // RPO 0 then); asynchronous replication promises nothing, and the loss is only reported.
+    if (dcs.synchronous_mode === true)
+      return {
+        rpo: {
+          rpoMs: 0,
+          source:
+            'synchronous_mode is on (Patroni promotes only the synchronous standby: zero loss promised)',
+        },
+      };
   },
 
   async inject(env, s): Promise<FailoverFault> {
@@ -163,6 +175,31 @@ export default defineDrill<PgState>({
       else await action(env, 'kill-postmaster', { member: h.leader });
     });
     return fault;
+  },
+
+  async confirm(env, s, fault) {
+    const f = fault as FailoverFault;
+    if (f.variant !== 'postgres-crash') return membersDown(env, COMPONENT, [f.primary]);
+    // Patroni keeps running and restarts PostgreSQL in place: the crash shows as a postmaster
+    // that refuses connections, or as one started after the fault.
+    const member = (await s.patroni.cluster()).find((m) => m.name === f.primary);
+    if (!member) throw new Error(`${f.primary} is not registered with Patroni`);
+    const refused = await new Promise<string | undefined>((resolve) => {
+      const socket = connect({ host: member.host, port: member.port, timeout: 500 });
+      const done = (why?: string) => (socket.destroy(), resolve(why));
+      socket.once('connect', () => done());
+      socket.once('timeout', () => done());
+      socket.once('error', (err: NodeJS.ErrnoException) => done(err.code));
+    });
+    if (refused === 'ECONNREFUSED') return `${f.primary}: PostgreSQL refuses connections (postmaster gone)`;
+    const status = await s.patroni.status(member).catch(() => undefined);
+    const started = status?.postmaster_start_time
+      ? Date.parse(status.postmaster_start_time.replace(' ', 'T'))
+      : NaN;
+    if (started > f.at) return `${f.primary}: postmaster restarted at ${new Date(started).toISOString()}`;
+    if (status?.state && status.state !== 'running')
+      return `${f.primary}: Patroni reports PostgreSQL ${status.state}`;
+    throw new Error(`${f.primary}'s postmaster still accepts connections and was not restarted`);
   },
 
   async remediate(env, fault) {
@@ -264,7 +301,10 @@ export default defineDrill<PgState>({
       clientPath: 'primary = the member answering Patroni GET /primary 200; ledger writes autocommit INSERTs',
       rejoinAfterMs: env.options['rejoin-after'],
       rejoinTimeoutMs: env.options['rejoin-timeout'],
-      rpoTarget: 'reported, not judged: the spec promises RPO 0 only with synchronous replication',
+      rpoTarget:
+        patroni.synchronous_mode === true
+          ? 'RPO 0, judged: synchronous_mode is on'
+          : 'reported, not judged: the spec promises RPO 0 only with synchronous replication',
     };
   },
 });

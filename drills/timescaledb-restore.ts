@@ -16,6 +16,7 @@
 // point (the commit time of the last replayed transaction) — which must agree, and the WAL
 // continuity from the backup to where replay stopped (no missing segment in between).
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import { membersDown } from '../src/drill/observe.ts';
 import type {
   ArchivedWal,
   BackupInventory,
@@ -235,6 +236,17 @@ export default defineDrill<PgState>({
       for (const m of members) await action(env, 'wipe-data', { member: m.name });
     });
     return fault;
+  },
+
+  async confirm(env, _s, fault) {
+    const f = fault as RestoreFault;
+    const down = await membersDown(env, COMPONENT, f.members);
+    const primary = await new Patroni(env).primary(undefined, 500).then(
+      (p) => p.member,
+      () => undefined,
+    );
+    if (primary) throw new Error(`${primary} still answers GET /primary 200`);
+    return `every member down and no primary: ${down}`;
   },
 
   async remediate(env, fault) {

@@ -1,12 +1,28 @@
 // The calibration target: a key-value service whose truth is known by construction. On a fault
-// command it becomes unavailable for exactly D ms (503 to every data request received in
-// [faultAt, faultAt + D)) and silently drops acknowledged writes with ledger ids i..j. A drill
-// against it must measure RTO ≈ D and exactly j − i + 1 lost writes — that is the calibration.
+// command it becomes unavailable for exactly D ms — no data request received in [faultAt,
+// faultAt + D) is served before faultAt + D — and silently drops acknowledged writes with ledger
+// ids i..j. A drill against it must measure RTO ≈ D and exactly j − i + 1 lost writes: that is the
+// calibration. How the outage looks to a client is the fault's mode (measurement spec, "Canaries",
+// failure modes): every one of them must give the same RTO.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * - refuse: an instant 503 (the service says no).
+ * - hang: the connection is accepted and the request never answered (a dead backend behind a
+ *   proxy, dropped packets): the client's own timeout ends it.
+ * - hold: the request is held and answered normally once the outage ends (a proxy queueing
+ *   requests until a backend returns).
+ * - slow: answered normally, but only `slowMs` after it arrived (an overloaded service).
+ */
+export const FAULT_MODES = ['refuse', 'hang', 'hold', 'slow'] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
 
 export interface FaultCommand {
   durationMs: number;
+  mode?: FaultMode;
+  /** slow: how long after it arrived a request is answered. */
+  slowMs?: number;
   /** Inclusive range of ledger ids to drop (the number after the last "/" of the key). */
   drop?: [number, number];
   /** Or: drop the N most recently acknowledged writes (a suffix). */
@@ -16,6 +32,7 @@ export interface FaultCommand {
 export interface FaultReceipt {
   faultAt: number;
   until: number;
+  mode: FaultMode;
   droppedIds: number[];
 }
 
@@ -27,11 +44,18 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const wait = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
 export function createCalibrationServer(): Server {
   const store = new Map<string, Buffer>();
   const ackOrder: string[] = [];
   let unavailableUntil = 0;
   let faultAt = 0;
+  let fault: FaultReceipt | undefined;
+  let mode: FaultMode = 'refuse';
+  let slowMs = 0;
+  // Requests the `hang` mode will never answer (destroyed on /reset, or by the client's timeout).
+  const hung = new Set<ServerResponse>();
 
   return createServer(async (req, res) => {
     const now = Date.now();
@@ -44,6 +68,10 @@ export function createCalibrationServer(): Server {
       if (url.pathname === '/health') return send(200, { ok: true });
       if (url.pathname === '/fault' && req.method === 'POST') {
         const cmd = JSON.parse((await body(req)).toString()) as FaultCommand;
+        if (cmd.mode !== undefined && !FAULT_MODES.includes(cmd.mode))
+          return send(400, { error: `mode "${cmd.mode}" is not one of ${FAULT_MODES.join(', ')}` });
+        mode = cmd.mode ?? 'refuse';
+        slowMs = cmd.slowMs ?? 0;
         faultAt = Date.now();
         unavailableUntil = faultAt + cmd.durationMs;
         let victims: string[] = [];
@@ -54,17 +82,31 @@ export function createCalibrationServer(): Server {
         const receipt: FaultReceipt = {
           faultAt,
           until: unavailableUntil,
+          mode,
           droppedIds: victims.map(idOf).sort((a, b) => a - b),
         };
+        fault = receipt;
         return send(200, receipt);
       }
+      // The target's own record of the last fault it took (how a drill confirms it took effect).
+      if (url.pathname === '/fault' && req.method === 'GET') return send(fault ? 200 : 404, fault ?? {});
       if (url.pathname === '/reset' && req.method === 'POST') {
         unavailableUntil = 0;
+        for (const r of hung) r.destroy();
+        hung.clear();
         return send(200, { ok: true });
       }
       if (url.pathname.startsWith('/kv')) {
-        if (now >= faultAt && now < unavailableUntil)
-          return send(503, { error: 'unavailable (calibration fault)' });
+        if (now >= faultAt && now < unavailableUntil) {
+          if (mode === 'refuse') return send(503, { error: 'unavailable (calibration fault)' });
+          if (mode === 'hang') {
+            hung.add(res);
+            res.once('close', () => hung.delete(res));
+            return; // accepted, never answered
+          }
+          // hold: served once the outage ends; slow: served slowMs after it arrived.
+          await wait(mode === 'hold' ? unavailableUntil - Date.now() : now + slowMs - Date.now());
+        }
         const key = decodeURIComponent(url.pathname.slice('/kv/'.length));
         if (req.method === 'PUT') {
           store.set(key, await body(req));
