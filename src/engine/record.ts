@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { DrillPlan } from '../drill/validate.ts';
 import { buildResult } from '../measure/result.ts';
-import { achievedResolutionMs, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
+import { achievedResolutionMs, isCoarse, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
 import {
   FAULT_CONFIRMED,
   type DrillResult,
@@ -29,14 +29,6 @@ export interface RecordOutcome {
 
 export function sha256File(path: string): string | null {
   return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : null;
-}
-
-/**
- * A recovery watched more coarsely than this is a finding: its RTO is only known to within the
- * achieved resolution, not the configured interval.
- */
-export function isCoarse(resolutionMs: number, intervalMs: number): boolean {
-  return resolutionMs > Math.max(2 * intervalMs, intervalMs + 100);
 }
 
 export function composeResult(args: {

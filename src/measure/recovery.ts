@@ -128,6 +128,14 @@ export function achievedResolutionMs(
 }
 
 /**
+ * A recovery watched more coarsely than this is a finding: its RTO is only known to within the
+ * achieved resolution, not the configured interval.
+ */
+export function isCoarse(resolutionMs: number, intervalMs: number): boolean {
+  return resolutionMs > Math.max(2 * intervalMs, intervalMs + 100);
+}
+
+/**
  * The median gap between consecutive sample starts (ms), from `since` on: the cadence the watch
  * kept. 0 when there are fewer than two samples.
  */

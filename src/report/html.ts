@@ -383,6 +383,9 @@ function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>
       <tr><th>detected after</th><td class="num">${esc(formatMsOrDash(r.rto.detectMs))}</td></tr>
       <tr><th>unavailable for</th><td class="num">${esc(formatMsOrDash(r.rto.unavailableMs))}</td></tr>
       <tr><th>probe interval</th><td class="num">${esc(r.rto.probeIntervalMs)} ms</td></tr>
+      <tr><th>achieved resolution</th><td class="num">${esc(formatMsOrDash(r.rto.resolutionMs ?? null))}</td></tr>
+      <tr><th>latency bound</th><td class="num">${esc(formatMsOrDash(r.rto.latencyBoundMs ?? null))}</td></tr>
+      <tr><th>outstanding at T_service</th><td class="num">${esc(r.rto.outstandingAtService ?? '—')}</td></tr>
       <tr><th>drift vs previous</th><td class="num">${esc(formatDrift(f.drift))}${f.drift ? `<div class="sub">previous run ${esc(formatMs(f.drift.previousMs))}: <a class="mono id" href="${runIndex.has(f.drift.previousRunId) ? `#r${runIndex.get(f.drift.previousRunId)}` : '#'}">${esc(f.drift.previousRunId)}</a></div>` : ''}</td></tr>
     </tbody></table></section>
     <section class="card"><h5>Ledger (RPO)</h5>${ledger}

@@ -194,7 +194,7 @@ function runEvidence(run: ReportRun): string {
   out.push(
     `- **targets**: RTO ${formatMs(r.targets.rtoMs)}, RPO ${formatRpoTarget(r.targets)} — ${mdText(r.targets.source)}`,
     `- **verdict**: ${r.verdict}${r.reason ? ` — ${mdText(r.reason)}` : ''}`,
-    `- **RTO**: service ${formatMsOrDash(r.rto.serviceMs)}, full ${formatMsOrDash(r.rto.fullMs)}, detect ${formatMsOrDash(r.rto.detectMs)}, unavailable ${formatMsOrDash(r.rto.unavailableMs)} (probe every ${r.rto.probeIntervalMs} ms); drift vs previous: ${formatDrift(f.drift)}${f.drift ? ` (previous ${mdCode(f.drift.previousRunId)}: ${formatMs(f.drift.previousMs)})` : ''}`,
+    `- **RTO**: service ${formatMsOrDash(r.rto.serviceMs)}, full ${formatMsOrDash(r.rto.fullMs)}, detect ${formatMsOrDash(r.rto.detectMs)}, unavailable ${formatMsOrDash(r.rto.unavailableMs)} (probe every ${r.rto.probeIntervalMs} ms, achieved resolution ${formatMsOrDash(r.rto.resolutionMs ?? null)}, latency bound ${formatMsOrDash(r.rto.latencyBoundMs ?? null)}, ${r.rto.outstandingAtService ?? '—'} outstanding at T_service); drift vs previous: ${formatDrift(f.drift)}${f.drift ? ` (previous ${mdCode(f.drift.previousRunId)}: ${formatMs(f.drift.previousMs)})` : ''}`,
     rpo.measured === false
       ? '- **ledger**: not measured (could not be read back)'
       : `- **ledger**: ${rpo.acked} acknowledged, ${rpo.lost} lost, ${rpo.corrupted} corrupted, ${rpo.recovered} recovered, ${rpo.unknown} unknown, ${rpo.failed ?? '—'} failed, ${rpo.unexpected} unexpected, ${rpo.duplicated} duplicated; RPO ${rpo.seconds ?? '—'} s${rpo.nonPrefix ? ', **non-prefix loss**' : ''}${rpo.recoveryPointAt ? `; recovery point ${mdText(rpo.recoveryPointAt)}` : ''}`,

@@ -16,6 +16,7 @@
 //   "previous" when the caller passes them.
 // - trend: least-squares slope of RTO(service) against start time, in ms per day; needs two runs on
 //   different instants.
+import { isCoarse } from '../measure/recovery.ts';
 import type { DrillResult, Targets, Verdict } from '../measure/types.ts';
 
 export const DAY_MS = 86_400_000;
@@ -121,7 +122,8 @@ export type FindingKind =
   | 'data-anomaly'
   | 'recovery-point-mismatch'
   | 'target-changed'
-  | 'evidence-gap';
+  | 'evidence-gap'
+  | 'coarse-resolution';
 
 export type Severity = 'high' | 'medium' | 'low' | 'info';
 
@@ -507,6 +509,15 @@ export function findingsFor(
           message: `T0 − recovery point = ${rp} s but the ledger's RPO is ${r.rpo.seconds} s (they must agree within ${RECOVERY_POINT_TOLERANCE_S} s)`,
         });
       }
+    }
+    const resolution = r.rto.resolutionMs;
+    if (resolution !== undefined && resolution !== null && isCoarse(resolution, r.rto.probeIntervalMs)) {
+      out.push({
+        ...base,
+        severity: 'medium',
+        kind: 'coarse-resolution',
+        message: `the recovery was watched every ${fmtMs(resolution)} at worst, not every ${fmtMs(r.rto.probeIntervalMs)}: the RTO is only known to within ${fmtMs(resolution)}`,
+      });
     }
     const gaps: string[] = [];
     if (measured && r.evidence.ledgerSha256 === null) gaps.push('no ledger SHA-256');

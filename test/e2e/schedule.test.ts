@@ -29,6 +29,24 @@ const firedrill = (...args: string[]) => cli(args, { FIREDRILL_REPORTS: engine.r
 const sandbox = () => ['--sandbox', engine.sandboxName];
 const names = async () => (await listSchedules(engine.client())).map((s) => s.name);
 
+/**
+ * Every test below makes the schedule it acts on, so each passes alone (`-t`), in any order: none
+ * relies on a schedule an earlier test created.
+ */
+async function scheduleNamed(name: string): Promise<string> {
+  if (!(await names()).includes(name))
+    await createSchedule(engine.client(), {
+      name,
+      cron: '30 3 * * *',
+      drills: 'calibration',
+      reportsRoot: engine.reportsDir,
+      sandbox: engine.sandboxName,
+    }).catch((err: Error) => {
+      if (!/already exists/.test(err.message)) throw err;
+    });
+  return name;
+}
+
 async function recorded(runId: string) {
   const store = await ResultStore.connect(resultsUrl(engine.sandbox().component('results')));
   try {
@@ -164,31 +182,33 @@ describe('schedules', () => {
   });
 
   it('pauses with a note and unpauses', async () => {
-    await pauseSchedule(engine.client(), 'nightly', 'change freeze until Monday');
-    expect(await describeSchedule(engine.client(), 'nightly')).toMatchObject({
+    const name = await scheduleNamed('freeze');
+    await pauseSchedule(engine.client(), name, 'change freeze until Monday');
+    expect(await describeSchedule(engine.client(), name)).toMatchObject({
       paused: true,
       note: 'change freeze until Monday',
     });
-    const shown = await firedrill('schedule', 'describe', 'nightly', ...sandbox());
+    const shown = await firedrill('schedule', 'describe', name, ...sandbox());
     expect(shown.stdout).toMatch(/state\s+PAUSED — change freeze until Monday/);
-    const un = await firedrill('schedule', 'unpause', 'nightly', '--note', 'freeze over', ...sandbox());
+    const un = await firedrill('schedule', 'unpause', name, '--note', 'freeze over', ...sandbox());
     expect(un.code).toBe(0);
-    expect(await describeSchedule(engine.client(), 'nightly')).toMatchObject({
+    expect(await describeSchedule(engine.client(), name)).toMatchObject({
       paused: false,
       note: 'freeze over',
     });
-    await unpauseSchedule(engine.client(), 'nightly'); // idempotent
+    await unpauseSchedule(engine.client(), name); // idempotent
   });
 
   it('a trigger runs a game day of the calibration drill to the end; a second one meanwhile is skipped; each execution has its own ids', async () => {
+    const name = await scheduleNamed('trigger');
     const started = Date.now();
-    const first = await triggerSchedule(engine.client(), 'nightly');
+    const first = await triggerSchedule(engine.client(), name);
     expect(first.started).toBe(true);
     if (!first.started) return;
-    expect(first.workflowId).toMatch(/^firedrill-gameday-local-e2e-schedule-nightly-/);
+    expect(first.workflowId).toMatch(/^firedrill-gameday-local-e2e-schedule-trigger-/);
 
     // Overlap policy SKIP: never two game days of the schedule at once.
-    const second = await triggerSchedule(engine.client(), 'nightly');
+    const second = await triggerSchedule(engine.client(), name);
     expect(second).toMatchObject({ started: false, reason: expect.stringMatching(/overlap policy SKIP/) });
 
     const outcome = (await engine
@@ -205,16 +225,16 @@ describe('schedules', () => {
     expect(outcome.reportsDir).toBe(join(engine.reportsDir, outcome.gameDayId));
     expect(existsSync(join(outcome.reportsDir, r.result.runId, 'result.json'))).toBe(true);
 
-    const d = await describeSchedule(engine.client(), 'nightly');
+    const d = await describeSchedule(engine.client(), name);
     expect(d.actionsTaken).toBe(1);
     expect(d.skippedOverlap).toBe(1);
     expect(d.recent.map((a) => a.workflowId)).toContain(first.workflowId);
 
     // The CLI trigger, followed to the end: a new game day with new ids.
-    const cli = await firedrill('schedule', 'trigger', 'nightly', '--wait', ...sandbox());
+    const cli = await firedrill('schedule', 'trigger', name, '--wait', ...sandbox());
     expect(cli.stderr).not.toMatch(/firedrill:/);
     expect(cli.code).toBe(0);
-    expect(cli.stdout).toMatch(/game day started: workflow firedrill-gameday-local-e2e-schedule-nightly-/);
+    expect(cli.stdout).toMatch(/game day started: workflow firedrill-gameday-local-e2e-schedule-trigger-/);
     const gameDayId = /# Game day (\S+)/.exec(cli.stdout)?.[1];
     expect(gameDayId).toMatch(/^gameday-/);
     expect(gameDayId).not.toBe(outcome.gameDayId);
@@ -225,16 +245,15 @@ describe('schedules', () => {
   });
 
   it('deletes the schedule', async () => {
-    const del = await firedrill('schedule', 'delete', 'nightly', ...sandbox());
+    const name = await scheduleNamed('doomed');
+    const del = await firedrill('schedule', 'delete', name, ...sandbox());
     expect(del.code).toBe(0);
-    await expect(describeSchedule(engine.client(), 'nightly')).rejects.toThrow(
-      /^no schedule named "nightly"/,
-    );
-    await waitFor('the schedule to leave the list', async () => !(await names()).includes('nightly'), {
+    await expect(describeSchedule(engine.client(), name)).rejects.toThrow(/^no schedule named "doomed"/);
+    await waitFor('the schedule to leave the list', async () => !(await names()).includes(name), {
       timeoutMs: 15_000,
     });
-    const gone = await firedrill('schedule', 'delete', 'nightly', ...sandbox());
+    const gone = await firedrill('schedule', 'delete', name, ...sandbox());
     expect(gone.code).toBe(2);
-    expect(gone.stderr.trim()).toBe('firedrill: no schedule named "nightly"; see `firedrill schedule list`');
+    expect(gone.stderr.trim()).toBe('firedrill: no schedule named "doomed"; see `firedrill schedule list`');
   });
 });

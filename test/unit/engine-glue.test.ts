@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillDefinition, DrillEnv } from '../../src/drill/definition.ts';
 import { planRun, type DrillPlan } from '../../src/drill/validate.ts';
-import { composeResult, isCoarse } from '../../src/engine/record.ts';
+import { composeResult } from '../../src/engine/record.ts';
 import { RunFiles } from '../../src/engine/run-files.ts';
 import { maxOutstanding, watchRecovery } from '../../src/engine/watch.ts';
-import type { LatencyBound } from '../../src/measure/recovery.ts';
+import { isCoarse, type LatencyBound } from '../../src/measure/recovery.ts';
 import type { CanarySample } from '../../src/measure/types.ts';
 import { loadTopology } from '../../src/topology/load.ts';
 

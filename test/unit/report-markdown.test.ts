@@ -80,3 +80,30 @@ describe('Markdown report', () => {
     expect(out).not.toContain('## Summary per drill');
   });
 });
+
+describe('the measured resolution beside the RTO', () => {
+  const run = (resolutionMs: number) => {
+    const r = makeRun({ drill: 'kafka-broker-kill' });
+    r.rto = { ...r.rto, resolutionMs, latencyBoundMs: 120, outstandingAtService: 3 };
+    return r;
+  };
+  const report = (runs: ReturnType<typeof makeRun>[]) =>
+    buildReport(runs, samplesFor(runs), { since, until, generatedAt: new Date(until) });
+
+  it('shows the achieved resolution, the latency bound and the outstanding canaries in both formats', () => {
+    const model = report([run(55)]);
+    const md = render(model, 'md');
+    expect(md).toContain('achieved resolution 55 ms, latency bound 120 ms, 3 outstanding at T_service');
+    const html = render(model, 'html');
+    expect(html).toMatch(/achieved resolution<\/th><td class="num">55 ms/);
+    expect(html).toMatch(/latency bound<\/th><td class="num">120 ms/);
+    expect(model.findings.some((f) => f.kind === 'coarse-resolution')).toBe(false);
+  });
+
+  it('a watch coarser than twice the interval is a finding', () => {
+    const model = report([run(900)]);
+    const finding = model.findings.find((f) => f.kind === 'coarse-resolution')!;
+    expect(finding.severity).toBe('medium');
+    expect(finding.message).toMatch(/watched every 900 ms at worst, not every 50 ms/);
+  });
+});
