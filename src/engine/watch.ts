@@ -77,6 +77,17 @@ export async function awaitSteadyState<S>(
       ownMs: plan.latencyBoundMs,
       timeoutMs: plan.probeTimeoutMs,
     });
+    // A drill's own bound below what the system does when healthy: every canary would be a failure.
+    if (
+      plan.latencyBoundMs !== null &&
+      samples.filter((x) => x.ok).length >= need &&
+      (latency.steadyP99Ms ?? 0) > plan.latencyBoundMs
+    )
+      return {
+        ok: false,
+        at: Date.now(),
+        reason: `the drill's latency bound (probe.latencyBoundMs ${plan.latencyBoundMs} ms) is below the steady-state p99 of ${latency.steadyP99Ms} ms: every canary would count as a failure; raise it, or leave it out to derive it from the steady state`,
+      };
     const lastK = samples.slice(-plan.consecutiveOk);
     const held = lastK.every((x) => x.ok && x.end - x.at <= latency.boundMs);
     if (!held && lastK.every((x) => x.ok))

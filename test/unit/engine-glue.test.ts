@@ -9,7 +9,7 @@ import type { DrillDefinition, DrillEnv } from '../../src/drill/definition.ts';
 import { planRun, type DrillPlan } from '../../src/drill/validate.ts';
 import { composeResult } from '../../src/engine/record.ts';
 import { RunFiles } from '../../src/engine/run-files.ts';
-import { maxOutstanding, watchRecovery } from '../../src/engine/watch.ts';
+import { awaitSteadyState, maxOutstanding, watchRecovery } from '../../src/engine/watch.ts';
 import { isCoarse, type LatencyBound } from '../../src/measure/recovery.ts';
 import type { CanarySample } from '../../src/measure/types.ts';
 import { loadTopology } from '../../src/topology/load.ts';
@@ -279,4 +279,35 @@ describe('watchRecovery: open loop against a target that hangs', () => {
     expect(files.firstMarker('T_service')!.at).toBe(t0 + rto);
     expect(maxOutstanding(plan)).toBe(22);
   }, 15_000);
+});
+
+describe('awaitSteadyState: the latency bound', () => {
+  const env = { log: { info() {}, warn() {} }, signal: new AbortController().signal } as unknown as DrillEnv;
+  const steady = (canaryMs: number, latencyBoundMs?: number) => {
+    const d = drill({
+      canary: () => new Promise((r) => setTimeout(r, canaryMs)),
+      probe: { intervalMs: 10, ...(latencyBoundMs ? { latencyBoundMs } : {}) },
+    });
+    const plan = planRun(d, { drill: 'glue-drill' }, topology);
+    return awaitSteadyState(d, env, {}, plan, runFiles(), {
+      timeoutMs: 10_000,
+      signal: new AbortController().signal,
+      heartbeat: () => {},
+    });
+  };
+  it('derives max(5 × p99, 100 ms) after at least 20 samples and records it on T_steady', async () => {
+    const out = await steady(2);
+    expect(out.ok).toBe(true);
+    expect(out.latency!.boundMs).toBe(100);
+    expect(out.latency!.steadySamples).toBeGreaterThanOrEqual(20);
+  });
+  it("refuses at once a drill's own bound below the steady-state latency, with the fix", async () => {
+    const started = Date.now();
+    const out = await steady(30, 10);
+    expect(out.ok).toBe(false);
+    expect(out.reason).toMatch(
+      /latency bound \(probe\.latencyBoundMs 10 ms\) is below the steady-state p99 of \d+ ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
