@@ -328,7 +328,8 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async writeGameDaySummary(outcome) {
-      RunFiles.for(outcome.reportsDir, outcome.gameDayId).writeJson('summary.json', outcome);
+      // reportsDir is already reports/<gameDayId>/: the summary sits beside the runs' folders.
+      new RunFiles(outcome.reportsDir).writeJson('summary.json', outcome);
     },
   };
 }

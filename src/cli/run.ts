@@ -92,12 +92,12 @@ function printPlan(plan: DrillPlan, variantDescription: string): void {
   );
   console.log(`deadline   ${formatDuration(plan.deadlineMs)} (then BREACHED, and the fault is reverted)`);
   console.log(
-    `probe      every ${plan.probeIntervalMs} ms, service recovered after ${plan.consecutiveOk} consecutive successes`,
+    `probe      a canary every ${plan.probeIntervalMs} ms (open loop, ${plan.probeTimeoutMs} ms timeout each), a success within ${plan.latencyBoundMs === null ? 'the latency bound derived from the steady state (max(5 × p99, 100 ms))' : `${plan.latencyBoundMs} ms`}; service recovered at the completion of the first of ${plan.consecutiveOk} consecutive successes`,
   );
   console.log(`options    ${JSON.stringify(plan.options)}`);
   console.log(`needs      ${plan.needs.join(', ')}`);
   console.log(
-    'steps      validate → steady state → ledger → inject (T0) → watch recovery → verify data → compensate → record',
+    'steps      validate → steady state → ledger → inject (T0) → confirm the fault → watch recovery → verify data → compensate → record',
   );
 }
 
