@@ -140,7 +140,10 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
       phase('recover');
       if (plan.remediateAfterMs !== null) {
-        await sleep(plan.remediateAfterMs);
+        // The platform brings the member back `remediateAfterMs` after the fault (T0), not after
+        // the injection step, which also watched the symptom and confirmed the fault.
+        const t0 = progress.markers.find((m) => m.marker === 'T0')?.at;
+        await sleep(Math.max(0, (t0 ?? Date.now()) + plan.remediateAfterMs - Date.now()));
         await watching.remediate(input, plan, fault);
       }
       watch = await watched;
