@@ -13,6 +13,7 @@ import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
 import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names.ts';
 import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
+import { parseOptionPairs } from '../drill/options.ts';
 import { planRun, type DrillPlan, type RunRequest } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { formatDuration } from '../topology/duration.ts';
@@ -32,16 +33,6 @@ export const newRunId = (drill: string, variant: string) =>
   `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
 
 export const reportsDir = () => resolve(process.env.FIREDRILL_REPORTS ?? 'reports');
-
-function parseOptions(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new UserError(`--option "${pair}" is not key=value`, 'write e.g. --option outage=2s');
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
 
 export async function planFor(req: RunRequest): Promise<DrillPlan> {
   return planRun(await getDrill(req.drill), req, loadTopology());
@@ -149,7 +140,7 @@ export function runCommand(program: Command): void {
         const req: RunRequest = {
           drill: name,
           variant: opts.variant,
-          options: parseOptions(opts.option),
+          options: parseOptionPairs(opts.option),
           targets: { rto: opts.rto, rpo: opts.rpo },
           deadline: opts.deadline,
         };

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync }
 import { join } from 'node:path';
 import { loadTopology } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
+import { own } from '../../util/own.ts';
 import { killMember, memberByName, memberRunning } from './members.ts';
 import { PortAllocator } from './ports.ts';
 import { markedProcesses, sweep, type RunAs } from './process.ts';
@@ -181,7 +182,7 @@ export class Sandbox {
   }
 
   component(name: ComponentName): ComponentState {
-    const c = this.state.components[name];
+    const c = own(this.state.components, name);
     if (!c) {
       const up = Object.keys(this.state.components).join(', ') || 'none';
       throw new UserError(
