@@ -12,6 +12,7 @@ import { DurationError, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { scrubUrl } from '../util/log.ts';
 import { reportsDir } from './run.ts';
+import { sandboxNameArg } from '../util/names.ts';
 
 /** "30d", "12h", "1h30m" → that long before `now`; "2026-11-01" or a full ISO instant → that instant. */
 export function parseInstant(text: string, now: Date, what: string): Date {
@@ -87,6 +88,7 @@ export function reportCommand(program: Command): void {
     .option(
       '--sandbox <name>',
       'local sandbox whose results database to read (unless FIREDRILL_DATABASE_URL is set)',
+      sandboxNameArg('--sandbox'),
       'default',
     )
     .action(

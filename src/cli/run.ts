@@ -28,9 +28,13 @@ import {
   type PlatformFlags,
 } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
+import { checkRunId, sandboxNameArg } from '../util/names.ts';
 
+/** e.g. `timescaledb-failover-postgres-crash-20261201T091758-ab12`; always a valid run id. */
 export const newRunId = (drill: string, variant: string) =>
-  `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+  checkRunId(
+    `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`,
+  );
 
 export const reportsDir = () => resolve(process.env.FIREDRILL_REPORTS ?? 'reports');
 
@@ -104,6 +108,7 @@ export function runCommand(program: Command): void {
     .option(
       '--sandbox <name>',
       'local sandbox to run on (with --platform kubernetes: where the results database and Temporal run)',
+      sandboxNameArg('--sandbox'),
       'default',
     )
     .option('--platform <kind>', 'local or kubernetes', 'local')
@@ -188,7 +193,7 @@ export function runCommand(program: Command): void {
   program
     .command('abort <component>')
     .description("the red button: revert the running drill's fault on a target now (verdict ABORTED)")
-    .option('--sandbox <name>', 'local sandbox', 'default')
+    .option('--sandbox <name>', 'local sandbox', sandboxNameArg('--sandbox'), 'default')
     .option('--context <name>', 'the Kubernetes context the drill runs on (default: the local sandbox)')
     .option('--reason <text>', 'why', 'aborted by the operator')
     .action(async (component: string, opts: { sandbox: string; context?: string; reason: string }) => {

@@ -89,6 +89,10 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   if (!/^[a-z][a-z0-9-]*$/.test(d.name!))
     throw bad('name', `"${d.name}" must be lower-case words joined by dashes`);
   if (!Object.keys(d.variants!).length) throw bad('variants', 'must name at least one variant');
+  // A variant's name becomes part of the run id, hence of a folder name.
+  for (const variant of Object.keys(d.variants!))
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(variant))
+      throw bad(`variants.${variant}`, 'must be named with lower-case words joined by dashes');
   if (!own(d.variants!, d.defaultVariant!))
     throw bad('defaultVariant', `"${d.defaultVariant}" is not one of the variants (${ownNames(d.variants)})`);
   try {

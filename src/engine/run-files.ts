@@ -1,7 +1,7 @@
 // A run's artifact folder, reports/<runId>/: the raw evidence, written as it happens, so that a
 // worker that dies mid-drill loses nothing and a new worker carries on from the same files.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { checkRunId, insideRoot } from '../util/names.ts';
 import type { CanarySample, Marker } from '../measure/types.ts';
 import type { Fault } from '../drill/definition.ts';
 
@@ -10,14 +10,13 @@ export class RunFiles {
     mkdirSync(dir, { recursive: true });
   }
 
+  /** The run's folder under `reportsDir`; refuses a run id that is not one, or leads outside. */
   static for(reportsDir: string, runId: string): RunFiles {
-    if (!/^[A-Za-z0-9._-]+$/.test(runId))
-      throw new Error(`run id "${runId}" may only use letters, digits, . _ -`);
-    return new RunFiles(join(reportsDir, runId));
+    return new RunFiles(insideRoot(reportsDir, checkRunId(runId)));
   }
 
   path(name: string): string {
-    return join(this.dir, name);
+    return insideRoot(this.dir, name);
   }
 
   private appendJson(name: string, value: unknown): void {

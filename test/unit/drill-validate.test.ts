@@ -87,6 +87,10 @@ describe('validateDefinition', () => {
       { variants: { one: { description: 'first', defaults: { count: 'lots' } } } },
       /field "variants.one.defaults.count" option "count" of example-drill: "lots" is not a number/,
     ],
+    [
+      { variants: { '../x': { description: 'a path' } }, defaultVariant: '../x' },
+      /field "variants...\/x" must be named with lower-case words joined by dashes/,
+    ],
     [{ defaultVariant: 'constructor' }, /field "defaultVariant" "constructor" is not one of the variants/],
     [
       { variants: { one: { description: 'first', defaults: { toString: 1 } } } },
