@@ -292,6 +292,48 @@ describe('contexts and the disposable marker', () => {
     expect(loadContext({ context: 'prod', kubeconfig: file }).disposable).toBe(false);
   });
 
+  // Two files, each with a cluster, a user and a context; `marked` puts the marker on the context.
+  const kubeFile = (
+    name: string,
+    o: { context: string; cluster: string; user: string; marked?: boolean },
+  ) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: ${o.cluster}, cluster: {server: "https://${name}.invalid:6443"}}]`,
+        `users: [{name: ${o.user}, user: {token: t}}]`,
+        'contexts:',
+        `  - name: ${o.context}`,
+        `    context: {cluster: ${o.cluster}, user: ${o.user}${o.marked ? ', extensions: [{name: firedrill.io/disposable, extension: "true"}]' : ''}}`,
+      ].join('\n'),
+    );
+    return file;
+  };
+
+  it("KUBECONFIG=prod.yaml:kind.yaml both defining `drills`: kind's marker does not count for prod", () => {
+    const prod = kubeFile('prod.yaml', { context: 'drills', cluster: 'prod', user: 'admin' });
+    const kind = kubeFile('kind.yaml', { context: 'drills', cluster: 'kind', user: 'kind', marked: true });
+    const loaded = loadContext({ context: 'drills' }, { KUBECONFIG: `${prod}:${kind}` });
+    expect(loaded.kc.getCurrentCluster()?.server).toBe('https://prod.yaml.invalid:6443');
+    expect(loaded.disposable).toBe(false);
+    expect(() => requireChangeAllowed(loaded, undefined, 'drill')).toThrow(/is not marked disposable/);
+    // The other order: kind's context, cluster and user win, and its marker is its own.
+    expect(loadContext({ context: 'drills' }, { KUBECONFIG: `${kind}:${prod}` }).disposable).toBe(true);
+  });
+
+  it('a marked context whose cluster or user an earlier file defines is not disposable', () => {
+    const texts = (files: string[]) => files.map((f) => readFileSync(f, 'utf8'));
+    const prodCluster = kubeFile('a.yaml', { context: 'other', cluster: 'shared', user: 'admin' });
+    const marked = kubeFile('b.yaml', { context: 'drills', cluster: 'shared', user: 'kind', marked: true });
+    expect(disposableContexts(texts([prodCluster, marked])).has('drills')).toBe(false);
+    const prodUser = kubeFile('c.yaml', { context: 'other', cluster: 'elsewhere', user: 'kind' });
+    expect(disposableContexts(texts([prodUser, marked])).has('drills')).toBe(false);
+    expect(disposableContexts(texts([marked])).has('drills')).toBe(true);
+  });
+
   it('a context not marked disposable needs --confirm-context naming it', () => {
     const file = kubeconfig([{ name: 'prod' }, { name: 'kind', disposable: true }]);
     const prod = loadContext({ context: 'prod', kubeconfig: file });
@@ -331,6 +373,18 @@ describe('the platform driver refuses before any request', () => {
     expect(() => new KubernetesPlatform({ kind: 'kubernetes', context: 'knid', kubeconfig: file })).toThrow(
       /unknown context "knid".*known contexts: kind, prod/,
     );
+  });
+
+  it('kube-* is a prefix rule, and default is drilled only when allowlisted by name', () => {
+    for (const ns of ['kube-flannel', 'kube-proxy', 'kube-system'])
+      expect(() => checkAllowlist([ns])).toThrow(
+        `namespace ${ns} cannot be allowlisted; firedrill never touches a kube-* namespace`,
+      );
+    expect(() => checkAllowlist(['slo-scout-data', 'default'], false)).toThrow(
+      /^namespace default is not drilled unless it is allowlisted by name; pass --namespaces default/,
+    );
+    expect(checkAllowlist(['default'], true)).toEqual(['default']);
+    expect(() => checkAllowlist(['../x'])).toThrow(/"..\/x" is not a namespace name/);
   });
 
   it('a system namespace in the allowlist, and a component outside it', async () => {

@@ -78,6 +78,7 @@ export class KubernetesPlatform implements Platform {
     this.access = new AccessChecker(this.context.kc, user?.impersonateUser ?? user?.name ?? 'unknown user');
     this.allowlist = checkAllowlist(
       ref.namespaces ?? [...new Set(this.topology.namespaces.map((n) => n.name))],
+      ref.namespaces !== undefined,
     );
   }
 
