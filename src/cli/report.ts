@@ -22,9 +22,13 @@ export function parseInstant(text: string, now: Date, what: string): Date {
     if (Number.isFinite(ms)) return new Date(ms);
   } else {
     try {
+      // Bounded (10 years at most): "999999999d" once became an invalid Date and a RangeError
+      // after the database was already connected.
       return new Date(now.getTime() - parseDuration(t, what));
     } catch (err) {
       if (!(err instanceof DurationError)) throw err;
+      if (/^\d+(\.\d+)?[a-z]+$/.test(t))
+        throw new UserError(err.message, 'write e.g. 30d, 12h or 2026-11-01');
     }
   }
   throw new UserError(

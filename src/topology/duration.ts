@@ -30,7 +30,7 @@ export function parseDuration(input: string | number, what = 'duration', maxMs =
     throw new DurationError(`${what}: ${String(input)} is not a duration such as 30s`);
   const text = input.trim();
   if (text === '0') return 0;
-  const re = /(\d{1,12}(?:\.\d{1,6})?)(ms|s|m|h|d)/y;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
   let total = 0;
   let consumed = 0;
   for (let match = re.exec(text); match; match = re.exec(text)) {

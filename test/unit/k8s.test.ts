@@ -101,6 +101,15 @@ describe('deploy plan', () => {
     expect(custom.images['slo-scout-backend/worker']).toEqual(['slo-scout/worker:latest']);
   });
 
+  it('refuses an --image whose name no container uses, instead of ignoring it', () => {
+    expect(() => loadDeployPlan({ images: ['slo-scout/apii=registry.example.com/api:1.4.2'] })).toThrow(
+      /^--image slo-scout\/apii=…: no container in .* uses an image named "slo-scout\/apii"; name one of: .*slo-scout\/api, /,
+    );
+    expect(() => loadDeployPlan({ images: ['constructor=x:1'] })).toThrow(
+      /uses an image named "constructor"/,
+    );
+  });
+
   it('image rules as kustomize applies them', () => {
     expect(splitImage('localhost:5000/a/b:1.0')).toEqual({
       name: 'localhost:5000/a/b',
@@ -447,10 +456,38 @@ describe('the platform driver refuses before any request', () => {
     expect(endpointsFromEnv({ FIREDRILL_K8S_ENDPOINTS: '{"kafka":{"bootstrap":"a:1"}}' })).toEqual({
       kafka: { bootstrap: 'a:1' },
     });
-    expect(() => readEndpoints('{"kafka": "a:1"}', 'f.json')).toThrow(/must map each component/);
+    expect(() => readEndpoints('{"kafka": "a:1"}', 'f.json')).toThrow(/"kafka" must map names to addresses/);
+    for (const inherited of ['constructor', 'toString', '__proto__'])
+      expect(() => p.endpoints(inherited)).toThrow(
+        `no endpoints configured for ${inherited} on context kind`,
+      );
     expect(() => endpointsFromEnv({ FIREDRILL_K8S_ENDPOINTS: '/nonexistent.json' })).toThrow(
       /does not exist/,
     );
+  });
+});
+
+describe('endpoints files are checked field by field before anything connects', () => {
+  it.each([
+    [
+      '{"kafka":{}}',
+      /endpoints in f.json: "kafka" has no "bootstrap"; its drills connect through kafka.bootstrap/,
+    ],
+    ['{"minio":{"console":"x:1"}}', /"minio" has no "s3"/],
+    ['{"kafka":{"bootstrap":""}}', /"kafka.bootstrap" must be a non-empty address string/],
+    ['{"kafka":{"bootstrap":9093}}', /"kafka.bootstrap" must be a non-empty address string/],
+    ['{"kafka":null}', /"kafka" must map names to addresses, not null/],
+    ['{"kafka":["a:1"]}', /"kafka" must map names to addresses/],
+    ['[]', /must be a JSON object of components/],
+    ['null', /must be a JSON object of components/],
+    ['{"kafka":', /are not JSON/],
+  ])('%s is refused, naming the field', (text, message) =>
+    expect(() => readEndpoints(text, 'f.json')).toThrow(message),
+  );
+  it('keeps a "__proto__" entry as data, not as the prototype of the map', () => {
+    const map = readEndpoints('{"__proto__":{"url":"x:1"},"kafka":{"bootstrap":"a:1"}}', 'f.json');
+    expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+    expect(Object.keys(map)).toEqual(['__proto__', 'kafka']);
   });
 });
 
