@@ -8,6 +8,7 @@ import { recoveryFigures } from '../measure/recovery.ts';
 import type { DrillResult, LedgerClassification, RecoveryFigures } from '../measure/types.ts';
 import { decideVerdict, unconfirmedInjectionReason } from '../measure/verdict.ts';
 import type { RunFiles } from './run-files.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 
 export interface RecordOutcome {
   injected: boolean;
@@ -82,7 +83,7 @@ export function composeResult(args: {
     ledger,
     recoveryPointAt: outcome.verify?.recoveryPointAt ?? null,
     ledgerSha256: sha256File(files.ledgerFile),
-    config: args.config,
+    config: scrubSecrets(args.config), // stored in result.json and the results table: no secret
     versions: args.versions,
     artifactsDir: relative(args.cwd ?? process.cwd(), files.dir) + '/',
     extraEvidence: {

@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { checkRunId, insideRoot } from '../util/names.ts';
 import type { CanarySample, Marker } from '../measure/types.ts';
 import type { Fault } from '../drill/definition.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 
 export class RunFiles {
   constructor(readonly dir: string) {
@@ -19,8 +20,9 @@ export class RunFiles {
     return insideRoot(this.dir, name);
   }
 
+  // Evidence files are kept and shared: every write goes through the secret scrubber.
   private appendJson(name: string, value: unknown): void {
-    appendFileSync(this.path(name), JSON.stringify(value) + '\n');
+    appendFileSync(this.path(name), JSON.stringify(scrubSecrets(value)) + '\n');
   }
 
   private readJsonLines<T>(name: string): T[] {
@@ -62,7 +64,7 @@ export class RunFiles {
   /** Atomic (write, then rename): a worker killed mid-write leaves the old file, never a torn one. */
   writeJson(name: string, value: unknown): void {
     const tmp = `${this.path(name)}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    writeFileSync(tmp, JSON.stringify(scrubSecrets(value), null, 2) + '\n');
     renameSync(tmp, this.path(name));
   }
 
