@@ -16,7 +16,7 @@ import { UserError } from '../util/errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { progressLine, verdictTable } from './progress.ts';
 import { newRunId, reportsDir } from './run.ts';
-import { checkSandboxName, sandboxNameArg } from '../util/names.ts';
+import { checkSandboxName, insideRoot, sandboxNameArg } from '../util/names.ts';
 
 export interface GameDayPlan {
   input: GameDayInput;
@@ -46,6 +46,7 @@ export async function planGameDay(opts: {
     throw new UserError(`--variants "${opts.variants}" is not all or default`);
   const gameDayId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
   const platform: PlatformRef = { kind: 'local', sandbox: checkSandboxName(opts.sandbox, '--sandbox') };
+  const dir = insideRoot(reportsDir(), gameDayId);
   const runs: GameDayInput['runs'] = [];
   const needs = new Set<string>();
   for (const name of names) {
@@ -59,12 +60,12 @@ export async function planGameDay(opts: {
         drill: name,
         variant,
         platform,
-        reportsDir: join(reportsDir(), gameDayId),
+        reportsDir: dir,
         component: plan.component,
       });
     }
   }
-  return { input: { gameDayId, reportsDir: join(reportsDir(), gameDayId), runs }, needs: [...needs] };
+  return { input: { gameDayId, reportsDir: dir, runs }, needs: [...needs] };
 }
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {

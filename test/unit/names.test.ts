@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { planGameDay } from '../../src/cli/gameday.ts';
 import { newRunId, runCommand } from '../../src/cli/run.ts';
 import { sandboxCommands } from '../../src/cli/sandbox.ts';
 import { RunFiles } from '../../src/engine/run-files.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
+import { validateSchedule } from '../../src/schedule/schedules.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { checkRunId, checkSandboxName, insideRoot, RUN_ID } from '../../src/util/names.ts';
 
@@ -80,6 +82,17 @@ describe('sandbox names', () => {
       expect(acted).toBe(false);
     },
   );
+});
+
+describe('sandbox names from a game day and a schedule', () => {
+  it('planGameDay refuses --sandbox ../x before planning anything', async () =>
+    await expect(planGameDay({ sandbox: '../x' })).rejects.toThrow(
+      /^--sandbox "..\/x" is not a sandbox name/,
+    ));
+  it('a schedule refuses --sandbox "" before the server is asked', async () =>
+    await expect(
+      validateSchedule({ name: 'nightly', cron: '@daily', sandbox: '', reportsRoot: '/tmp/wt13-reports' }),
+    ).rejects.toThrow(/^--sandbox "" is not a sandbox name/));
 });
 
 describe('run ids', () => {
