@@ -1,10 +1,14 @@
 // Input that cannot reach a fault: names are own keys of the drill's declaration, numbers and
 // durations parse strictly within their declared ranges, and no option may keep a fault in place
 // past the run's deadline. Against the real catalogue, as `firedrill run` plans it.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../../src/drill/catalogue.ts';
 import { coerceOption, parseOptionPairs, strictNumber } from '../../src/drill/options.ts';
 import { planRun, type RunRequest } from '../../src/drill/validate.ts';
+import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { loadTopology } from '../../src/topology/load.ts';
 import { UserError } from '../../src/util/errors.ts';
 
@@ -142,4 +146,29 @@ describe('no option keeps a fault in place past the deadline', () => {
   it.each(['400d', '3h', '', '0x10m', '1e3s'])('--deadline %j is refused', (deadline) =>
     expect(refusal(() => plan({ drill: 'calibration', deadline })).message).toMatch(/^--deadline: /),
   );
+});
+
+describe('the local platform looks components and actions up as own keys', () => {
+  it.each([
+    ['constructor', 'x', /^component "constructor" is not running in this sandbox \(running: calibration\)/],
+    ['calibration', 'toString', /^component "calibration" has no action "toString" in the local sandbox/],
+    ['calibration', '__proto__', /has no action "__proto__"/],
+  ])('action(%j, %j) is refused, never an inherited function', async (component, action, message) => {
+    const home = mkdtempSync(join(tmpdir(), 'firedrill-own-'));
+    const dir = join(home, 'sandboxes', 'default');
+    mkdirSync(dir, { recursive: true });
+    const calibration = { members: [], endpoints: { url: 'http://127.0.0.1:1' }, info: {} };
+    writeFileSync(
+      join(dir, 'sandbox.json'),
+      JSON.stringify({ id: 'x', name: 'default', dir, createdAt: '', components: { calibration } }),
+    );
+    const before = process.env.FIREDRILL_HOME;
+    process.env.FIREDRILL_HOME = home;
+    try {
+      await expect(new LocalPlatform('default').action(component, action)).rejects.toThrow(message);
+    } finally {
+      if (before === undefined) delete process.env.FIREDRILL_HOME;
+      else process.env.FIREDRILL_HOME = before;
+    }
+  });
 });
