@@ -5,6 +5,7 @@ import type { ComponentName } from '../platform/local/types.ts';
 import { UserError } from '../util/errors.ts';
 import { ensureInstalled } from './setup.ts';
 import { sandboxNameArg } from '../util/names.ts';
+import { strictNumber } from '../drill/options.ts';
 
 interface Common {
   name: string;
@@ -19,6 +20,9 @@ function printEndpoints(sandbox: Sandbox): void {
       console.log(`  ${component.padEnd(12)} ${key.padEnd(10)} ${value}`);
   }
 }
+
+/** `--port-base`: plain digits only (0x401 and 1e4 were ports once); the range is checked below. */
+export const portBaseArg = (v: string): number => strictNumber(v) ?? NaN;
 
 export function sandboxCommands(program: Command): void {
   const sandbox = program
@@ -35,7 +39,7 @@ export function sandboxCommands(program: Command): void {
       sandboxNameArg('--name'),
       'default',
     )
-    .option('--port-base <port>', 'use consecutive ports from here instead of free ones', (v) => Number(v))
+    .option('--port-base <port>', 'use consecutive ports from here instead of free ones', portBaseArg)
     .option('--json', 'print endpoints as JSON')
     .action(async (opts: Common & { only?: string; portBase?: number }) => {
       const only = parseComponents(opts.only); // validated before anything starts

@@ -5,10 +5,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { portBaseArg } from '../../src/cli/sandbox.ts';
 import { loadCatalogue } from '../../src/drill/catalogue.ts';
 import { coerceOption, parseOptionPairs, strictNumber } from '../../src/drill/options.ts';
 import { planRun, type RunRequest } from '../../src/drill/validate.ts';
+import { memberByName } from '../../src/platform/local/members.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
+import type { MemberState } from '../../src/platform/local/types.ts';
 import { loadTopology } from '../../src/topology/load.ts';
 import { UserError } from '../../src/util/errors.ts';
 
@@ -171,4 +174,28 @@ describe('the local platform looks components and actions up as own keys', () =>
       else process.env.FIREDRILL_HOME = before;
     }
   });
+});
+
+describe('a member named on the command line (`sandbox kill kafka <member>`) parses strictly', () => {
+  const members = [0, 1, 2].map((index) => ({ name: `kafka-${index}`, index })) as unknown as MemberState[];
+  it.each(['', ' ', '0x1', '1e0', '1.0', '+1', '-0', 'constructor'])(
+    '%j is no member (never kafka-0)',
+    (name) =>
+      expect(() => memberByName(members, name)).toThrow(
+        /^no member ".*"; choose one of: kafka-0 \(0\), kafka-1 \(1\), kafka-2 \(2\)$/s,
+      ),
+  );
+  it.each([
+    ['1', 'kafka-1'],
+    ['kafka-2', 'kafka-2'],
+    [0, 'kafka-0'],
+  ] as const)('%j is %s', (name, member) => expect(memberByName(members, name).name).toBe(member));
+});
+
+describe('sandbox up --port-base parses strictly', () => {
+  it.each(['0x401', '1e4', '', ' 2000', '2000abc'])(
+    '%j is not a number (the range check then refuses it)',
+    (v) => expect(portBaseArg(v)).toBeNaN(),
+  );
+  it('2000 is 2000', () => expect(portBaseArg('2000')).toBe(2000));
 });
