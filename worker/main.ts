@@ -19,7 +19,14 @@ if (untuned.length)
     'the worker was started without its memory settings and may exceed its 300 MB budget: start it with `npm run worker`',
   );
 // A path under the sandboxes folder: refused, naming the variable, unless it is a sandbox name.
-const sandboxName = checkSandboxName(process.env.FIREDRILL_SANDBOX ?? 'default', 'FIREDRILL_SANDBOX');
+const sandboxName = (() => {
+  try {
+    return checkSandboxName(process.env.FIREDRILL_SANDBOX ?? 'default', 'FIREDRILL_SANDBOX');
+  } catch (err) {
+    log.error((err as Error).message);
+    process.exit(2);
+  }
+})();
 const address =
   process.env.TEMPORAL_ADDRESS ?? Sandbox.open({ name: sandboxName }).endpoints().temporal?.address;
 if (!address) {
