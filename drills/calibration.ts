@@ -67,22 +67,49 @@ export default defineDrill({
   },
   defaultVariant: 'outage',
   options: {
-    outage: { type: 'duration', default: '2s', description: 'how long the target refuses requests (D)' },
-    'drop-from': { type: 'number', default: 0, description: 'first ledger id to drop (0 = none)' },
-    'drop-to': { type: 'number', default: 0, description: 'last ledger id to drop' },
+    outage: {
+      type: 'duration',
+      default: '2s',
+      max: '10m',
+      holdsFault: true,
+      description: 'how long the target refuses requests (D)',
+    },
+    'drop-from': {
+      type: 'number',
+      default: 0,
+      min: 0,
+      max: 1_000_000,
+      integer: true,
+      description: 'first ledger id to drop (0 = none)',
+    },
+    'drop-to': {
+      type: 'number',
+      default: 0,
+      min: 0,
+      max: 1_000_000,
+      integer: true,
+      description: 'last ledger id to drop',
+    },
     slow: {
       type: 'duration',
       default: '600ms',
+      max: '10s',
       description: 'slow: how long after it arrived a request is answered during the outage',
     },
     'drop-last': {
       type: 'number',
       default: 0,
+      min: 0,
+      max: 1_000_000,
+      integer: true,
       description: 'or: drop the N most recent acknowledged writes',
     },
     'writes-before': {
       type: 'number',
       default: 100,
+      min: 0,
+      max: 1_000_000,
+      integer: true,
       description: 'acknowledged writes to wait for before the fault',
       check: (v, all) =>
         (v as number) <= (all['drop-to'] as number)

@@ -96,6 +96,8 @@ export default defineDrill<State>({
     'restart-after': {
       type: 'duration',
       default: '5s',
+      max: '1h',
+      holdsFault: true, // the broker stays down until then
       description:
         'how long the platform takes to bring a killed broker back (Kubernetes restarts the pod; the sandbox emulates it)',
     },

@@ -61,9 +61,11 @@ export default defineDrill<Record<string, never>>({
     ordinal: {
       type: 'number',
       default: 0,
+      // The preflight refuses an ordinal the StatefulSet does not have; this refuses nonsense.
+      min: 0,
+      max: 999,
+      integer: true,
       description: 'the StatefulSet ordinal (= broker id) whose pod is deleted',
-      check: (v) =>
-        Number.isInteger(v) && (v as number) >= 0 ? undefined : 'must be a pod ordinal: 0, 1, 2…',
     },
   },
   // A canary is three API calls: every 250 ms is plenty for a recovery measured in seconds.

@@ -210,27 +210,39 @@ export default defineDrill<State>({
     rows: {
       type: 'number',
       default: 10_000,
+      // An index is only built above 1,024 rows per segment: fewer rows would test no index.
+      min: 2_000,
+      max: 200_000,
+      integer: true,
       description: 'dataset size (× 128 dims); 10,000 inserts in ~15 s on a loaded 2-core host',
-      check: (v) =>
-        (v as number) < 2_000 || (v as number) > 200_000
-          ? 'must be between 2,000 (an index is only built above 1,024 rows per segment) and 200,000'
-          : undefined,
     },
     queries: {
       type: 'number',
       default: 50,
+      min: 50,
+      max: 10_000,
+      integer: true,
       description: 'query vectors for recall@10',
-      check: (v) => ((v as number) < 50 ? 'at least 50 queries' : undefined),
     },
-    seed: { type: 'number', default: 42, description: 'seed of the dataset and queries' },
+    seed: {
+      type: 'number',
+      default: 42,
+      min: 0,
+      max: 2 ** 31 - 1,
+      integer: true,
+      description: 'seed of the dataset and queries',
+    },
     observe: {
       type: 'duration',
       default: '15s',
+      max: '1h',
+      holdsFault: true, // the corrupted index stays until the runbook starts
       description: 'how long the symptom is watched before the runbook starts',
     },
     'writes-after-snapshot': {
       type: 'duration',
       default: '8s',
+      max: '4m', // inside the injection step's 5 minutes
       description: 'milvus-restore: how long the ledger writes after the snapshot before the fault',
     },
   },

@@ -228,6 +228,8 @@ export default defineDrill<State>({
     'restart-after': {
       type: 'duration',
       default: '8s',
+      max: '1h',
+      holdsFault: true,
       description:
         'how long killed nodes stay down before they are restarted (the StatefulSet recreating the pods)',
     },

@@ -72,12 +72,17 @@ export default defineDrill<PgState>({
     'rejoin-timeout': {
       type: 'duration',
       default: '2m',
+      // Not holdsFault: it is the fallback when no replica is promoted, a run already breached; it
+      // may outlast the 60 s deadline by design, so it is bounded instead.
+      max: '10m',
       description:
         'node-loss, graceful: the lost node comes back after this long even when no replica was promoted (in synchronous mode only the standby Patroni has registered may be)',
     },
     'rejoin-after': {
       type: 'duration',
       default: '0s',
+      max: '1h',
+      holdsFault: true,
       description:
         'node-loss, graceful: how long after a replica has been promoted the lost node comes back (Kubernetes reschedules the pod; the sandbox emulates it)',
     },

@@ -7,6 +7,7 @@ import { metricsPortFromEnv } from '../src/metrics/server.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { createLogger } from '../src/util/log.ts';
+import { checkSandboxName } from '../src/util/names.ts';
 import { missingMemorySettings } from './memory.ts';
 import { startWorker } from './worker.ts';
 
@@ -17,9 +18,17 @@ if (untuned.length)
     { missing: untuned },
     'the worker was started without its memory settings and may exceed its 300 MB budget: start it with `npm run worker`',
   );
+// A path under the sandboxes folder: refused, naming the variable, unless it is a sandbox name.
+const sandboxName = (() => {
+  try {
+    return checkSandboxName(process.env.FIREDRILL_SANDBOX ?? 'default', 'FIREDRILL_SANDBOX');
+  } catch (err) {
+    log.error((err as Error).message);
+    process.exit(2);
+  }
+})();
 const address =
-  process.env.TEMPORAL_ADDRESS ??
-  Sandbox.open({ name: process.env.FIREDRILL_SANDBOX ?? 'default' }).endpoints().temporal?.address;
+  process.env.TEMPORAL_ADDRESS ?? Sandbox.open({ name: sandboxName }).endpoints().temporal?.address;
 if (!address) {
   log.error('no Temporal address: set TEMPORAL_ADDRESS or start the sandbox with temporal');
   process.exit(2);
@@ -32,9 +41,7 @@ const running = await startWorker({
 });
 // The last results on record, so the gauges (and the "no MET run in 7 days" alert) survive a restart.
 void Promise.resolve()
-  .then(() =>
-    seedFromResults(running.metrics, resultsDatabaseUrl(process.env.FIREDRILL_SANDBOX ?? 'default')),
-  )
+  .then(() => seedFromResults(running.metrics, resultsDatabaseUrl(sandboxName)))
   .then((n) => log.info({ runs: n }, 'metrics seeded from the results database'))
   .catch((err: Error) => log.warn({ error: err.message }, 'metrics not seeded from the results database'));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

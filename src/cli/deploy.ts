@@ -24,6 +24,7 @@ import { loadDeployPlan, type DeployPlan } from '../platform/kubernetes/plan.ts'
 import { parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { bootstrap } from './bootstrap.ts';
+import { sandboxNameArg } from '../util/names.ts';
 
 export interface DeployOptions {
   context: string;
@@ -128,7 +129,12 @@ export function deployCommand(program: Command): void {
     )
     .option('--dry-run', 'ask the API server what would change (server-side dry run); change nothing')
     .option('--timeout <duration>', 'give up on a workload that has not rolled out after this long', '10m')
-    .option('--sandbox <name>', 'local sandbox whose Temporal runs the deploy workflow', 'default')
+    .option(
+      '--sandbox <name>',
+      'local sandbox whose Temporal runs the deploy workflow',
+      sandboxNameArg('--sandbox'),
+      'default',
+    )
     .option('--json', 'print the outcome as JSON as the last line')
     .action(async (opts: DeployOptions) => {
       const plan = loadDeployPlan({ dir: opts.manifests, images: opts.image });

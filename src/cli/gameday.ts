@@ -16,6 +16,7 @@ import { UserError } from '../util/errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { progressLine, verdictTable } from './progress.ts';
 import { newRunId, reportsDir } from './run.ts';
+import { checkSandboxName, insideRoot, sandboxNameArg } from '../util/names.ts';
 
 export interface GameDayPlan {
   input: GameDayInput;
@@ -44,7 +45,8 @@ export async function planGameDay(opts: {
   if (opts.variants && !['all', 'default'].includes(opts.variants))
     throw new UserError(`--variants "${opts.variants}" is not all or default`);
   const gameDayId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
-  const platform: PlatformRef = { kind: 'local', sandbox: opts.sandbox };
+  const platform: PlatformRef = { kind: 'local', sandbox: checkSandboxName(opts.sandbox, '--sandbox') };
+  const dir = insideRoot(reportsDir(), gameDayId);
   const runs: GameDayInput['runs'] = [];
   const needs = new Set<string>();
   for (const name of names) {
@@ -58,12 +60,12 @@ export async function planGameDay(opts: {
         drill: name,
         variant,
         platform,
-        reportsDir: join(reportsDir(), gameDayId),
+        reportsDir: dir,
         component: plan.component,
       });
     }
   }
-  return { input: { gameDayId, reportsDir: join(reportsDir(), gameDayId), runs }, needs: [...needs] };
+  return { input: { gameDayId, reportsDir: dir, runs }, needs: [...needs] };
 }
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {
@@ -112,7 +114,7 @@ export function gamedayCommand(program: Command): void {
     .description('run every drill (or --drills) one after another and write a game-day report')
     .option('--drills <names>', 'comma-separated drill names (default: the whole catalogue)')
     .option('--variants <which>', 'default or all', 'default')
-    .option('--sandbox <name>', 'local sandbox to run on', 'default')
+    .option('--sandbox <name>', 'local sandbox to run on', sandboxNameArg('--sandbox'), 'default')
     .action(async (opts: { drills?: string; variants?: string; sandbox: string }) => {
       const { input, needs } = await planGameDay(opts);
       console.error(

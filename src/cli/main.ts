@@ -5,6 +5,7 @@ import { gamedayCommand } from './gameday.ts';
 import { runCommand } from './run.ts';
 import { sandboxCommands } from './sandbox.ts';
 import { setupCommand } from './setup.ts';
+import { scrubText } from '../util/secrets.ts';
 
 const program = new Command('firedrill')
   .description('chaos and disaster-recovery drills that measure RTO and RPO against their targets')
@@ -21,7 +22,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof UserError) {
-    console.error(`firedrill: ${err.message}`);
+    console.error(`firedrill: ${scrubText(err.message)}`); // a message may quote a failing URL or DSN
     process.exit(2);
   }
   throw err;

@@ -1,7 +1,7 @@
 // `firedrill report`: the compliance report from the results database — RTO and RPO against their
 // objectives per drill over a period, with findings — as HTML, Markdown, JSON or JUnit XML.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CanarySample, DrillResult } from '../measure/types.ts';
 import { buildReport, FORMATS, render, type ReportFormat, type ReportModel } from '../report/index.ts';
@@ -12,6 +12,7 @@ import { DurationError, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { scrubUrl } from '../util/log.ts';
 import { reportsDir } from './run.ts';
+import { insideRoot, sandboxNameArg } from '../util/names.ts';
 
 /** "30d", "12h", "1h30m" → that long before `now`; "2026-11-01" or a full ISO instant → that instant. */
 export function parseInstant(text: string, now: Date, what: string): Date {
@@ -21,9 +22,13 @@ export function parseInstant(text: string, now: Date, what: string): Date {
     if (Number.isFinite(ms)) return new Date(ms);
   } else {
     try {
+      // Bounded (10 years at most): "999999999d" once became an invalid Date and a RangeError
+      // after the database was already connected.
       return new Date(now.getTime() - parseDuration(t, what));
     } catch (err) {
       if (!(err instanceof DurationError)) throw err;
+      if (/^\d+(\.\d+)?[a-z]+$/.test(t))
+        throw new UserError(err.message, 'write e.g. 30d, 12h or 2026-11-01');
     }
   }
   throw new UserError(
@@ -67,7 +72,7 @@ export async function reportFromStore(
 }
 
 export const defaultHtmlPath = (now: Date) =>
-  join(reportsDir(), `compliance-${now.toISOString().slice(0, 10)}.html`);
+  insideRoot(reportsDir(), `compliance-${now.toISOString().slice(0, 10)}.html`);
 
 export function reportCommand(program: Command): void {
   program
@@ -87,6 +92,7 @@ export function reportCommand(program: Command): void {
     .option(
       '--sandbox <name>',
       'local sandbox whose results database to read (unless FIREDRILL_DATABASE_URL is set)',
+      sandboxNameArg('--sandbox'),
       'default',
     )
     .action(

@@ -13,6 +13,7 @@ import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
 import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names.ts';
 import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
+import { parseOptionPairs } from '../drill/options.ts';
 import { planRun, type DrillPlan, type RunRequest } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { formatDuration } from '../topology/duration.ts';
@@ -27,21 +28,15 @@ import {
   type PlatformFlags,
 } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
+import { checkRunId, sandboxNameArg } from '../util/names.ts';
 
+/** e.g. `timescaledb-failover-postgres-crash-20261201T091758-ab12`; always a valid run id. */
 export const newRunId = (drill: string, variant: string) =>
-  `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+  checkRunId(
+    `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`,
+  );
 
 export const reportsDir = () => resolve(process.env.FIREDRILL_REPORTS ?? 'reports');
-
-function parseOptions(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new UserError(`--option "${pair}" is not key=value`, 'write e.g. --option outage=2s');
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
 
 export async function planFor(req: RunRequest): Promise<DrillPlan> {
   return planRun(await getDrill(req.drill), req, loadTopology());
@@ -113,6 +108,7 @@ export function runCommand(program: Command): void {
     .option(
       '--sandbox <name>',
       'local sandbox to run on (with --platform kubernetes: where the results database and Temporal run)',
+      sandboxNameArg('--sandbox'),
       'default',
     )
     .option('--platform <kind>', 'local or kubernetes', 'local')
@@ -149,7 +145,7 @@ export function runCommand(program: Command): void {
         const req: RunRequest = {
           drill: name,
           variant: opts.variant,
-          options: parseOptions(opts.option),
+          options: parseOptionPairs(opts.option),
           targets: { rto: opts.rto, rpo: opts.rpo },
           deadline: opts.deadline,
         };
@@ -197,7 +193,7 @@ export function runCommand(program: Command): void {
   program
     .command('abort <component>')
     .description("the red button: revert the running drill's fault on a target now (verdict ABORTED)")
-    .option('--sandbox <name>', 'local sandbox', 'default')
+    .option('--sandbox <name>', 'local sandbox', sandboxNameArg('--sandbox'), 'default')
     .option('--context <name>', 'the Kubernetes context the drill runs on (default: the local sandbox)')
     .option('--reason <text>', 'why', 'aborted by the operator')
     .action(async (component: string, opts: { sandbox: string; context?: string; reason: string }) => {

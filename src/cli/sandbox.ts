@@ -4,6 +4,8 @@ import { Sandbox, parseComponents } from '../platform/local/sandbox.ts';
 import type { ComponentName } from '../platform/local/types.ts';
 import { UserError } from '../util/errors.ts';
 import { ensureInstalled } from './setup.ts';
+import { sandboxNameArg } from '../util/names.ts';
+import { strictNumber } from '../drill/options.ts';
 
 interface Common {
   name: string;
@@ -19,6 +21,9 @@ function printEndpoints(sandbox: Sandbox): void {
   }
 }
 
+/** `--port-base`: plain digits only (0x401 and 1e4 were ports once); the range is checked below. */
+export const portBaseArg = (v: string): number => strictNumber(v) ?? NaN;
+
 export function sandboxCommands(program: Command): void {
   const sandbox = program
     .command('sandbox')
@@ -28,8 +33,13 @@ export function sandboxCommands(program: Command): void {
     .command('up')
     .description('start the sandbox (all components, or --only a subset)')
     .option('--only <components>', 'comma-separated: kafka,timescaledb,minio,milvus,temporal')
-    .option('--name <name>', 'sandbox name (one data directory and process set each)', 'default')
-    .option('--port-base <port>', 'use consecutive ports from here instead of free ones', (v) => Number(v))
+    .option(
+      '--name <name>',
+      'sandbox name (one data directory and process set each)',
+      sandboxNameArg('--name'),
+      'default',
+    )
+    .option('--port-base <port>', 'use consecutive ports from here instead of free ones', portBaseArg)
     .option('--json', 'print endpoints as JSON')
     .action(async (opts: Common & { only?: string; portBase?: number }) => {
       const only = parseComponents(opts.only); // validated before anything starts
@@ -64,7 +74,7 @@ export function sandboxCommands(program: Command): void {
   sandbox
     .command('status')
     .description('health of every member, checked with its own protocol')
-    .option('--name <name>', 'sandbox name', 'default')
+    .option('--name <name>', 'sandbox name', sandboxNameArg('--name'), 'default')
     .option('--json', 'print as JSON')
     .action(async (opts: Common) => {
       const sb = Sandbox.open({ name: opts.name });
@@ -90,7 +100,7 @@ export function sandboxCommands(program: Command): void {
     .command('kill <component> [member]')
     .description('kill one member (by name or index) or all members of a component')
     .option('--signal <signal>', `one of ${SIGNALS.join(', ')}`, 'SIGKILL')
-    .option('--name <name>', 'sandbox name', 'default')
+    .option('--name <name>', 'sandbox name', sandboxNameArg('--name'), 'default')
     .action(async (component: string, member: string | undefined, opts: Common & { signal: string }) => {
       const [name] = parseComponents(component) as [ComponentName];
       const signal = opts.signal.toUpperCase().replace(/^(?!SIG)/, 'SIG');
@@ -103,7 +113,7 @@ export function sandboxCommands(program: Command): void {
   sandbox
     .command('restart <component> [member]')
     .description('start again the members that are not running, and wait until they rejoin')
-    .option('--name <name>', 'sandbox name', 'default')
+    .option('--name <name>', 'sandbox name', sandboxNameArg('--name'), 'default')
     .action(async (component: string, member: string | undefined, opts: Common) => {
       const [name] = parseComponents(component) as [ComponentName];
       const restarted = await Sandbox.open({ name: opts.name }).restart(name, member);
@@ -117,7 +127,7 @@ export function sandboxCommands(program: Command): void {
   sandbox
     .command('down')
     .description('stop every process of the sandbox (children and orphans included)')
-    .option('--name <name>', 'sandbox name', 'default')
+    .option('--name <name>', 'sandbox name', sandboxNameArg('--name'), 'default')
     .action(async (opts: Common) => {
       const { stopped, swept } = await Sandbox.open({ name: opts.name }).down();
       console.log(

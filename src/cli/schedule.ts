@@ -22,6 +22,7 @@ import { DEFAULT_CATCHUP_WINDOW } from '../schedule/spec.ts';
 import { UserError } from '../util/errors.ts';
 import { summaryMarkdown } from './gameday.ts';
 import { reportsDir } from './run.ts';
+import { sandboxNameArg } from '../util/names.ts';
 
 /** The Temporal server that holds the schedules: TEMPORAL_ADDRESS, or the sandbox's own. */
 export async function connectTemporal(
@@ -83,6 +84,7 @@ export function scheduleCommands(program: Command): void {
   const sandboxOpt = [
     '--sandbox <name>',
     'local sandbox whose Temporal server holds the schedule (and where the drills run)',
+    sandboxNameArg('--sandbox'),
     'default',
   ] as const;
 

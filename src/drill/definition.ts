@@ -50,6 +50,19 @@ export interface OptionSpec {
   type: 'number' | 'string' | 'boolean' | 'duration';
   default?: unknown;
   description: string;
+  /**
+   * The range a number or duration must fall in (durations as "30s" or ms). Every number option
+   * declares both: a value from the command line is never trusted to be sane.
+   */
+  min?: number | string;
+  max?: number | string;
+  /** A number option that must be a whole number (an ordinal, a count). */
+  integer?: boolean;
+  /**
+   * The fault stays in place at least this long (a duration: a broker kept down, an outage): it
+   * must end before the run's recovery deadline, or the plan would promise what the fault outlives.
+   */
+  holdsFault?: boolean;
   /** Returns an error sentence when the value makes no sense. */
   check?: (value: unknown, all: Record<string, unknown>) => string | undefined;
 }

@@ -3,8 +3,10 @@
 import { component, drTarget, type Topology } from '../topology/model.ts';
 import { formatDuration, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
+import { own, ownNames } from '../util/own.ts';
 import type { Targets } from '../measure/types.ts';
 import type { DrillDefinition } from './definition.ts';
+import { coerceOption, optionBounds } from './options.ts';
 import { checkProbe } from './probe.ts';
 
 export interface RunRequest {
@@ -44,6 +46,8 @@ export interface DrillPlan {
 
 /** The recovery watch never runs longer than this unless the run asks for it (--deadline). */
 export const MAX_DEADLINE_MS = 10 * 60_000;
+/** The longest --deadline: the watch step itself times out after 3 h, and the revert must fit. */
+export const MAX_REQUESTED_DEADLINE_MS = 2 * 3_600_000;
 
 /** The drill's default targets: the topology model's DR annotation, or the drill's own. */
 export function resolveTargets(
@@ -89,11 +93,12 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   if (!/^[a-z][a-z0-9-]*$/.test(d.name!))
     throw bad('name', `"${d.name}" must be lower-case words joined by dashes`);
   if (!Object.keys(d.variants!).length) throw bad('variants', 'must name at least one variant');
-  if (!d.variants![d.defaultVariant!])
-    throw bad(
-      'defaultVariant',
-      `"${d.defaultVariant}" is not one of the variants (${Object.keys(d.variants!).join(', ')})`,
-    );
+  // A variant's name becomes part of the run id, hence of a folder name.
+  for (const variant of Object.keys(d.variants!))
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(variant))
+      throw bad(`variants.${variant}`, 'must be named with lower-case words joined by dashes');
+  if (!own(d.variants!, d.defaultVariant!))
+    throw bad('defaultVariant', `"${d.defaultVariant}" is not one of the variants (${ownNames(d.variants)})`);
   try {
     resolveTargets(d as DrillDefinition, topology);
   } catch (err) {
@@ -107,62 +112,54 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   const rate = d.ledger?.maxRate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0))
     throw bad('ledger.maxRate', `${rate} must be a number of records per second, 0 for unpaced`);
-  for (const [variant, spec] of Object.entries(d.variants ?? {}))
-    for (const name of Object.keys(spec.defaults ?? {}))
-      if (!d.options?.[name])
-        throw bad(`variants.${variant}.defaults.${name}`, `sets an option the drill does not declare`);
   for (const [name, spec] of Object.entries(d.options ?? {})) {
     if (!['number', 'string', 'boolean', 'duration'].includes(spec.type))
       throw bad(`options.${name}.type`, `"${spec.type}" is not number, string, boolean or duration`);
-  }
-}
-
-function coerceOption(
-  drill: string,
-  name: string,
-  spec: NonNullable<DrillDefinition['options']>[string],
-  raw: unknown,
-): unknown {
-  const where = `option "${name}" of ${drill}`;
-  switch (spec.type) {
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : Number(raw);
-      if (!Number.isFinite(n)) throw new UserError(`${where}: "${raw}" is not a number`, spec.description);
-      return n;
+    if (spec.type === 'number' && (spec.min === undefined || spec.max === undefined))
+      throw bad(`options.${name}`, 'is a number without min and max: declare the range it must fall in');
+    if (spec.holdsFault && spec.type !== 'duration')
+      throw bad(`options.${name}.holdsFault`, 'only a duration can hold a fault in place');
+    try {
+      optionBounds(name, spec);
+      if (spec.default !== undefined) coerceOption(d.name!, name, spec, spec.default);
+    } catch (err) {
+      throw bad(`options.${name}`, `is declared wrongly: ${(err as Error).message}`);
     }
-    case 'duration':
-      try {
-        return parseDuration(raw as string | number, where);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
-    case 'boolean':
-      if (typeof raw === 'boolean') return raw;
-      if (raw === 'true' || raw === 'false') return raw === 'true';
-      throw new UserError(`${where}: "${raw}" is not true or false`);
-    default:
-      return String(raw);
   }
+  for (const [variant, spec] of Object.entries(d.variants ?? {}))
+    for (const [name, value] of Object.entries(spec.defaults ?? {})) {
+      const option = own(d.options, name);
+      if (!option)
+        throw bad(`variants.${variant}.defaults.${name}`, `sets an option the drill does not declare`);
+      try {
+        coerceOption(d.name!, name, option, value);
+      } catch (err) {
+        throw bad(`variants.${variant}.defaults.${name}`, (err as Error).message);
+      }
+    }
 }
 
 export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology): DrillPlan {
   const variant = req.variant ?? d.defaultVariant;
-  if (!d.variants[variant]) {
+  const variantSpec = typeof variant === 'string' ? own(d.variants, variant) : undefined;
+  if (!variantSpec) {
     throw new UserError(
-      `drill ${d.name} has no variant "${variant}"`,
-      `choose one of: ${Object.keys(d.variants).join(', ')}`,
+      `drill ${d.name} has no variant "${String(variant)}"`,
+      `choose one of: ${ownNames(d.variants)}`,
     );
+  }
+  const requested = req.options ?? {};
+  for (const name of Object.keys(requested)) {
+    if (!own(d.options, name))
+      throw new UserError(
+        `drill ${d.name} has no option "${name}"`,
+        `its options are: ${ownNames(d.options)}`,
+      );
   }
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(d.options ?? {})) {
-    const raw = req.options?.[name] ?? d.variants[variant]!.defaults?.[name] ?? spec.default;
+    const raw = own(requested, name) ?? own(variantSpec.defaults, name) ?? spec.default;
     if (raw !== undefined) options[name] = coerceOption(d.name, name, spec, raw);
-  }
-  for (const name of Object.keys(req.options ?? {})) {
-    if (!d.options?.[name]) {
-      const known = Object.keys(d.options ?? {}).join(', ') || 'none';
-      throw new UserError(`drill ${d.name} has no option "${name}"`, `its options are: ${known}`);
-    }
   }
   for (const [name, spec] of Object.entries(d.options ?? {})) {
     const why = spec.check?.(options[name], options);
@@ -170,16 +167,16 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
   }
 
   const model = resolveTargets(d, topology);
-  const override = (what: 'rto' | 'rpo', v: string | number | undefined) => {
+  const override = (what: string, v: string | number | undefined, maxMs?: number) => {
     if (v === undefined) return undefined;
     try {
-      return parseDuration(v, `target ${what}`);
+      return parseDuration(v, what, maxMs);
     } catch (err) {
-      throw new UserError((err as Error).message);
+      throw new UserError((err as Error).message, 'write a duration such as 30s, 5m or 1h');
     }
   };
-  const rto = override('rto', req.targets?.rto);
-  const rpo = override('rpo', req.targets?.rpo);
+  const rto = override('target rto', req.targets?.rto);
+  const rpo = override('target rpo', req.targets?.rpo);
   const targets: Targets = {
     rtoMs: rto ?? model.rtoMs,
     rpoMs: rpo ?? model.rpoMs,
@@ -193,13 +190,23 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
 
   const deadlineMs =
     req.deadline !== undefined
-      ? override('rto', req.deadline)!
+      ? override('--deadline', req.deadline, MAX_REQUESTED_DEADLINE_MS)!
       : Math.min(2 * targets.rtoMs, MAX_DEADLINE_MS);
   if (deadlineMs <= 0)
     throw new UserError(
       'the recovery deadline must be positive',
       `e.g. --deadline ${formatDuration(2 * targets.rtoMs)}`,
     );
+  // An option that keeps the fault in place past the deadline would leave the fault running while
+  // the plan promises it is reverted by then (kafka restart-after=30d).
+  for (const [name, spec] of Object.entries(d.options ?? {})) {
+    const held = options[name];
+    if (spec.holdsFault && typeof held === 'number' && held >= deadlineMs)
+      throw new UserError(
+        `option "${name}" of ${d.name} keeps the fault in place for ${formatDuration(held)}, not less than the run's recovery deadline of ${formatDuration(deadlineMs)}`,
+        `give a shorter ${name}, or a longer --deadline (at most ${formatDuration(MAX_REQUESTED_DEADLINE_MS)})`,
+      );
+  }
   const after = d.remediateAfterMs?.(options);
   return checkProbe({
     drill: d.name,

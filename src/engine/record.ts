@@ -13,6 +13,7 @@ import {
 } from '../measure/types.ts';
 import { decideVerdict, unconfirmedInjectionReason } from '../measure/verdict.ts';
 import type { RunFiles } from './run-files.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 
 export interface RecordOutcome {
   injected: boolean;
@@ -98,7 +99,7 @@ export function composeResult(args: {
     ledger,
     recoveryPointAt: outcome.verify?.recoveryPointAt ?? null,
     ledgerSha256: sha256File(files.ledgerFile),
-    config: args.config,
+    config: scrubSecrets(args.config), // stored in result.json and the results table: no secret
     versions: args.versions,
     artifactsDir: relative(args.cwd ?? process.cwd(), files.dir) + '/',
     extraEvidence: {

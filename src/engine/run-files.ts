@@ -1,27 +1,28 @@
 // A run's artifact folder, reports/<runId>/: the raw evidence, written as it happens, so that a
 // worker that dies mid-drill loses nothing and a new worker carries on from the same files.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { checkRunId, insideRoot } from '../util/names.ts';
 import type { CanarySample, Marker } from '../measure/types.ts';
 import type { Fault } from '../drill/definition.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 
 export class RunFiles {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
+  /** The run's folder under `reportsDir`; refuses a run id that is not one, or leads outside. */
   static for(reportsDir: string, runId: string): RunFiles {
-    if (!/^[A-Za-z0-9._-]+$/.test(runId))
-      throw new Error(`run id "${runId}" may only use letters, digits, . _ -`);
-    return new RunFiles(join(reportsDir, runId));
+    return new RunFiles(insideRoot(reportsDir, checkRunId(runId)));
   }
 
   path(name: string): string {
-    return join(this.dir, name);
+    return insideRoot(this.dir, name);
   }
 
+  // Evidence files are kept and shared: every write goes through the secret scrubber.
   private appendJson(name: string, value: unknown): void {
-    appendFileSync(this.path(name), JSON.stringify(value) + '\n');
+    appendFileSync(this.path(name), JSON.stringify(scrubSecrets(value)) + '\n');
   }
 
   private readJsonLines<T>(name: string): T[] {
@@ -63,7 +64,7 @@ export class RunFiles {
   /** Atomic (write, then rename): a worker killed mid-write leaves the old file, never a torn one. */
   writeJson(name: string, value: unknown): void {
     const tmp = `${this.path(name)}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    writeFileSync(tmp, JSON.stringify(scrubSecrets(value), null, 2) + '\n');
     renameSync(tmp, this.path(name));
   }
 

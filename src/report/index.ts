@@ -14,6 +14,7 @@ import {
   type RunFigures,
   type Totals,
 } from './stats.ts';
+import { scrubSecrets, scrubText as scrubSecretText } from '../util/secrets.ts';
 
 export const FORMATS = ['html', 'md', 'json', 'junit'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
@@ -63,27 +64,22 @@ export interface BuildOptions {
   source?: string;
 }
 
-const SECRET_KEY =
-  /password|passwd|secret|token|credential|authorization|api[-_]?key|private[-_]?key|connectionstring|databaseurl/i;
-
-/** Removes user:password@ from every URL in a text. */
+/** Every secret shape of src/util/secrets.ts removed from a text (URL passwords, DSNs, tokens…). */
 export function scrubText(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s@/]+)@/gi, '$1$2:[redacted]@');
+  return scrubSecretText(text);
 }
 
 /**
- * A deep copy with passwords removed from URLs and, unless `keys` is false, the values of
- * credential-looking keys (password, secretKey, token…) redacted.
+ * A deep copy with every text secret shape removed and, unless `keys` is false, the values of
+ * secret-named keys (password, secretKey, token…) redacted — the one list of src/util/secrets.ts.
  */
 export function redact<T>(value: T, keys = true): T {
+  if (keys) return scrubSecrets(value);
   if (typeof value === 'string') return scrubText(value) as T;
   if (Array.isArray(value)) return value.map((v) => redact(v, keys)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        keys && SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v, keys);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = redact(v, keys);
     return out as T;
   }
   return value;

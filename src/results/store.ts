@@ -4,6 +4,7 @@ import type { CanarySample, DrillResult } from '../measure/types.ts';
 import { UserError } from '../util/errors.ts';
 import { scrubUrl } from '../util/log.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 
 export class ResultStore {
   private constructor(private readonly pool: pg.Pool) {}
@@ -60,7 +61,10 @@ export class ResultStore {
   }
 
   /** Stores a run; recording the same run again (a retried activity) replaces it. */
-  async saveRun(result: DrillResult, samples: CanarySample[], workflowId?: string): Promise<void> {
+  async saveRun(run: DrillResult, canaries: CanarySample[], workflowId?: string): Promise<void> {
+    // The table is a place a secret could first be written (a reason quoting an error, a sample's
+    // error message): every shape is scrubbed on the way in.
+    const [result, samples] = [scrubSecrets(run), scrubSecrets(canaries)];
     const client = await this.pool.connect();
     const iso = (ms: number) => new Date(ms).toISOString();
     try {

@@ -30,6 +30,7 @@ import {
   scheduleId,
   scheduleName,
 } from './spec.ts';
+import { checkSandboxName } from '../util/names.ts';
 
 export interface CreateScheduleRequest {
   name: string;
@@ -92,7 +93,7 @@ export async function validateSchedule(req: CreateScheduleRequest): Promise<Vali
     for (const variant of variants === 'all' ? Object.keys(drill.variants) : [drill.defaultVariant])
       planRun(drill, { drill: d, variant }, topology);
   }
-  const sandbox = req.sandbox ?? 'default';
+  const sandbox = checkSandboxName(req.sandbox ?? 'default', '--sandbox');
   return {
     id: scheduleId(name),
     name,

@@ -120,26 +120,48 @@ export function checkCron(input: string): string {
   const parts = expr.split(' ');
   if (parts.length !== 5)
     throw cronError(input, `it has ${parts.length} field${parts.length === 1 ? '' : 's'}, not 5`);
-  parts.forEach((part, i) => {
-    const field = FIELDS[i]!;
-    for (const item of part.split(',')) {
-      if (!item) throw cronError(input, `an empty list item in the ${field.name} field`);
-      const [range, step, extra] = item.split('/');
-      if (extra !== undefined) throw cronError(input, `"${item}" has two steps in the ${field.name} field`);
-      if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0))
-        throw cronError(input, `step "${step}" in the ${field.name} field is not a positive number`);
-      if (range === '*') continue;
-      const bounds = range!.split('-');
-      if (bounds.length > 2 || bounds.some((b) => !b))
-        throw cronError(input, `"${range}" is not a value or a range in the ${field.name} field`);
-      const [lo, hi] = bounds.map((b) => fieldValue(field, b, input));
-      if (hi !== undefined && hi < lo!)
-        throw cronError(input, `range ${range} runs backwards in the ${field.name} field`);
-      if (step !== undefined && hi === undefined)
-        throw cronError(input, `a step needs a range or * ("${item}") in the ${field.name} field`);
-    }
-  });
+  const values = parts.map((part, i) => fieldValues(FIELDS[i]!, part, input));
+  // Day of month and month together, while day of week is "*": "0 3 31 2 *" passes every field
+  // and never fires. (With day of week restricted too, cron fires on either, so some day matches.)
+  if (parts[4] === '*' && parts[2] !== '*') {
+    const [days, months] = [values[2]!, values[3]!];
+    if (![...months].some((m) => [...days].some((d) => d <= DAYS_IN_MONTH[m - 1]!)))
+      throw cronError(
+        input,
+        `day ${[...days].join(',')} of month ${[...months].map((m) => MONTHS[m - 1]).join(',')} never comes, so the schedule would never fire`,
+      );
+  }
   return expr;
+}
+
+/** The longest each month gets (February in a leap year): a day beyond it never comes. */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** One field's items checked and expanded to the values they match. */
+function fieldValues(field: Field, part: string, input: string): Set<number> {
+  const out = new Set<number>();
+  for (const item of part.split(',')) {
+    if (!item) throw cronError(input, `an empty list item in the ${field.name} field`);
+    const [range, step, extra] = item.split('/');
+    if (extra !== undefined) throw cronError(input, `"${item}" has two steps in the ${field.name} field`);
+    if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0))
+      throw cronError(input, `step "${step}" in the ${field.name} field is not a positive number`);
+    const every = step === undefined ? 1 : Number(step);
+    if (range === '*') {
+      for (let v = field.min; v <= field.max; v += every) out.add(v);
+      continue;
+    }
+    const bounds = range!.split('-');
+    if (bounds.length > 2 || bounds.some((b) => !b))
+      throw cronError(input, `"${range}" is not a value or a range in the ${field.name} field`);
+    const [lo, hi] = bounds.map((b) => fieldValue(field, b, input));
+    if (hi !== undefined && hi < lo!)
+      throw cronError(input, `range ${range} runs backwards in the ${field.name} field`);
+    if (step !== undefined && hi === undefined)
+      throw cronError(input, `a step needs a range or * ("${item}") in the ${field.name} field`);
+    for (let v = lo!; v <= (hi ?? lo!); v += every) out.add(v);
+  }
+  return out;
 }
 
 export type Variants = 'default' | 'all';

@@ -1,7 +1,9 @@
 // Structured logs (pino JSON). Secrets never reach them: anything under these paths is redacted,
-// wherever a caller nests credentials; keys named like a secret at any depth, and the password of
-// any user:password@ URL in a field or in the message, are scrubbed too.
+// wherever a caller nests credentials; every shape of src/util/secrets.ts (secret-named keys at
+// any depth, URL passwords, DSN and argv passwords, tokens, errors' messages) is scrubbed too, in
+// fields, bindings and the message.
 import pino from 'pino';
+import { REDACTED, scrubSecrets, scrubText } from './secrets.ts';
 
 export const REDACT_PATHS = [
   'password',
@@ -23,40 +25,6 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-const REDACTED = '[redacted]';
-/** Keys whose values are secrets wherever they appear (compared case-insensitively). */
-const SECRET_KEYS = new Set(
-  [
-    'password',
-    'passwd',
-    'secretKey',
-    'secretAccessKey',
-    'rootPassword',
-    'credentials',
-    'connectionString',
-    'databaseUrl',
-    'authorization',
-    'apiKey',
-  ].map((k) => k.toLowerCase()),
-);
-const URL_CREDENTIALS = /\/\/([^:/@\s]+):([^@/\s]+)@/g;
-
-/** Copies `value` with secret-named keys redacted and URL passwords scrubbed, at any depth. */
-export function scrubSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string')
-    return value.includes('@') ? value.replace(URL_CREDENTIALS, `//$1:${REDACTED}@`) : value;
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
-  const proto = Object.getPrototypeOf(value);
-  const plain = Array.isArray(value) || proto === Object.prototype || proto === null;
-  if (!plain || seen.has(value)) return value; // errors, buffers, dates: left to pino's serializers
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((v) => scrubSecrets(v, depth + 1, seen));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value))
-    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : scrubSecrets(v, depth + 1, seen);
-  return out;
-}
-
 export function createLogger(
   bindings: Record<string, unknown> = {},
   destination?: pino.DestinationStream,
@@ -74,7 +42,10 @@ export function createLogger(
         logMethod(args, method) {
           method.apply(
             this,
-            args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>,
+            // Strings and errors passed positionally (log.error(err)) are scrubbed like fields.
+            args.map((a) =>
+              typeof a === 'string' || a instanceof Error ? scrubSecrets(a) : a,
+            ) as Parameters<typeof method>,
           );
         },
       },
@@ -91,7 +62,7 @@ export function createLogger(
   return logger;
 }
 
-/** Removes user:password@ from URLs before they are logged or reported. */
+/** Removes user:password@ (and every other secret shape) from a URL before it is shown. */
 export function scrubUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:[redacted]@');
+  return scrubText(url);
 }

@@ -20,6 +20,9 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
       count: {
         type: 'number',
         default: 3,
+        min: 0,
+        max: 100,
+        integer: true,
         description: 'how many',
         check: (v) => ((v as number) < 1 ? 'must be at least 1' : undefined),
       },
@@ -65,6 +68,35 @@ describe('validateDefinition', () => {
     [{ ledger: { batch: 0 } }, /field "ledger.batch" 0 must be a whole number from 1 to 1000/],
     [{ ledger: { batch: 8 } }, /field "ledger.batch" is 8, but the drill has no writeBatch\(\)/],
     [{ ledger: { maxRate: -1 } }, /field "ledger.maxRate" -1 must be a number of records per second/],
+    [
+      { options: { n: { type: 'number', default: 1, description: 'x' } } },
+      /field "options.n" is a number without min and max/,
+    ],
+    [
+      { options: { n: { type: 'number', min: 0, max: 9, holdsFault: true, description: 'x' } } },
+      /field "options.n.holdsFault" only a duration can hold a fault in place/,
+    ],
+    [
+      { options: { n: { type: 'number', default: 10, min: 0, max: 9, description: 'x' } } },
+      /field "options.n" is declared wrongly: option "n" of example-drill: 10 is out of range/,
+    ],
+    [
+      { options: { w: { type: 'duration', max: 'soon', description: 'x' } } },
+      /field "options.w" is declared wrongly: w.max: cannot parse "soon"/,
+    ],
+    [
+      { variants: { one: { description: 'first', defaults: { count: 'lots' } } } },
+      /field "variants.one.defaults.count" option "count" of example-drill: "lots" is not a number/,
+    ],
+    [
+      { variants: { '../x': { description: 'a path' } }, defaultVariant: '../x' },
+      /field "variants...\/x" must be named with lower-case words joined by dashes/,
+    ],
+    [{ defaultVariant: 'constructor' }, /field "defaultVariant" "constructor" is not one of the variants/],
+    [
+      { variants: { one: { description: 'first', defaults: { toString: 1 } } } },
+      /field "variants.one.defaults.toString" sets an option the drill does not declare/,
+    ],
   ])('refuses %o', (over, message) => {
     expect(() =>
       validateDefinition(drill(over as Partial<DrillDefinition>), 'drills/x.ts', topology),
@@ -113,6 +145,7 @@ describe('planRun', () => {
     [{ options: { count: 'many' } }, /"many" is not a number/],
     [{ options: { count: 0 } }, /option "count" of example-drill: must be at least 1/],
     [{ targets: { rto: '-5m' } }, /target rto: cannot parse "-5m"/],
+    [{ deadline: '400d' }, /--deadline: 400d is longer than the 2h allowed here/],
     [{ targets: { rto: '0' } }, /target RTO 0 ms makes no sense/],
     [{ deadline: 'later' }, /cannot parse "later"/],
   ])('refuses %o before anything runs', (req, message) => {

@@ -17,6 +17,18 @@ describe('parseDuration', () => {
     expect(() => parseDuration(text, 'rto')).toThrow(/rto: cannot parse .*write a duration such as/);
   });
 
+  it.each(['0x2s', '1e1s', '5s5', '5s junk', '.5s', '5.s', '0x10', 'Infinitys', '５s'])(
+    'refuses %j: hex, exponents and trailing junk are not durations',
+    (text) => expect(() => parseDuration(text, 'rto')).toThrow(/rto: cannot parse/),
+  );
+  it('refuses a duration longer than its bound, before any Date arithmetic', () => {
+    expect(() => parseDuration('999999999d', '--since')).toThrow(
+      /--since: 999999999d is longer than the 3650d allowed here/,
+    );
+    expect(() => parseDuration('3h', '--deadline', 7_200_000)).toThrow(/longer than the 2h allowed/);
+    expect(() => parseDuration(Number.MAX_SAFE_INTEGER)).toThrow(/longer than/);
+    expect(parseDuration('2h', '--deadline', 7_200_000)).toBe(7_200_000);
+  });
   it('refuses negative numbers', () => expect(() => parseDuration(-1)).toThrow(/non-negative/));
   it('formats back', () =>
     expect([0, 250, 1_500, 300_000, 5_400_000].map(formatDuration)).toEqual([

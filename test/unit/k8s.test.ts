@@ -101,6 +101,15 @@ describe('deploy plan', () => {
     expect(custom.images['slo-scout-backend/worker']).toEqual(['slo-scout/worker:latest']);
   });
 
+  it('refuses an --image whose name no container uses, instead of ignoring it', () => {
+    expect(() => loadDeployPlan({ images: ['slo-scout/apii=registry.example.com/api:1.4.2'] })).toThrow(
+      /^--image slo-scout\/apii=…: no container in .* uses an image named "slo-scout\/apii"; name one of: .*slo-scout\/api, /,
+    );
+    expect(() => loadDeployPlan({ images: ['constructor=x:1'] })).toThrow(
+      /uses an image named "constructor"/,
+    );
+  });
+
   it('image rules as kustomize applies them', () => {
     expect(splitImage('localhost:5000/a/b:1.0')).toEqual({
       name: 'localhost:5000/a/b',
@@ -292,6 +301,48 @@ describe('contexts and the disposable marker', () => {
     expect(loadContext({ context: 'prod', kubeconfig: file }).disposable).toBe(false);
   });
 
+  // Two files, each with a cluster, a user and a context; `marked` puts the marker on the context.
+  const kubeFile = (
+    name: string,
+    o: { context: string; cluster: string; user: string; marked?: boolean },
+  ) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: ${o.cluster}, cluster: {server: "https://${name}.invalid:6443"}}]`,
+        `users: [{name: ${o.user}, user: {token: t}}]`,
+        'contexts:',
+        `  - name: ${o.context}`,
+        `    context: {cluster: ${o.cluster}, user: ${o.user}${o.marked ? ', extensions: [{name: firedrill.io/disposable, extension: "true"}]' : ''}}`,
+      ].join('\n'),
+    );
+    return file;
+  };
+
+  it("KUBECONFIG=prod.yaml:kind.yaml both defining `drills`: kind's marker does not count for prod", () => {
+    const prod = kubeFile('prod.yaml', { context: 'drills', cluster: 'prod', user: 'admin' });
+    const kind = kubeFile('kind.yaml', { context: 'drills', cluster: 'kind', user: 'kind', marked: true });
+    const loaded = loadContext({ context: 'drills' }, { KUBECONFIG: `${prod}:${kind}` });
+    expect(loaded.kc.getCurrentCluster()?.server).toBe('https://prod.yaml.invalid:6443');
+    expect(loaded.disposable).toBe(false);
+    expect(() => requireChangeAllowed(loaded, undefined, 'drill')).toThrow(/is not marked disposable/);
+    // The other order: kind's context, cluster and user win, and its marker is its own.
+    expect(loadContext({ context: 'drills' }, { KUBECONFIG: `${kind}:${prod}` }).disposable).toBe(true);
+  });
+
+  it('a marked context whose cluster or user an earlier file defines is not disposable', () => {
+    const texts = (files: string[]) => files.map((f) => readFileSync(f, 'utf8'));
+    const prodCluster = kubeFile('a.yaml', { context: 'other', cluster: 'shared', user: 'admin' });
+    const marked = kubeFile('b.yaml', { context: 'drills', cluster: 'shared', user: 'kind', marked: true });
+    expect(disposableContexts(texts([prodCluster, marked])).has('drills')).toBe(false);
+    const prodUser = kubeFile('c.yaml', { context: 'other', cluster: 'elsewhere', user: 'kind' });
+    expect(disposableContexts(texts([prodUser, marked])).has('drills')).toBe(false);
+    expect(disposableContexts(texts([marked])).has('drills')).toBe(true);
+  });
+
   it('a context not marked disposable needs --confirm-context naming it', () => {
     const file = kubeconfig([{ name: 'prod' }, { name: 'kind', disposable: true }]);
     const prod = loadContext({ context: 'prod', kubeconfig: file });
@@ -331,6 +382,18 @@ describe('the platform driver refuses before any request', () => {
     expect(() => new KubernetesPlatform({ kind: 'kubernetes', context: 'knid', kubeconfig: file })).toThrow(
       /unknown context "knid".*known contexts: kind, prod/,
     );
+  });
+
+  it('kube-* is a prefix rule, and default is drilled only when allowlisted by name', () => {
+    for (const ns of ['kube-flannel', 'kube-proxy', 'kube-system'])
+      expect(() => checkAllowlist([ns])).toThrow(
+        `namespace ${ns} cannot be allowlisted; firedrill never touches a kube-* namespace`,
+      );
+    expect(() => checkAllowlist(['slo-scout-data', 'default'], false)).toThrow(
+      /^namespace default is not drilled unless it is allowlisted by name; pass --namespaces default/,
+    );
+    expect(checkAllowlist(['default'], true)).toEqual(['default']);
+    expect(() => checkAllowlist(['../x'])).toThrow(/"..\/x" is not a namespace name/);
   });
 
   it('a system namespace in the allowlist, and a component outside it', async () => {
@@ -393,10 +456,38 @@ describe('the platform driver refuses before any request', () => {
     expect(endpointsFromEnv({ FIREDRILL_K8S_ENDPOINTS: '{"kafka":{"bootstrap":"a:1"}}' })).toEqual({
       kafka: { bootstrap: 'a:1' },
     });
-    expect(() => readEndpoints('{"kafka": "a:1"}', 'f.json')).toThrow(/must map each component/);
+    expect(() => readEndpoints('{"kafka": "a:1"}', 'f.json')).toThrow(/"kafka" must map names to addresses/);
+    for (const inherited of ['constructor', 'toString', '__proto__'])
+      expect(() => p.endpoints(inherited)).toThrow(
+        `no endpoints configured for ${inherited} on context kind`,
+      );
     expect(() => endpointsFromEnv({ FIREDRILL_K8S_ENDPOINTS: '/nonexistent.json' })).toThrow(
       /does not exist/,
     );
+  });
+});
+
+describe('endpoints files are checked field by field before anything connects', () => {
+  it.each([
+    [
+      '{"kafka":{}}',
+      /endpoints in f.json: "kafka" has no "bootstrap"; its drills connect through kafka.bootstrap/,
+    ],
+    ['{"minio":{"console":"x:1"}}', /"minio" has no "s3"/],
+    ['{"kafka":{"bootstrap":""}}', /"kafka.bootstrap" must be a non-empty address string/],
+    ['{"kafka":{"bootstrap":9093}}', /"kafka.bootstrap" must be a non-empty address string/],
+    ['{"kafka":null}', /"kafka" must map names to addresses, not null/],
+    ['{"kafka":["a:1"]}', /"kafka" must map names to addresses/],
+    ['[]', /must be a JSON object of components/],
+    ['null', /must be a JSON object of components/],
+    ['{"kafka":', /are not JSON/],
+  ])('%s is refused, naming the field', (text, message) =>
+    expect(() => readEndpoints(text, 'f.json')).toThrow(message),
+  );
+  it('keeps a "__proto__" entry as data, not as the prototype of the map', () => {
+    const map = readEndpoints('{"__proto__":{"url":"x:1"},"kafka":{"bootstrap":"a:1"}}', 'f.json');
+    expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+    expect(Object.keys(map)).toEqual(['__proto__', 'kafka']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstant } from '../../src/cli/report.ts';
+import { Command } from 'commander';
+import { parseInstant, reportCommand } from '../../src/cli/report.ts';
 import { buildReport, FORMATS, redact, render, scrubText } from '../../src/report/index.ts';
 import { JSON_FORMAT } from '../../src/report/json.ts';
 import { UserError } from '../../src/util/errors.ts';
@@ -114,5 +115,35 @@ describe('--since / --until', () => {
     expect(() => parseInstant(text, now, '--since')).toThrow(
       /--since ".*" is neither a duration nor a date; write e\.g\. 30d/,
     );
+  });
+
+  it.each(['999999999d', '3651d', '99999999999999h'])(
+    'refuses %j as too long, never a RangeError from Date arithmetic',
+    (text) => {
+      expect(() => parseInstant(text, now, '--since')).toThrow(UserError);
+      expect(() => parseInstant(text, now, '--since')).toThrow(
+        `--since: ${text} is longer than the 3650d allowed here; write e.g. 30d, 12h or 2026-11-01`,
+      );
+    },
+  );
+  it.each(['0x2d', '1e3d', '30d junk'])('refuses %j', (text) =>
+    expect(() => parseInstant(text, now, '--since')).toThrow(UserError),
+  );
+  it('`firedrill report --since 999999999d` is refused before the results database is looked up', async () => {
+    const program = new Command().exitOverride();
+    reportCommand(program);
+    await expect(
+      program.parseAsync([
+        'node',
+        'firedrill',
+        'report',
+        '--format',
+        'json',
+        '--since',
+        '999999999d',
+        '--sandbox',
+        'nope',
+      ]),
+    ).rejects.toThrow(/^--since: 999999999d is longer than the 3650d allowed here/);
   });
 });

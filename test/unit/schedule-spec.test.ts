@@ -33,6 +33,10 @@ describe('cron', () => {
     ['@daily', '@daily'],
     ['@WEEKLY', '@weekly'],
     ['@every 6h', '@every 6h'],
+    ['0 3 29 2 *', '0 3 29 2 *'], // leap years only, but it does fire
+    ['0 3 31 2 MON', '0 3 31 2 MON'], // day of week restricted too: cron fires on either
+    ['0 3 30,31 1-2 *', '0 3 30,31 1-2 *'], // 30 and 31 January
+    ['0 3 31 */2 *', '0 3 31 */2 *'], // January, March…
   ])('accepts %j', (input, normalised) => {
     expect(checkCron(input)).toBe(normalised);
   });
@@ -54,6 +58,10 @@ describe('cron', () => {
     ['1,,2 * * * *', /empty list item/],
     ['@fortnightly', /not a known shorthand/],
     ['@every 0h', /interval of 0/],
+    ['0 3 31 2 *', /day 31 of month FEB never comes, so the schedule would never fire/],
+    ['0 3 30 FEB *', /day 30 of month FEB never comes/],
+    ['0 0 31 4,6,9,11 *', /day 31 of month APR,JUN,SEP,NOV never comes/],
+    ['0 0 30-31 2 *', /day 30,31 of month FEB never comes/],
   ])('refuses %j', (input, why) => {
     const err = refusal(() => checkCron(input));
     expect(err.message).toMatch(why);

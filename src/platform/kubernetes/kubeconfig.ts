@@ -61,19 +61,37 @@ const truthy = (v: unknown): boolean =>
   v === 'true' ||
   (typeof v === 'object' && v !== null && (v as Record<string, unknown>).disposable === true);
 
-/** Reads the raw kubeconfig documents: client-node drops context extensions. Pure over `texts`. */
+interface RawKubeconfig {
+  clusters?: { name?: string }[];
+  users?: { name?: string }[];
+  contexts?: {
+    name?: string;
+    context?: { cluster?: string; user?: string; extensions?: { name?: string; extension?: unknown }[] };
+  }[];
+}
+
+/**
+ * The contexts marked disposable, read from the raw kubeconfig documents (client-node drops
+ * context extensions), in KUBECONFIG order. A marker counts only where it describes what is really
+ * used: kubectl takes each context, cluster and user from the first file that defines the name,
+ * so the marker must sit on that winning context, in the same file that supplies its cluster and
+ * its user. With KUBECONFIG=prod.yaml:kind.yaml both defining context `drills`, prod's API server
+ * is the one talked to and kind's marker must not vouch for it. Pure over `texts`.
+ */
 export function disposableContexts(texts: string[]): Set<string> {
+  const docs = texts.map((t) => (parseYaml(t) as RawKubeconfig | null) ?? {});
+  const firstFileWith = (kind: 'clusters' | 'users' | 'contexts', name: string | undefined) =>
+    name === undefined ? -1 : docs.findIndex((d) => (d[kind] ?? []).some((x) => x?.name === name));
   const out = new Set<string>();
-  for (const text of texts) {
-    const doc = parseYaml(text) as {
-      contexts?: { name?: string; context?: { extensions?: { name?: string; extension?: unknown }[] } }[];
-    } | null;
-    for (const c of doc?.contexts ?? []) {
-      if (
-        c.name &&
-        (c.context?.extensions ?? []).some((e) => e.name === DISPOSABLE_EXTENSION && truthy(e.extension))
-      )
-        out.add(c.name);
+  for (const [i, doc] of docs.entries()) {
+    for (const c of doc.contexts ?? []) {
+      if (!c?.name || out.has(c.name) || firstFileWith('contexts', c.name) !== i) continue;
+      const marked = (c.context?.extensions ?? []).some(
+        (e) => e?.name === DISPOSABLE_EXTENSION && truthy(e.extension),
+      );
+      const sameFile =
+        firstFileWith('clusters', c.context?.cluster) === i && firstFileWith('users', c.context?.user) === i;
+      if (marked && sameFile) out.add(c.name);
     }
   }
   return out;

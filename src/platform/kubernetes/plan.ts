@@ -167,6 +167,17 @@ function podSpecs(o: KubeObject): Record<string, unknown>[] {
   >[];
 }
 
+/** The image names (no tag, no digest) the containers of these manifests use, as written. */
+export function imageNames(docs: Record<string, unknown>[]): Set<string> {
+  const out = new Set<string>();
+  for (const doc of docs)
+    for (const pod of podSpecs(doc as KubeObject))
+      for (const key of ['containers', 'initContainers'])
+        for (const c of (pod[key] as { image?: unknown }[] | undefined) ?? [])
+          if (typeof c?.image === 'string') out.add(splitImage(c.image).name);
+  return out;
+}
+
 /** A copy of the object with its container images rewritten by the rules. */
 export function withImages(o: KubeObject, rules: ImageRule[]): KubeObject {
   if (!rules.length || !podSpecs(o).length) return o;
@@ -245,6 +256,15 @@ export function loadDeployPlan(opts: { dir?: string; images?: string[] } = {}): 
   } catch (err) {
     throw new UserError(`cannot read the manifests in ${dir}: ${(err as Error).message}`);
   }
+  // An override no container uses would be silently ignored: the operator deploys what they did
+  // not mean to (a typo in slo-scout/api keeps the old image).
+  const known = imageNames(docs);
+  for (const o of overrides)
+    if (!known.has(o.name))
+      throw new UserError(
+        `--image ${o.name}=…: no container in ${dir} uses an image named "${o.name}"`,
+        `name one of: ${[...known].sort().join(', ')}`,
+      );
   return planFromDocuments(docs, { images: rules, source: dir });
 }
 

@@ -12,6 +12,7 @@
 import { component as componentOf, type Component, type Topology } from '../../topology/model.ts';
 import { loadTopology } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
+import { own } from '../../util/own.ts';
 import type { MemberHealth } from '../local/types.ts';
 import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
 import { KubeApi, type KubeObject } from './api.ts';
@@ -77,6 +78,7 @@ export class KubernetesPlatform implements Platform {
     this.access = new AccessChecker(this.context.kc, user?.impersonateUser ?? user?.name ?? 'unknown user');
     this.allowlist = checkAllowlist(
       ref.namespaces ?? [...new Set(this.topology.namespaces.map((n) => n.name))],
+      ref.namespaces !== undefined,
     );
   }
 
@@ -111,7 +113,7 @@ export class KubernetesPlatform implements Platform {
 
   endpoints(component: string): Record<string, string> {
     const map = this.ref.endpoints ?? endpointsFromEnv();
-    const found = map?.[component];
+    const found = own(map, component);
     if (!found) {
       throw new UserError(
         `no endpoints configured for ${component} on context ${this.ref.context}`,

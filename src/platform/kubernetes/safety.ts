@@ -6,18 +6,36 @@ import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { UserError } from '../../util/errors.ts';
 
-/** Never drilled, whatever the allowlist says. */
-export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+/**
+ * Never drilled, whatever the allowlist says: every kube-* namespace (kube-system, kube-public,
+ * kube-node-lease, and the add-ons that follow the convention: kube-flannel, kube-proxy…).
+ */
+export const SYSTEM_NAMESPACE_PREFIX = 'kube-';
+/** Where whatever nobody placed ends up: drilled only when the operator names it (--namespaces). */
+export const SHARED_NAMESPACE = 'default';
 
-export function checkAllowlist(namespaces: string[]): string[] {
-  const bad = namespaces.filter((n) => SYSTEM_NAMESPACES.includes(n));
+/**
+ * Checks an allowlist. `explicit`: the operator typed it (--namespaces); otherwise it was derived
+ * (from the topology), and `default` in it is refused.
+ */
+export function checkAllowlist(namespaces: string[], explicit = true): string[] {
+  const invalid = namespaces.filter((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
+  if (invalid.length)
+    throw new UserError(
+      `"${invalid.join('", "')}" is not a namespace name`,
+      'namespaces are lower-case letters, digits and dashes (--namespaces a,b)',
+    );
+  const bad = namespaces.filter((n) => n.startsWith(SYSTEM_NAMESPACE_PREFIX));
   if (bad.length)
     throw new UserError(
       `namespace ${bad.join(', ')} cannot be allowlisted`,
-      `firedrill never touches ${SYSTEM_NAMESPACES.join(', ')}`,
+      `firedrill never touches a ${SYSTEM_NAMESPACE_PREFIX}* namespace`,
     );
-  const invalid = namespaces.filter((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
-  if (invalid.length) throw new UserError(`"${invalid.join('", "')}" is not a namespace name`);
+  if (!explicit && namespaces.includes(SHARED_NAMESPACE))
+    throw new UserError(
+      `namespace ${SHARED_NAMESPACE} is not drilled unless it is allowlisted by name`,
+      `pass --namespaces ${SHARED_NAMESPACE},… if it is meant to be drilled`,
+    );
   return namespaces;
 }
 

@@ -85,7 +85,9 @@ export function ownedDir(ctx: SandboxContext, path: string, mode = 0o700): strin
 }
 
 export function memberByName(members: MemberState[], name: string | number): MemberState {
-  const found = members.find((m) => m.name === String(name) || m.index === Number(name));
+  // An index is plain digits: Number('') is 0, and `sandbox kill kafka ''` once killed kafka-0.
+  const index = typeof name === 'number' ? name : /^\d{1,6}$/.test(name) ? Number(name) : undefined;
+  const found = members.find((m) => m.name === String(name) || (index !== undefined && m.index === index));
   if (!found) {
     throw new UserError(
       `no member "${name}"`,

@@ -1,6 +1,7 @@
 // The Platform interface over the local sandbox. Re-reads sandbox.json on every call: the CLI,
 // the worker and tests all act on the same sandbox from different processes.
 import { UserError } from '../../util/errors.ts';
+import { own, ownNames } from '../../util/own.ts';
 import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
 import { drivers } from './components/index.ts';
 import { Sandbox } from './sandbox.ts';
@@ -46,13 +47,12 @@ export class LocalPlatform implements Platform {
   async action(component: string, name: string, args: Record<string, unknown> = {}): Promise<unknown> {
     const sandbox = this.sandbox();
     const state = sandbox.component(component as ComponentName);
-    const actions = drivers[component as ComponentName].actions ?? {};
-    const act = actions[name];
+    const actions = own(drivers, component)?.actions ?? {};
+    const act = own(actions, name);
     if (!act) {
-      const known = Object.keys(actions).join(', ') || 'none';
       throw new UserError(
         `component "${component}" has no action "${name}" in the local sandbox`,
-        `its actions are: ${known}`,
+        `its actions are: ${ownNames(actions)}`,
       );
     }
     return act(sandbox.context, state, args);

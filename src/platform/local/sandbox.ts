@@ -2,9 +2,11 @@
 // topology model. State lives in <home>/sandboxes/<name>/sandbox.json so that any later command
 // (status, kill, restart, down) — or another process, like a Temporal worker — can act on it.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadTopology } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkSandboxName, insideRoot } from '../../util/names.ts';
+import { own } from '../../util/own.ts';
 import { killMember, memberByName, memberRunning } from './members.ts';
 import { PortAllocator } from './ports.ts';
 import { markedProcesses, sweep, type RunAs } from './process.ts';
@@ -74,8 +76,9 @@ export class Sandbox {
     private readonly ctx: SandboxContext,
   ) {}
 
+  /** <home>/sandboxes/<name>; refuses a name that is not one, or a path that leads outside. */
   static dirFor(name = 'default', home = sandboxHome()): string {
-    return join(home, 'sandboxes', name);
+    return insideRoot(join(home, 'sandboxes'), checkSandboxName(name));
   }
 
   /** Opens an existing sandbox; refuses with the fix when there is none. */
@@ -89,6 +92,12 @@ export class Sandbox {
       );
     }
     const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+    // `down` acts on state.dir: a sandbox.json that names another folder is not this sandbox's.
+    if (resolve(state.dir) !== dir)
+      throw new UserError(
+        `${file} names the folder ${state.dir}, not its own`,
+        'stop its processes by hand and remove the file, then `firedrill sandbox up` again',
+      );
     return new Sandbox(state, Sandbox.context(state, opts));
   }
 
@@ -120,7 +129,9 @@ export class Sandbox {
         'use it as it is, or run `firedrill sandbox down` first',
       );
     }
-    rmSync(dir, { recursive: true, force: true }); // a stale sandbox whose processes are all gone
+    // A stale sandbox whose processes are all gone. `dir` came from dirFor: a checked name, a path
+    // inside <home>/sandboxes/ — never /var, never the root of every sandbox.
+    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
     for (let d = dir; d !== '/' && d.startsWith(sandboxHome()); d = join(d, '..')) chmodSync(d, 0o755);
@@ -181,7 +192,7 @@ export class Sandbox {
   }
 
   component(name: ComponentName): ComponentState {
-    const c = this.state.components[name];
+    const c = own(this.state.components, name);
     if (!c) {
       const up = Object.keys(this.state.components).join(', ') || 'none';
       throw new UserError(
@@ -263,7 +274,7 @@ export class Sandbox {
       }
     }
     const swept = await sweep(this.state.id);
-    rmSync(join(this.state.dir, 'sandbox.json'), { force: true });
+    rmSync(insideRoot(this.state.dir, 'sandbox.json'), { force: true });
     return { stopped, swept };
   }
 
