@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CanarySample, DrillResult } from '../measure/types.ts';
+import { checkEvidence, evidenceFolders, type EvidenceCheck } from '../report/evidence.ts';
 import { buildReport, FORMATS, render, type ReportFormat, type ReportModel } from '../report/index.ts';
 import { plural } from '../report/stats.ts';
 import { resultsDatabaseUrl } from '../results/locate.ts';
@@ -38,6 +39,8 @@ export interface ReportRequest {
   drill?: string;
   format: ReportFormat;
   now?: Date;
+  /** Where run folders are looked for beside each record's artifactsDir (default: the reports folder). */
+  evidenceRoots?: string[];
 }
 
 /** Reads the runs the report needs from the store and builds the model. */
@@ -58,12 +61,23 @@ export async function reportFromStore(
   // that the first run's drift is measured against.
   const results: DrillResult[] = await store.runs(req.drill ? { drill: req.drill } : {});
   const samples = new Map<string, CanarySample[]>();
+  const evidence = new Map<string, EvidenceCheck>();
+  const folders = evidenceFolders(req.evidenceRoots ?? [reportsDir()]);
   for (const r of results) {
     const t = Date.parse(r.startedAt);
-    if (t >= since.getTime() && t <= until.getTime())
+    if (t >= since.getTime() && t <= until.getTime()) {
       samples.set(r.runId, await store.canarySamples(r.runId));
+      evidence.set(r.runId, checkEvidence(r, folders));
+    }
   }
-  return buildReport(results, samples, { since, until, drill: req.drill, generatedAt: now, source });
+  return buildReport(results, samples, {
+    since,
+    until,
+    drill: req.drill,
+    generatedAt: now,
+    source,
+    evidence,
+  });
 }
 
 export const defaultHtmlPath = (now: Date) =>
