@@ -134,9 +134,10 @@ export function sandboxCommands(program: Command): void {
     .description('stop every process of the sandbox (children and orphans included)')
     .option('--name <name>', 'sandbox name', 'default')
     .action(async (opts: Common) => {
-      const { stopped, swept } = await Sandbox.open({ name: opts.name }).down();
+      const sb = Sandbox.open({ name: opts.name });
+      const { stopped, swept } = await sb.down();
       console.log(
-        `sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept`,
+        `sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept; history kept in ${sb.state.history ?? sb.context.history}`,
       );
     });
 }
