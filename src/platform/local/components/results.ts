@@ -80,7 +80,14 @@ function initialise(ctx: SandboxContext, historyDir: string, data: string, passw
 /** An existing data folder: the same PostgreSQL major, and no postmaster of it still running. */
 function checkExisting(ctx: SandboxContext, data: string): void {
   const major = ctx.toolchain.versions.POSTGRES_MAJOR;
-  const found = readFileSync(join(data, 'PG_VERSION'), 'utf8').trim();
+  const versionFile = join(data, 'PG_VERSION');
+  if (!existsSync(versionFile)) {
+    throw new UserError(
+      `${data} holds no PostgreSQL data directory (no PG_VERSION), so firedrill will not use or replace it`,
+      'move it away if it holds anything of yours; `firedrill sandbox up --delete-history` deletes it with the rest of the history',
+    );
+  }
+  const found = readFileSync(versionFile, 'utf8').trim();
   if (found !== String(major)) {
     throw new UserError(
       `the results database in ${data} was written by PostgreSQL ${found}; this sandbox runs PostgreSQL ${major}`,
