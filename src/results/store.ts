@@ -181,16 +181,35 @@ export class ResultStore {
   }
 
   async canarySamples(runId: string): Promise<CanarySample[]> {
-    const res = await this.pool.query<{ at: Date; end_at: Date; ok: boolean; error: string | null }>(
-      'SELECT at, end_at, ok, error FROM canary_samples WHERE run_id = $1 ORDER BY at',
-      [runId],
-    );
-    return res.rows.map((r) => ({
-      at: r.at.getTime(),
-      end: r.end_at.getTime(),
-      ok: r.ok,
-      ...(r.error ? { error: r.error } : {}),
-    }));
+    return (await this.canarySamplesOf([runId])).get(runId)!;
+  }
+
+  /**
+   * The canary samples of many runs, a few hundred runs per query, each run's as one JSON array
+   * built by the server: a row per sample, its timestamps parsed in JavaScript, was most of a
+   * year's report (2,190 runs, 1.04 M samples: 7.6 s of 11).
+   */
+  async canarySamplesOf(runIds: readonly string[]): Promise<Map<string, CanarySample[]>> {
+    const out = new Map<string, CanarySample[]>(runIds.map((id) => [id, []]));
+    for (let i = 0; i < runIds.length; i += 250) {
+      const res = await this.pool.query<{
+        run_id: string;
+        samples: [number, number, boolean, string | null][];
+      }>(
+        `SELECT run_id, json_agg(json_build_array(
+                  (extract(epoch FROM at) * 1000)::bigint, (extract(epoch FROM end_at) * 1000)::bigint, ok, error
+                ) ORDER BY at) AS samples
+           FROM canary_samples WHERE run_id = ANY($1) GROUP BY run_id`,
+        [runIds.slice(i, i + 250)],
+      );
+      for (const r of res.rows) {
+        out.set(
+          r.run_id,
+          r.samples.map(([at, end, ok, error]) => (error ? { at, end, ok, error } : { at, end, ok })),
+        );
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {
