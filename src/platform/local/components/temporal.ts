@@ -32,7 +32,7 @@ export const temporal: ComponentDriver = {
     const dataDir = join(ctx.dir, 'temporal'); // its log: disposable
     mkdirSync(dataDir, { recursive: true });
     const database = join(ctx.history, 'temporal', 'temporal.db');
-    mkdirSync(dirname(database), { recursive: true });
+    mkdirSync(dirname(database), { recursive: true, mode: 0o700 }); // workflow inputs and history
     const ports = {
       frontend: await ctx.ports.allocate('temporal frontend'),
       http: await ctx.ports.allocate('temporal http'),
