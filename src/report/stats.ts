@@ -113,6 +113,8 @@ export interface DrillStats extends GroupStats {
 }
 
 export type FindingKind =
+  | 'evidence-missing'
+  | 'evidence-mismatch'
   | 'breach'
   | 'non-prefix-loss'
   | 'inconclusive'
@@ -121,9 +123,7 @@ export type FindingKind =
   | 'data-anomaly'
   | 'recovery-point-mismatch'
   | 'target-changed'
-  | 'evidence-gap'
-  | 'evidence-missing'
-  | 'evidence-mismatch';
+  | 'evidence-gap';
 
 export type Severity = 'high' | 'medium' | 'low' | 'info';
 
