@@ -165,6 +165,7 @@ async function main(): Promise<void> {
   const sandbox = await Sandbox.up({
     name: SANDBOX,
     only: [...COMPONENTS],
+    deleteHistory: true, // every bench run boots (and initialises) the same way, on no earlier runs
     log: (m) => {
       const up = /^(\S+): up in/.exec(m);
       if (up) {

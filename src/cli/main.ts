@@ -15,6 +15,7 @@ sandboxCommands(program);
 runCommand(program);
 gamedayCommand(program);
 (await import('./report.ts')).reportCommand(program);
+(await import('./results.ts')).resultsCommands(program);
 (await import('./schedule.ts')).scheduleCommands(program);
 (await import('./deploy.ts')).deployCommand(program);
 

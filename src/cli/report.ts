@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { CanarySample, DrillResult } from '../measure/types.ts';
+import type { DrillResult } from '../measure/types.ts';
+import { checkEvidence, evidenceFolders, type EvidenceCheck } from '../report/evidence.ts';
 import { buildReport, FORMATS, render, type ReportFormat, type ReportModel } from '../report/index.ts';
 import { plural } from '../report/stats.ts';
 import { resultsDatabaseUrl } from '../results/locate.ts';
@@ -43,6 +44,8 @@ export interface ReportRequest {
   drill?: string;
   format: ReportFormat;
   now?: Date;
+  /** Where run folders are looked for beside each record's artifactsDir (default: the reports folder). */
+  evidenceRoots?: string[];
 }
 
 /** Reads the runs the report needs from the store and builds the model. */
@@ -62,13 +65,21 @@ export async function reportFromStore(
   // Every run of the drill(s), not only the period's: the run before the period is the "previous run"
   // that the first run's drift is measured against.
   const results: DrillResult[] = await store.runs(req.drill ? { drill: req.drill } : {});
-  const samples = new Map<string, CanarySample[]>();
-  for (const r of results) {
+  const inPeriod = results.filter((r) => {
     const t = Date.parse(r.startedAt);
-    if (t >= since.getTime() && t <= until.getTime())
-      samples.set(r.runId, await store.canarySamples(r.runId));
-  }
-  return buildReport(results, samples, { since, until, drill: req.drill, generatedAt: now, source });
+    return t >= since.getTime() && t <= until.getTime();
+  });
+  const samples = await store.canarySamplesOf(inPeriod.map((r) => r.runId));
+  const folders = evidenceFolders(req.evidenceRoots ?? [reportsDir()]);
+  const evidence = new Map<string, EvidenceCheck>(inPeriod.map((r) => [r.runId, checkEvidence(r, folders)]));
+  return buildReport(results, samples, {
+    since,
+    until,
+    drill: req.drill,
+    generatedAt: now,
+    source,
+    evidence,
+  });
 }
 
 export const defaultHtmlPath = (now: Date) =>

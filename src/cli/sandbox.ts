@@ -41,7 +41,11 @@ export function sandboxCommands(program: Command): void {
     )
     .option('--port-base <port>', 'use consecutive ports from here instead of free ones', portBaseArg)
     .option('--json', 'print endpoints as JSON')
-    .action(async (opts: Common & { only?: string; portBase?: number }) => {
+    .option(
+      '--delete-history',
+      "first delete the sandbox's history: the results database (every recorded run, marker and canary sample) and the Temporal database (every schedule and workflow)",
+    )
+    .action(async (opts: Common & { only?: string; portBase?: number; deleteHistory?: boolean }) => {
       const only = parseComponents(opts.only); // validated before anything starts
       if (
         opts.portBase !== undefined &&
@@ -58,16 +62,27 @@ export function sandboxCommands(program: Command): void {
         name: opts.name,
         only,
         portBase: opts.portBase,
-        log: opts.json ? undefined : (m) => console.log(`  ${m}`),
+        deleteHistory: opts.deleteHistory,
+        // What --delete-history deleted is said even with --json (on stderr): it cannot be undone.
+        log: opts.json ? (m) => m.startsWith('deleted ') && console.error(m) : (m) => console.log(`  ${m}`),
       });
       const seconds = (Date.now() - started) / 1000;
       if (opts.json) {
         console.log(
-          JSON.stringify({ name: opts.name, dir: sb.state.dir, seconds, endpoints: sb.endpoints() }),
+          JSON.stringify({
+            name: opts.name,
+            dir: sb.state.dir,
+            history: sb.state.history,
+            seconds,
+            endpoints: sb.endpoints(),
+          }),
         );
         return;
       }
       console.log(`sandbox "${opts.name}" up in ${seconds.toFixed(1)} s (${sb.state.dir})`);
+      console.log(
+        `  history: ${sb.state.history} (results and Temporal; kept by \`sandbox down\` and the next \`up\`)`,
+      );
       printEndpoints(sb);
     });
 
@@ -129,9 +144,10 @@ export function sandboxCommands(program: Command): void {
     .description('stop every process of the sandbox (children and orphans included)')
     .option('--name <name>', 'sandbox name', sandboxNameArg('--name'), 'default')
     .action(async (opts: Common) => {
-      const { stopped, swept } = await Sandbox.open({ name: opts.name }).down();
+      const sb = Sandbox.open({ name: opts.name });
+      const { stopped, swept } = await sb.down();
       console.log(
-        `sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept`,
+        `sandbox "${opts.name}" down: ${stopped} member(s) stopped, ${swept} stray process(es) swept; history kept in ${sb.state.history ?? sb.context.history}`,
       );
     });
 }

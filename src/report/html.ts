@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ReportModel, ReportRun } from './index.ts';
 import {
+  evidenceNote,
   formatDrift,
   formatMs,
   formatMsOrDash,
@@ -396,7 +397,7 @@ function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>
       <tr><th>platform</th><td>${esc(r.platform)}</td></tr>
       <tr><th>started</th><td class="mono">${esc(r.startedAt)}</td></tr>
       <tr><th>finished</th><td class="mono">${esc(r.finishedAt)}</td></tr>
-      <tr><th>artifacts</th><td class="mono">${esc(r.evidence.artifactsDir)}</td></tr>
+      <tr><th>artifacts</th><td class="mono">${esc(r.evidence.artifactsDir)}<div class="sub ${run.evidence && run.evidence.status !== 'ok' ? 'bad' : ''}">${esc(evidenceNote(run.evidence, r.evidence.ledgerSha256))}</div></td></tr>
     </tbody></table>${Object.keys(other).length ? kvTable(other) : ''}</section>
   </div>
   <h5>Timeline (UTC)</h5>

@@ -10,6 +10,7 @@ import {
   analyse,
   METHOD_NOTES,
   type DrillStats,
+  type EvidenceFinding,
   type Finding,
   type RunFigures,
   type Totals,
@@ -38,6 +39,8 @@ export interface ReportRun {
   markers: MarkerView[];
   samples: CanarySample[];
   sampleSummary: { total: number; ok: number; failed: number };
+  /** The evidence folder's check, when the report was built with one (`firedrill report` is). */
+  evidence?: EvidenceFinding;
 }
 
 export interface ReportModel {
@@ -62,6 +65,8 @@ export interface BuildOptions {
   /** When the report was made; defaults to now. */
   generatedAt?: Date;
   source?: string;
+  /** Evidence checks by run id (src/report/evidence.ts); a run not in it is shown unchecked. */
+  evidence?: ReadonlyMap<string, EvidenceFinding>;
 }
 
 /** Every secret shape of src/util/secrets.ts removed from a text (URL passwords, DSNs, tokens…). */
@@ -105,7 +110,11 @@ export function buildReport(
   const untilMs = toMs(opts.until, 'until');
   if (sinceMs > untilMs) throw new RangeError('since is after until');
   const sampleCounts = new Map([...samples.entries()].map(([id, s]) => [id, s.length]));
-  const analysis = analyse(results, { sinceMs, untilMs, drill: opts.drill }, { sampleCounts });
+  const analysis = analyse(
+    results,
+    { sinceMs, untilMs, drill: opts.drill },
+    { sampleCounts, evidence: opts.evidence },
+  );
   const byId = new Map(results.map((r) => [r.runId, r]));
 
   const runs: ReportRun[] = analysis.runs.map((figures) => {
@@ -128,6 +137,7 @@ export function buildReport(
       })),
       samples: list.map((s) => (s.error === undefined ? s : { ...s, error: scrubText(s.error) })),
       sampleSummary: { total: list.length, ok, failed: list.length - ok },
+      ...(opts.evidence?.has(figures.runId) ? { evidence: opts.evidence.get(figures.runId)! } : {}),
     };
   });
 

@@ -87,6 +87,7 @@ function caseProperties(run: ReportRun): Record<string, string | number | boolea
     'rpo.seconds': r.rpo.seconds,
     'rpo.nonPrefix': r.rpo.nonPrefix,
     'ledger.sha256': r.evidence.ledgerSha256,
+    'evidence.status': run.evidence?.status ?? 'not checked',
   };
 }
 

@@ -3,6 +3,7 @@
 // markup or HTML.
 import type { ReportModel, ReportRun } from './index.ts';
 import {
+  evidenceNote,
   formatDrift,
   formatMs,
   formatMsOrDash,
@@ -202,7 +203,7 @@ function runEvidence(run: ReportRun): string {
     `- **configuration**: ${kv(r.evidence.config)}`,
     `- **versions**: ${kv(r.evidence.versions)}`,
     `- **canary samples**: ${run.sampleSummary.total} (${run.sampleSummary.ok} ok, ${run.sampleSummary.failed} failed); every raw sample is in the JSON report`,
-    `- **artifacts**: ${mdCode(r.evidence.artifactsDir)}`,
+    `- **artifacts**: ${mdCode(r.evidence.artifactsDir)} — ${run.evidence && run.evidence.status !== 'ok' ? `**${mdText(evidenceNote(run.evidence, r.evidence.ledgerSha256))}**` : mdText(evidenceNote(run.evidence, r.evidence.ledgerSha256))}`,
     '',
     table(
       ['marker', 'at (UTC)', `ms since ${run.originMarker}`, 'note'],

@@ -114,6 +114,8 @@ export interface DrillStats extends GroupStats {
 }
 
 export type FindingKind =
+  | 'evidence-missing'
+  | 'evidence-mismatch'
   | 'breach'
   | 'non-prefix-loss'
   | 'inconclusive'
@@ -445,15 +447,46 @@ const fmtMs = formatMs;
 /** Tolerance between the ledger's RPO (seconds) and T0 − recovery point on restore drills. */
 export const RECOVERY_POINT_TOLERANCE_S = 1;
 
+/** What the report needs of an evidence check (src/report/evidence.ts makes them). */
+export interface EvidenceFinding {
+  status: 'ok' | 'missing' | 'ledger-missing' | 'ledger-mismatch';
+  /** One sentence for the report; empty when ok. */
+  detail: string;
+}
+
+/** How a run's detail shows its evidence check. */
+export function evidenceNote(e: EvidenceFinding | undefined, ledgerSha256: string | null): string {
+  if (!e) return 'not checked';
+  if (e.status !== 'ok') return e.detail;
+  return ledgerSha256 ? 'present; ledger SHA-256 verified' : 'present (no ledger to verify)';
+}
+
+export interface FindingOptions {
+  sampleCounts?: ReadonlyMap<string, number>;
+  /** By run id; runs without an entry were not checked (e.g. a model built without the disk). */
+  evidence?: ReadonlyMap<string, EvidenceFinding>;
+}
+
 export function findingsFor(
   results: readonly DrillResult[],
   drills: readonly DrillStats[],
-  opts: { sampleCounts?: ReadonlyMap<string, number> } = {},
+  opts: FindingOptions = {},
 ): Finding[] {
   const out: Finding[] = [];
   for (const r of [...results].sort(chronological)) {
     const base = { drill: r.drill, variant: r.variant, runId: r.runId, at: startMs(r) };
     const measured = r.rpo.measured !== false;
+    // Every run, aborted ones included: its evidence is what an auditor re-checks.
+    const evidence = opts.evidence?.get(r.runId);
+    if (evidence && evidence.status !== 'ok') {
+      const mismatch = evidence.status !== 'missing';
+      out.push({
+        ...base,
+        severity: mismatch ? 'high' : 'medium',
+        kind: mismatch ? 'evidence-mismatch' : 'evidence-missing',
+        message: evidence.detail,
+      });
+    }
     if (r.verdict === 'BREACHED') {
       const rto =
         r.rto.serviceMs === null
@@ -593,7 +626,7 @@ export function totalsOf(runs: readonly RunFigures[], drills: number): Totals {
 export function analyse(
   all: readonly DrillResult[],
   period: { sinceMs: number; untilMs: number; drill?: string },
-  opts: { sampleCounts?: ReadonlyMap<string, number> } = {},
+  opts: FindingOptions = {},
 ): Analysis {
   const relevant = all.filter((r) => period.drill === undefined || r.drill === period.drill);
   const inPeriod = relevant.filter((r) => {

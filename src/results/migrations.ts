@@ -1,4 +1,7 @@
 // Schema of the results database, as ordered migrations. Append new ones; never edit old ones.
+// They only add (tables, columns, indexes): never DROP, DELETE, TRUNCATE or RENAME, since the
+// database is the compliance history (test/unit/migrations.test.ts checks). A database whose
+// version is above LATEST_SCHEMA_VERSION was written by a newer firedrill and is refused.
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -56,3 +59,6 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );`,
   },
 ];
+
+/** The schema version this build writes and understands. */
+export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

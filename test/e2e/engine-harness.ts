@@ -41,6 +41,7 @@ export function useEngine(
     sandbox = await Sandbox.up({
       name,
       only: ['results', 'temporal', ...components],
+      deleteHistory: true, // no schedules, workflows or runs left by an earlier test run
       log: (m) => console.log(`[sandbox ${name}] ${m}`),
     });
     const address = sandbox.endpoints().temporal!.address!;

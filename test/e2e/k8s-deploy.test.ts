@@ -145,6 +145,7 @@ beforeAll(async () => {
   sandbox = await Sandbox.up({
     name: SANDBOX,
     only: ['results', 'temporal'],
+    deleteHistory: true, // no deploy workflows left by an earlier test run
     log: (m) => console.log(`[sandbox ${SANDBOX}] ${m}`),
   });
   connection = await Connection.connect({ address: sandbox.endpoints().temporal!.address! });

@@ -176,7 +176,12 @@ describe('minio-restore', { timeout: 900_000 }, () => {
       /bucket "no-such-bucket" does not exist/,
     );
     delete process.env.FIREDRILL_MINIO_DR_SITE;
-    const noDr = await Sandbox.up({ name: 'fd5-minio-nodr', only: ['minio'], log: () => {} });
+    const noDr = await Sandbox.up({
+      name: 'fd5-minio-nodr',
+      only: ['minio'],
+      deleteHistory: true,
+      log: () => {},
+    });
     try {
       expect(
         await refusal(engine, { drill: 'minio-restore', variant: 'site-restore' }, 'fd5-minio-nodr'),

@@ -1,7 +1,8 @@
 // `firedrill report` against a real results database: a PostgreSQL from the sandbox, fixture runs
 // saved through ResultStore.saveRun, then the report read back — through reportFromStore and through
 // the CLI itself in every format — plus an empty period and an unreachable database.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,42 @@ describe('firedrill report over the results database', () => {
     });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).totals.runs).toBe(15);
+  });
+
+  it("says when a run's evidence folder is missing or its ledger is not the one the record hashed", async () => {
+    const ledger = '{"id":0,"key":"k","sha256":"s","tInvoke":1,"tAck":2,"outcome":"ok"}\n';
+    const sha = createHash('sha256').update(ledger).digest('hex');
+    const later = EPOCH + 60 * DAY;
+    const intact = makeRun({ runId: 'evidence-intact', start: later, ledgerSha256: sha });
+    const swapped = makeRun({ runId: 'evidence-swapped', start: later + DAY, ledgerSha256: sha });
+    const gone = makeRun({ runId: 'evidence-gone', start: later + 2 * DAY, ledgerSha256: sha });
+    const reports = join(out, 'evidence');
+    for (const [r, content] of [
+      [intact, ledger],
+      [swapped, ledger.replace('"k"', '"K"')],
+    ] as const) {
+      mkdirSync(join(reports, 'gameday-x', r.runId), { recursive: true });
+      writeFileSync(join(reports, 'gameday-x', r.runId, 'ledger.jsonl'), content);
+    }
+    for (const r of [intact, swapped, gone]) await store.saveRun(r, canarySamples(r));
+    const period = [
+      '--since',
+      new Date(later - DAY).toISOString(),
+      '--until',
+      new Date(later + 3 * DAY).toISOString(),
+    ];
+    const md = await cli(['--format', 'md', ...period], {
+      FIREDRILL_DATABASE_URL: url,
+      FIREDRILL_REPORTS: reports,
+    });
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toContain('present; ledger SHA-256 verified');
+    expect(md.stdout).toMatch(
+      /\| high \| .*evidence-swapped.*it is not the ledger this result was computed from/,
+    );
+    expect(md.stdout).toMatch(
+      /\| medium \| .*evidence-gone.*evidence folder reports\/evidence-gone\/ is missing/,
+    );
   });
 
   it('an empty period is a report that says so, not an error', async () => {

@@ -1,5 +1,6 @@
 // One real sandbox per test file: booted in beforeAll, torn down in afterAll, with a name of its
-// own so files never share processes by accident.
+// own so files never share processes by accident, and a fresh history (results, Temporal): the
+// machine's FIREDRILL_HOME outlives test runs, and a file must pass alone and in any order.
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
@@ -9,7 +10,12 @@ export function useSandbox(name: string, only: ComponentName[]): { get: () => Sa
   let sandbox: Sandbox | undefined;
   beforeAll(async () => {
     if (Sandbox.exists({ name })) await Sandbox.open({ name }).down(); // left over from a crashed run
-    sandbox = await Sandbox.up({ name, only, log: (m) => console.log(`[sandbox ${name}] ${m}`) });
+    sandbox = await Sandbox.up({
+      name,
+      only,
+      deleteHistory: true,
+      log: (m) => console.log(`[sandbox ${name}] ${m}`),
+    });
   });
   afterAll(async () => {
     await sandbox?.down();

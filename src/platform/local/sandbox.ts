@@ -1,6 +1,7 @@
 // The local sandbox: SLO-Scout's data tier as real processes on loopback, laid out from the
 // topology model. State lives in <home>/sandboxes/<name>/sandbox.json so that any later command
 // (status, kill, restart, down) — or another process, like a Temporal worker — can act on it.
+// That folder is disposable; what must outlive it (results, Temporal) is in <home>/history/<name>/.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTopology } from '../../topology/load.ts';
@@ -20,11 +21,14 @@ import {
   type SandboxContext,
 } from './types.ts';
 import { drivers } from './components/index.ts';
+import { adoptLegacyHistory, deleteHistory, describeHistory, historyDirFor } from './history.ts';
 
 export interface SandboxState {
   id: string;
   name: string;
   dir: string;
+  /** Where the results and Temporal databases live: kept by `down` and by the next `up`. */
+  history: string;
   createdAt: string;
   components: Partial<Record<ComponentName, ComponentState>>;
 }
@@ -109,6 +113,8 @@ export class Sandbox {
     return {
       id: state.id,
       dir: state.dir,
+      // A sandbox.json written before history had its own folder does not name it.
+      history: state.history ?? historyDirFor(state.name, opts.home ?? sandboxHome()),
       topology: loadTopology(),
       ports: new PortAllocator(opts.portBase),
       toolchain: toolchain(),
@@ -117,10 +123,19 @@ export class Sandbox {
     };
   }
 
-  /** Starts the chosen components. On any failure everything it started is stopped again. */
-  static async up(opts: SandboxOptions & { only?: ComponentName[] } = {}): Promise<Sandbox> {
+  /**
+   * Starts the chosen components. On any failure everything it started is stopped again. Reuses
+   * the sandbox's history (results, Temporal) unless `deleteHistory`: then it deletes it first and
+   * logs what was lost. Tests ask for that, since the machine's FIREDRILL_HOME outlives them.
+   */
+  static async up(
+    opts: SandboxOptions & { only?: ComponentName[]; deleteHistory?: boolean } = {},
+  ): Promise<Sandbox> {
     const name = opts.name ?? 'default';
-    const dir = Sandbox.dirFor(name, opts.home);
+    const home = opts.home ?? sandboxHome();
+    const history = historyDirFor(name, home);
+    const dir = Sandbox.dirFor(name, home);
+    const log = opts.log ?? (() => {});
     const id = `${name}@${dir}`;
     const alive = markedProcesses(id);
     if (alive.length) {
@@ -129,14 +144,29 @@ export class Sandbox {
         'use it as it is, or run `firedrill sandbox down` first',
       );
     }
-    // A stale sandbox whose processes are all gone. `dir` came from dirFor: a checked name, a path
-    // inside <home>/sandboxes/ — never /var, never the root of every sandbox.
+    if (opts.deleteHistory) {
+      log(`deleted the history of sandbox "${name}": ${describeHistory(deleteHistory(history))}`);
+    } else {
+      for (const moved of adoptLegacyHistory(dir, history)) log(`kept ${moved} from the old sandbox folder`);
+    }
+    // A stale sandbox whose processes are all gone: only disposable files (its history is elsewhere).
+    // `dir` came from dirFor: a checked name, a path inside <home>/sandboxes/ — never /var, never
+    // the root of every sandbox.
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    chmodSync(dir, 0o755);
-    for (let d = dir; d !== '/' && d.startsWith(sandboxHome()); d = join(d, '..')) chmodSync(d, 0o755);
+    for (const d of [dir, history]) {
+      mkdirSync(d, { recursive: true });
+      // Every level readable by the unprivileged user the servers run as.
+      for (let up = d; up !== '/' && up.startsWith(home); up = join(up, '..')) chmodSync(up, 0o755);
+    }
 
-    const state: SandboxState = { id, name, dir, createdAt: new Date().toISOString(), components: {} };
+    const state: SandboxState = {
+      id,
+      name,
+      dir,
+      history,
+      createdAt: new Date().toISOString(),
+      components: {},
+    };
     const sandbox = new Sandbox(state, Sandbox.context(state, opts));
     try {
       for (const component of opts.only ?? COMPONENTS) await sandbox.startComponent(component);

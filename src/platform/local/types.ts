@@ -53,7 +53,10 @@ export interface MemberHealth {
 
 export interface SandboxContext {
   id: string;
+  /** The sandbox's disposable folder: `up` wipes it. */
   dir: string;
+  /** What outlives the sandbox (results and Temporal databases): `up` reuses it. */
+  history: string;
   topology: Topology;
   ports: PortAllocator;
   toolchain: Toolchain;

@@ -1,7 +1,8 @@
 // Temporal dev server (Temporal CLI `server start-dev`) with a SQLite file, so workflows survive
-// a server restart: the durability drills restart it mid-drill on purpose.
+// a server restart: the durability drills restart it mid-drill on purpose. The file is in the
+// sandbox's history folder, so schedules and running workflows also survive `down` and `up`.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
@@ -28,8 +29,10 @@ export const temporal: ComponentDriver = {
       `Temporal CLI ${ctx.toolchain.versions.TEMPORAL_CLI_VERSION}`,
       ctx.toolchain.temporal,
     );
-    const dataDir = join(ctx.dir, 'temporal');
+    const dataDir = join(ctx.dir, 'temporal'); // its log: disposable
     mkdirSync(dataDir, { recursive: true });
+    const database = join(ctx.history, 'temporal', 'temporal.db');
+    mkdirSync(dirname(database), { recursive: true, mode: 0o700 }); // workflow inputs and history
     const ports = {
       frontend: await ctx.ports.allocate('temporal frontend'),
       http: await ctx.ports.allocate('temporal http'),
@@ -58,7 +61,7 @@ export const temporal: ComponentDriver = {
             '--metrics-port',
             String(ports.metrics),
             '--db-filename',
-            join(dataDir, 'temporal.db'),
+            database,
             '--namespace',
             TEMPORAL_NAMESPACE,
             '--log-level',
@@ -78,7 +81,7 @@ export const temporal: ComponentDriver = {
       component: 'temporal',
       members: [member],
       endpoints: { address: `${HOST}:${ports.frontend}`, namespace: TEMPORAL_NAMESPACE },
-      info: { version: ctx.toolchain.versions.TEMPORAL_CLI_VERSION, database: join(dataDir, 'temporal.db') },
+      info: { version: ctx.toolchain.versions.TEMPORAL_CLI_VERSION, database },
     };
   },
 
