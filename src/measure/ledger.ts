@@ -105,6 +105,24 @@ export function foldLedger(events: LedgerEvent[]): LedgerEntry[] {
   return [...byId.values()].sort((a, b) => a.id - b.id);
 }
 
+/** Nothing acknowledged, nothing lost: the classification before any record is counted. */
+export function emptyClassification(): LedgerClassification {
+  return {
+    acked: 0,
+    lost: 0,
+    corrupted: 0,
+    recovered: 0,
+    unknown: 0,
+    failed: 0,
+    unexpected: 0,
+    duplicated: 0,
+    seconds: 0,
+    nonPrefix: false,
+    lostIds: [],
+    corruptedIds: [],
+  };
+}
+
 /**
  * Classifies the ledger against the records read back after recovery.
  *
@@ -143,20 +161,7 @@ export function classifyLedger(
     else copies.set(r.key, [r.sha256]);
   }
 
-  const c: LedgerClassification = {
-    acked: 0,
-    lost: 0,
-    corrupted: 0,
-    recovered: 0,
-    unknown: 0,
-    failed: 0,
-    unexpected: 0,
-    duplicated: 0,
-    seconds: 0,
-    nonPrefix: false,
-    lostIds: [],
-    corruptedIds: [],
-  };
+  const c = emptyClassification();
   const explained = new Set<string>(); // keys some ok/unknown write accounts for
   let oldestBad = Infinity; // oldest tAck (or tInvoke) among lost ∪ corrupted
   let oldestBadAck = Infinity; // oldest tAck among acked lost ∪ corrupted

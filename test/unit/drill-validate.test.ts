@@ -3,18 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { DrillDefinition } from '../../src/drill/definition.ts';
 import { planRun, validateDefinition } from '../../src/drill/validate.ts';
 import { loadTopology } from '../../src/topology/load.ts';
+import { fakeDrill } from './fake-drill.ts';
 
 const topology = loadTopology();
-const noop = async () => {};
 const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
-  ({
-    name: 'example-drill',
-    title: 'Example',
-    hypothesis: 'h',
-    target: { component: 'kafka', scenario: 'broker-loss' },
+  fakeDrill('example-drill', {
     variants: { one: { description: 'first' }, two: { description: 'second' } },
-    defaultVariant: 'one',
-    needs: ['kafka'],
     options: {
       wait: { type: 'duration', default: '5s', description: 'how long' },
       count: {
@@ -27,19 +21,8 @@ const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
         check: (v) => ((v as number) < 1 ? 'must be at least 1' : undefined),
       },
     },
-    open: async () => ({}),
-    close: noop,
-    canary: noop,
-    write: async () => ({}),
-    isDefiniteFailure: () => true,
-    readBack: async () => [],
-    inject: async () => ({ description: 'x', touched: [] }),
-    confirm: async () => 'seen',
-    fullyRecovered: async () => true,
-    revert: noop,
-    config: async () => ({}),
     ...over,
-  }) as DrillDefinition;
+  });
 
 describe('validateDefinition', () => {
   it('accepts a complete drill', () =>

@@ -10,34 +10,14 @@ import { planRun, type DrillPlan } from '../../src/drill/validate.ts';
 import { composeResult } from '../../src/engine/record.ts';
 import { RunFiles } from '../../src/engine/run-files.ts';
 import { awaitSteadyState, maxOutstanding, watchRecovery } from '../../src/engine/watch.ts';
+import { emptyClassification } from '../../src/measure/ledger.ts';
 import { isCoarse, type LatencyBound } from '../../src/measure/recovery.ts';
 import type { CanarySample } from '../../src/measure/types.ts';
 import { loadTopology } from '../../src/topology/load.ts';
+import { fakeDrill } from './fake-drill.ts';
 
 const topology = loadTopology();
-const noop = async () => {};
-const drill = (over: Partial<DrillDefinition> = {}): DrillDefinition =>
-  ({
-    name: 'glue-drill',
-    title: 'Glue',
-    hypothesis: 'h',
-    target: { component: 'kafka', scenario: 'broker-loss' },
-    variants: { one: { description: 'first' } },
-    defaultVariant: 'one',
-    needs: ['kafka'],
-    open: async () => ({}),
-    close: noop,
-    canary: noop,
-    write: async () => ({}),
-    isDefiniteFailure: () => true,
-    readBack: async () => [],
-    inject: async () => ({ description: 'x', touched: [] }),
-    confirm: async () => 'seen',
-    fullyRecovered: async () => true,
-    revert: noop,
-    config: async () => ({}),
-    ...over,
-  }) as DrillDefinition;
+const drill = (over: Partial<DrillDefinition> = {}) => fakeDrill('glue-drill', over);
 
 const runFiles = () => new RunFiles(mkdtempSync(join(tmpdir(), 'firedrill-glue-')));
 
@@ -127,20 +107,7 @@ function compose(
   });
 }
 
-const ledger = {
-  acked: 100,
-  lost: 0,
-  corrupted: 0,
-  recovered: 0,
-  unknown: 0,
-  failed: 0,
-  unexpected: 0,
-  duplicated: 0,
-  seconds: 0,
-  nonPrefix: false,
-  lostIds: [],
-  corruptedIds: [],
-};
+const ledger = { ...emptyClassification(), acked: 100 };
 
 describe('composeResult: the record from a run’s files', () => {
   const plan = planRun(drill(), { drill: 'glue-drill' }, topology);

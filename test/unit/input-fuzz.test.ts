@@ -16,6 +16,7 @@ import { planRun, validateDefinition, type DrillPlan } from '../../src/drill/val
 import { parseDuration } from '../../src/topology/duration.ts';
 import { loadTopology } from '../../src/topology/load.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { inertSteps } from './fake-drill.ts';
 
 const SEED = Number(process.env.FIREDRILL_FUZZ_SEED ?? 13_2026);
 const RUNS = 300;
@@ -26,7 +27,6 @@ const topology = loadTopology();
 
 /** What reached the fault: every inject() and fire() the fake drill saw. */
 const fired: { options: Record<string, unknown>; fault: Fault }[] = [];
-const noop = async () => {};
 const fake: DrillDefinition = {
   name: 'fuzz-target',
   title: 'a drill that only records',
@@ -45,12 +45,7 @@ const fake: DrillDefinition = {
     flag: { type: 'boolean', default: false, description: 'a switch' },
   },
   needs: ['kafka'],
-  open: async () => ({}),
-  close: noop,
-  canary: noop,
-  write: async () => ({}),
-  isDefiniteFailure: () => true,
-  readBack: async () => [],
+  ...inertSteps,
   async inject(env) {
     const fault: Fault = { description: 'recorded', touched: ['kafka/kafka-0'] };
     await env.fire(fault, async () => {
@@ -58,10 +53,6 @@ const fake: DrillDefinition = {
     });
     return fault;
   },
-  confirm: async () => 'seen',
-  fullyRecovered: async () => true,
-  revert: noop,
-  config: async () => ({}),
 };
 validateDefinition(fake, 'test/unit/input-fuzz.test.ts', topology);
 

@@ -6,21 +6,12 @@ import {
   unconfirmedInjectionReason,
   type VerdictInput,
 } from '../../src/measure/verdict.ts';
+import { emptyClassification } from '../../src/measure/ledger.ts';
 import type { LedgerClassification, RecoveryFigures, Targets } from '../../src/measure/types.ts';
 
 const ledger = (over: Partial<LedgerClassification> = {}): LedgerClassification => ({
+  ...emptyClassification(),
   acked: 100,
-  lost: 0,
-  corrupted: 0,
-  recovered: 0,
-  unknown: 0,
-  failed: 0,
-  unexpected: 0,
-  duplicated: 0,
-  seconds: 0,
-  nonPrefix: false,
-  lostIds: [],
-  corruptedIds: [],
   ...over,
 });
 const recovered = (serviceMs: number): RecoveryFigures => ({
