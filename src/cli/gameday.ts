@@ -13,6 +13,7 @@ import { LocalPlatform } from '../platform/local/platform.ts';
 import type { PlatformRef } from '../platform/platform.ts';
 import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
+import { afterRun, writeGameDayReports } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
 import { progressLine, verdictTable } from './progress.ts';
 import { newRunId, reportsDir } from './run.ts';
@@ -115,7 +116,8 @@ export function gamedayCommand(program: Command): void {
     .option('--drills <names>', 'comma-separated drill names (default: the whole catalogue)')
     .option('--variants <which>', 'default or all', 'default')
     .option('--sandbox <name>', 'local sandbox to run on', sandboxNameArg('--sandbox'), 'default')
-    .action(async (opts: { drills?: string; variants?: string; sandbox: string }) => {
+    .option('--down', 'stop the sandbox when the game day is over (its results history is kept)')
+    .action(async (opts: { drills?: string; variants?: string; sandbox: string; down?: boolean }) => {
       const { input, needs } = await planGameDay(opts);
       console.error(
         `game day ${input.gameDayId}: ${input.runs.map((r) => `${r.drill}/${r.variant}`).join(', ')}`,
@@ -164,11 +166,16 @@ export function gamedayCommand(program: Command): void {
         const md = summaryMarkdown(outcome);
         writeFileSync(join(input.reportsDir, 'summary.md'), md);
         console.log(md);
-        console.log(`reports: ${input.reportsDir}/ (summary.md, summary.json, one folder per run)`);
+        const reports = writeGameDayReports(outcome);
+        console.log(
+          `reports: ${input.reportsDir}/ (report.html, .md, .json, .junit.xml; summary.md, summary.json; one folder per run)`,
+        );
+        console.log(`report: ${reports[0]}`);
         const verdicts = outcome.results.map((r) => ('result' in r ? r.result.verdict : 'ERROR'));
         if (verdicts.some((v) => v !== 'MET')) process.exitCode = 1;
       } finally {
         await env.close();
+        await afterRun(opts.sandbox, opts.down);
       }
     });
 }

@@ -20,6 +20,7 @@ import { formatDuration } from '../topology/duration.ts';
 import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
 import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
+import { afterRun } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
 import {
   checkDrillPlatform,
@@ -128,6 +129,7 @@ export function runCommand(program: Command): void {
     )
     .option('--dry-run', 'print the plan and inject nothing (on Kubernetes: the pods it would touch)')
     .option('--json', 'print the result record as the last line')
+    .option('--down', 'stop the local sandbox when the drill is over (its results history is kept)')
     .action(
       async (
         name: string,
@@ -140,6 +142,7 @@ export function runCommand(program: Command): void {
           sandbox: string;
           dryRun?: boolean;
           json?: boolean;
+          down?: boolean;
         } & PlatformFlags,
       ) => {
         const req: RunRequest = {
@@ -186,6 +189,8 @@ export function runCommand(program: Command): void {
           if (result.verdict !== 'MET') process.exitCode = 1;
         } finally {
           await env.close();
+          // On stderr: with --json the result record stays the last line of stdout.
+          if (platform.kind === 'local') await afterRun(opts.sandbox, opts.down);
         }
       },
     );
