@@ -27,6 +27,7 @@ export function writeGameDayReports(outcome: GameDayOutcome): string[] {
     generatedAt: new Date(),
     source: `game day ${outcome.gameDayId}`,
     evidence: new Map(results.map((r) => [r.runId, checkEvidence(r, folders)])),
+    openRuns: true,
   });
   const written: string[] = [];
   for (const [format, name] of Object.entries(REPORT_FILES)) {

@@ -337,10 +337,10 @@ function kvTable(obj: Record<string, unknown>, empty = 'none recorded'): string 
 
 const CONTRACT_EVIDENCE = new Set(['ledgerSha256', 'config', 'versions', 'artifactsDir']);
 
-function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>): string {
+function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>, openAll = false): string {
   const { result: r, figures: f } = run;
   const rpo = r.rpo;
-  const open = r.verdict !== 'MET' ? ' open' : '';
+  const open = openAll || r.verdict !== 'MET' ? ' open' : '';
   const other = Object.fromEntries(Object.entries(r.evidence).filter(([k]) => !CONTRACT_EVIDENCE.has(k)));
   const markerRows = run.markers
     .map(
@@ -413,6 +413,7 @@ function drillSection(
   index: number,
   runs: ReportRun[],
   runIndex: Map<string, number>,
+  openAll = false,
 ): string {
   return `<section class="drill" id="d${index}">
 <h2>${esc(d.drill)} ${pill(d.latest.verdict)}</h2>
@@ -426,7 +427,7 @@ ${variantsTable(d)}
 <h4>Runs</h4>
 ${runsTable(runs, runIndex)}
 <h4>Evidence per run</h4>
-${runs.map((r) => runDetails(r, runIndex.get(r.result.runId)!, runIndex)).join('\n')}
+${runs.map((r) => runDetails(r, runIndex.get(r.result.runId)!, runIndex, openAll)).join('\n')}
 </section>`;
 }
 
@@ -757,6 +758,7 @@ ${model.drills
       i,
       model.runs.filter((r) => r.figures.drill === d.drill),
       runIndex,
+      model.openRuns,
     ),
   )
   .join('\n')}`;

@@ -56,6 +56,8 @@ export interface ReportModel {
   runs: ReportRun[];
   findings: Finding[];
   method: string[];
+  /** Open every run's evidence in the HTML (BuildOptions.openRuns). */
+  openRuns?: boolean;
 }
 
 export interface BuildOptions {
@@ -67,6 +69,11 @@ export interface BuildOptions {
   source?: string;
   /** Evidence checks by run id (src/report/evidence.ts); a run not in it is shown unchecked. */
   evidence?: ReadonlyMap<string, EvidenceFinding>;
+  /**
+   * Every run's evidence (its timeline chart included) open, not only the runs that were not MET:
+   * a game day's report is read run by run.
+   */
+  openRuns?: boolean;
 }
 
 /** Every secret shape of src/util/secrets.ts removed from a text (URL passwords, DSNs, tokens…). */
@@ -153,6 +160,7 @@ export function buildReport(
     runs,
     findings: redact(analysis.findings, false),
     method: METHOD_NOTES,
+    ...(opts.openRuns ? { openRuns: true } : {}),
   };
 }
 

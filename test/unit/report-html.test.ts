@@ -132,3 +132,18 @@ describe('HTML report', () => {
     expect(thinSamples(samples.slice(0, 10), 1_000)).toHaveLength(10);
   });
 });
+
+describe('HTML report: which runs open', () => {
+  const runs = monthOfRuns();
+  const opened = (html: string) => (html.match(/<details class="run [^"]*" id="r\d+" open>/g) ?? []).length;
+  const total = (html: string) => (html.match(/<details class="run /g) ?? []).length;
+  it('opens only the runs that were not MET by default, and every run for a game day', () => {
+    const plain = render(buildReport(runs, samplesFor(runs), { since, until }), 'html');
+    const notMet = runs.filter((r) => r.verdict !== 'MET').length;
+    expect(opened(plain)).toBe(notMet);
+    expect(notMet).toBeLessThan(runs.length);
+    const gameDay = render(buildReport(runs, samplesFor(runs), { since, until, openRuns: true }), 'html');
+    expect(opened(gameDay)).toBe(total(gameDay));
+    expect(total(gameDay)).toBe(runs.length);
+  });
+});
