@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { DrillPlan } from '../drill/validate.ts';
 import { buildResult } from '../measure/result.ts';
-import { achievedResolutionMs, isCoarse, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
+import { achievedResolutionMs, recoveryFigures, type LatencyBound } from '../measure/recovery.ts';
 import {
   FAULT_CONFIRMED,
   type DrillResult,
@@ -105,13 +105,11 @@ export function composeResult(args: {
     extraEvidence: {
       deadlineMs: plan.deadlineMs,
       consecutiveOk: plan.consecutiveOk,
+      // How the canaries were judged; what they achieved is in rto (resolution, outstanding).
       canaries: {
         intervalMs: plan.probeIntervalMs,
         timeoutMs: plan.probeTimeoutMs,
         latencyBound: outcome.latency ?? null,
-        resolutionMs: resolutionMs ?? null,
-        outstandingAtService: recovery.outstandingAtService ?? null,
-        coarse: resolutionMs !== undefined && isCoarse(resolutionMs, plan.probeIntervalMs),
       },
       options: plan.options,
       scenario: plan.scenario,

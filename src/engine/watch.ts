@@ -156,7 +156,8 @@ export async function watchRecovery<S>(
   let serviceMarked = files.firstMarker('T_service') !== undefined;
   let stop = false;
   let skipped = 0;
-  const pending = new Map<number, number>(); // id → start
+  /** Canaries started and not yet completed: their start instant and their outcome to come. */
+  const pending = new Map<number, { at: number; done: Promise<void> }>();
   let nextId = 0;
   let lastOk: boolean | null = null;
 
@@ -168,7 +169,10 @@ export async function watchRecovery<S>(
       fault = files.fault();
     }
     if (t0 === undefined) return;
-    figures = recoveryFigures(samples, t0, { ...measure, pendingStarts: [...pending.values()] });
+    figures = recoveryFigures(samples, t0, {
+      ...measure,
+      pendingStarts: [...pending.values()].map((p) => p.at),
+    });
     if (!detectMarked && figures.detectAt !== undefined) {
       files.mark('T_detect', figures.detectAt, 'first failed canary after T0');
       detectMarked = true;
@@ -185,15 +189,15 @@ export async function watchRecovery<S>(
 
   const launch = () => {
     const id = nextId++;
-    const started = sampleCanary(drill, env, s, plan.probeTimeoutMs);
-    pending.set(id, Date.now());
-    return started.then((sample) => {
+    const at = Date.now();
+    const done = sampleCanary(drill, env, s, plan.probeTimeoutMs).then((sample) => {
       pending.delete(id);
       files.canary(sample);
       samples.push(sample);
       lastOk = sample.ok && sample.end - sample.at <= opts.latencyBoundMs;
       refresh();
     });
+    pending.set(id, { at, done });
   };
 
   const fullLoop = async () => {
@@ -215,17 +219,13 @@ export async function watchRecovery<S>(
     }
   };
   const full = fullLoop();
-  const inFlight = new Set<Promise<void>>();
   const limit = maxOutstanding(plan);
   let lastBeat = 0;
   const origin = Date.now();
   try {
     for (let tick = 0; !opts.signal.aborted; tick++) {
-      if (pending.size < limit) {
-        const p = launch();
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      } else skipped++;
+      if (pending.size < limit) launch();
+      else skipped++;
       refresh();
       if (Date.now() - lastBeat > 250) {
         lastBeat = Date.now();
@@ -242,7 +242,7 @@ export async function watchRecovery<S>(
   } finally {
     stop = true;
     // Every canary started gets its outcome recorded (each ends by its own timeout).
-    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled([...pending.values()].map((p) => p.done));
     await full;
   }
   refresh();

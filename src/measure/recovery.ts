@@ -135,23 +135,6 @@ export function isCoarse(resolutionMs: number, intervalMs: number): boolean {
   return resolutionMs > Math.max(2 * intervalMs, intervalMs + 100);
 }
 
-/**
- * The median gap between consecutive sample starts (ms), from `since` on: the cadence the watch
- * kept. 0 when there are fewer than two samples.
- */
-export function probeResolutionMs(samples: readonly CanarySample[], since = -Infinity): number {
-  const ats = samples
-    .map((s) => s.at)
-    .filter((at) => at >= since)
-    .sort((a, b) => a - b);
-  const gaps: number[] = [];
-  for (let i = 1; i < ats.length; i++) gaps.push(ats[i]! - ats[i - 1]!);
-  if (gaps.length === 0) return 0;
-  gaps.sort((a, b) => a - b);
-  const mid = gaps.length >> 1;
-  return gaps.length % 2 === 1 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
-}
-
 /** The canary's latency bound: a drill's own, or derived from the steady state. */
 export interface LatencyBound {
   boundMs: number;

@@ -128,7 +128,8 @@ describe('composeResult: the record from a run’s files', () => {
     expect(r.rto.resolutionMs).toBe(50);
     expect(r.rto.latencyBoundMs).toBe(100);
     expect(r.rto.outstandingAtService).toBe(0);
-    expect((r.evidence.canaries as { coarse: boolean }).coarse).toBe(false);
+    expect(r.evidence.canaries).toMatchObject({ intervalMs: 50, timeoutMs: 1_000, latencyBound: bound });
+    expect(isCoarse(r.rto.resolutionMs!, r.rto.probeIntervalMs)).toBe(false);
   });
 
   it('judges latency by the steady state’s bound: slow answers are an outage (mutant: bound ignored)', () => {

@@ -4,7 +4,6 @@ import {
   achievedResolutionMs,
   latencyBound,
   percentile,
-  probeResolutionMs,
   recoveryFigures,
 } from '../../src/measure/recovery.ts';
 import type { CanarySample } from '../../src/measure/types.ts';
@@ -136,18 +135,13 @@ describe('recoveryFigures: hand-checked (revised spec: credit at completion, run
   });
 });
 
-describe('achievedResolutionMs and probeResolutionMs', () => {
+describe('achievedResolutionMs', () => {
   const at = (...ats: number[]) => ats.map((a) => ({ at: a, end: a + 1, ok: true }));
   it('is the largest start-to-start gap from the last start before T0 to T_service', () => {
     expect(achievedResolutionMs(at(0, 50, 100, 1100, 1150, 1200, 3000), 60, 1200)).toBe(1000);
     expect(achievedResolutionMs(at(0, 50, 100, 150), 60, 150)).toBe(50);
     expect(achievedResolutionMs(at(0, 40, 200), 100)).toBe(160); // not recovered: to the last start
     expect(achievedResolutionMs(at(0, 40), 100)).toBeUndefined(); // no canary after T0
-  });
-  it('probeResolutionMs is the median cadence', () => {
-    expect(probeResolutionMs(at(200, 0, 160, 50, 100))).toBe(50);
-    expect(probeResolutionMs([])).toBe(0);
-    expect(probeResolutionMs(at(0, 1000, 2000, 2050, 2100, 2150), 2000)).toBe(50);
   });
 });
 
