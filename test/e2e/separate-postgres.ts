@@ -1,17 +1,18 @@
 // A PostgreSQL of the test's own — not a sandbox's — standing in for "the team's own database"
 // that FIREDRILL_DATABASE_URL points at: initdb and postgres from the PostgreSQL 15 binaries, as
 // the unprivileged user when the test runs as root (PostgreSQL refuses root), password auth on TCP.
-import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { waitHealthy } from '../../src/platform/local/members.ts';
+import { runSync, waitHealthy } from '../../src/platform/local/members.ts';
 import { HOST, PortAllocator } from '../../src/platform/local/ports.ts';
-import { startProcess, stopProcess, type RunAs } from '../../src/platform/local/process.ts';
+import { startProcess, stopProcess } from '../../src/platform/local/process.ts';
+import { unprivilegedUser } from '../../src/platform/local/sandbox.ts';
+import { toolchain } from '../../src/platform/local/toolchain.ts';
 import type { MemberState } from '../../src/platform/local/types.ts';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+const PG_BIN = toolchain().pgBin;
 
 export interface SeparatePostgres {
   /** A URL to a database of that name (created on first use), with the password. */
@@ -20,18 +21,8 @@ export interface SeparatePostgres {
   stop(): Promise<void>;
 }
 
-function runAs(): RunAs | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('firedrill:'));
-  if (!line) throw new Error('running as root without the user "firedrill": run `npx firedrill setup`');
-  const [, , uid, gid] = line.split(':');
-  return { user: 'firedrill', uid: Number(uid), gid: Number(gid) };
-}
-
 export async function startSeparatePostgres(name: string): Promise<SeparatePostgres> {
-  const user = runAs();
+  const user = unprivilegedUser();
   const dir = mkdtempSync(join(tmpdir(), `firedrill-${name}-`));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
@@ -39,19 +30,8 @@ export async function startSeparatePostgres(name: string): Promise<SeparatePostg
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, password + '\n', { mode: 0o600 });
   if (user) chownSync(pwfile, user.uid, user.gid);
-  const initdb = [
-    join(PG_BIN, 'initdb'),
-    '-D',
-    data,
-    '-U',
-    'team',
-    '--auth=scram-sha-256',
-    `--pwfile=${pwfile}`,
-  ];
-  const asUser = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
-  const [command, ...args] = [...asUser, ...initdb] as [string, ...string[]];
-  const init = spawnSync(command, args, { encoding: 'utf8', cwd: '/' });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stdout}${init.stderr}`);
+  const initdbArgs = ['-D', data, '-U', 'team', '--auth=scram-sha-256', `--pwfile=${pwfile}`];
+  runSync({ runAs: user }, join(PG_BIN, 'initdb'), initdbArgs); // throws with initdb's output
   rmSync(pwfile);
   const port = await new PortAllocator().allocate(`${name} postgres`);
   const spec = {

@@ -99,7 +99,7 @@ export function memberByName(members: MemberState[], name: string | number): Mem
 
 /** Runs a one-off command to completion, as the unprivileged user when we are root. */
 export function runSync(
-  ctx: SandboxContext,
+  ctx: Pick<SandboxContext, 'runAs'>,
   command: string,
   args: string[],
   opts: { cwd?: string; env?: Record<string, string> } = {},

@@ -58,7 +58,7 @@ export function parseComponents(list: string | undefined): ComponentName[] {
 }
 
 /** The unprivileged account servers run as when we are root (PostgreSQL refuses root). */
-function unprivilegedUser(): RunAs | undefined {
+export function unprivilegedUser(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = process.env.FIREDRILL_RUN_AS ?? 'firedrill';
   const line = readFileSync('/etc/passwd', 'utf8')
