@@ -124,7 +124,7 @@ export const kafka: ComponentDriver = {
     const voters = [...members, ...controllers]
       .map((m) => `${m.index}@${HOST}:${m.ports.controller}`)
       .join(',');
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     const log4j = join(ctx.dir, 'kafka', 'log4j2.properties');
     mkdirSync(join(ctx.dir, 'kafka'), { recursive: true });
     writeFileSync(log4j, LOG4J2);
@@ -248,3 +248,15 @@ export const kafka: ComponentDriver = {
     }));
   },
 };
+
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. One in 64 of those starts with "-", which the
+ * storage tool's argument parser reads as an option ("--cluster-id: expected one argument"), so
+ * such ids are drawn again — Kafka's own generator skips them for the same reason.
+ */
+export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
