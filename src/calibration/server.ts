@@ -20,6 +20,12 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 
 export interface FaultCommand {
   durationMs: number;
+  /**
+   * When the outage begins (epoch ms, this machine's clock): the drill's T0. The window is then
+   * [T0, T0 + D) by construction even if the command itself is delayed in transit or by a stalled
+   * process; without it the outage begins when the command is read.
+   */
+  startAt?: number;
   mode?: FaultMode;
   /** slow: how long after it arrived a request is answered. */
   slowMs?: number;
@@ -34,6 +40,13 @@ export interface FaultReceipt {
   until: number;
   mode: FaultMode;
   droppedIds: number[];
+  /** When the command was read: faultAt when it came on time. */
+  receivedAt: number;
+  /**
+   * Data requests answered normally between faultAt and receivedAt: the window was not kept for
+   * them (a command read late), so a drill must not score this fault.
+   */
+  servedInWindow: number;
 }
 
 const idOf = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1));
@@ -56,6 +69,12 @@ export function createCalibrationServer(): Server {
   let slowMs = 0;
   // Requests the `hang` mode will never answer (destroyed on /reset, or by the client's timeout).
   const hung = new Set<ServerResponse>();
+  // When recent data requests were answered normally (to count any a late command let through).
+  const served: number[] = [];
+  const noteServed = (at: number) => {
+    served.push(at);
+    if (served.length > 1_000) served.splice(0, served.length - 1_000);
+  };
 
   return createServer(async (req, res) => {
     const now = Date.now();
@@ -72,7 +91,8 @@ export function createCalibrationServer(): Server {
           return send(400, { error: `mode "${cmd.mode}" is not one of ${FAULT_MODES.join(', ')}` });
         mode = cmd.mode ?? 'refuse';
         slowMs = cmd.slowMs ?? 0;
-        faultAt = Date.now();
+        const receivedAt = Date.now();
+        faultAt = Math.min(cmd.startAt ?? receivedAt, receivedAt);
         unavailableUntil = faultAt + cmd.durationMs;
         let victims: string[] = [];
         if (cmd.drop) victims = ackOrder.filter((k) => idOf(k) >= cmd.drop![0] && idOf(k) <= cmd.drop![1]);
@@ -84,6 +104,8 @@ export function createCalibrationServer(): Server {
           until: unavailableUntil,
           mode,
           droppedIds: victims.map(idOf).sort((a, b) => a - b),
+          receivedAt,
+          servedInWindow: served.filter((t) => t >= faultAt).length,
         };
         fault = receipt;
         return send(200, receipt);
@@ -106,7 +128,7 @@ export function createCalibrationServer(): Server {
           }
           // hold: served once the outage ends; slow: served slowMs after it arrived.
           await wait(mode === 'hold' ? unavailableUntil - Date.now() : now + slowMs - Date.now());
-        }
+        } else noteServed(now);
         const key = decodeURIComponent(url.pathname.slice('/kv/'.length));
         if (req.method === 'PUT') {
           store.set(key, await body(req));
