@@ -5,6 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type pino from 'pino';
 import { canaryProgressSignal } from '../workflows/names.ts';
+import { checkPlatformSupports } from '../src/drill/requirements.ts';
 import { planRun, type DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
 import { ledgerPrefix, ledgerStats, runLedgerWriter } from '../src/engine/ledger-writer.ts';
@@ -67,6 +68,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       return userFacing(async () => {
         const s = await session(input);
         const plan = planRun(s.drill, input, loadTopology());
+        await checkPlatformSupports(s.drill, input.platform); // a worker that did not plan it checks again
         for (const component of plan.needs) s.env.platform.endpoints(component); // refuses if not running
         s.files.writeJson('plan.json', plan);
         if (!s.files.readJson('started.json')) s.files.writeJson('started.json', { at: Date.now() });

@@ -41,6 +41,9 @@ async function put(env: DrillEnv, key: string, payload: Buffer, signal?: AbortSi
   return ((await res.json()) as { position: string }).position;
 }
 
+/** K of the measurement spec: this drill keeps the engine's default. */
+const CONSECUTIVE_OK = 5;
+
 export default defineDrill({
   name: 'calibration',
   title: 'Calibration target: known outage, known loss',
@@ -112,11 +115,12 @@ export default defineDrill({
       integer: true,
       description: 'acknowledged writes to wait for before the fault',
       check: (v, all) =>
-        (v as number) <= (all['drop-to'] as number)
-          ? `must exceed drop-to (${all['drop-to']}) so the dropped writes exist before T0`
+        (v as number) <= all.number('drop-to')
+          ? `must exceed drop-to (${all.number('drop-to')}) so the dropped writes exist before T0`
           : undefined,
     },
   },
+  probe: { consecutiveOk: CONSECUTIVE_OK },
   ledger: { concurrency: 1, minAckedBeforeFault: 100 },
   needs: ['calibration'],
 
@@ -164,21 +168,22 @@ export default defineDrill({
   async inject(env) {
     const o = env.options;
     const mode = MODE[env.variant]!;
-    const drop = (o['drop-from'] as number) > 0 ? [o['drop-from'], o['drop-to']] : undefined;
+    const drop = o.number('drop-from') > 0 ? [o.number('drop-from'), o.number('drop-to')] : undefined;
     const fault = {
-      description: `outage ${o.outage} ms (${env.variant}: ${mode})`,
+      description: `outage ${o.number('outage')} ms (${env.variant}: ${mode})`,
       touched: ['calibration/calibration-0'],
     };
     let receipt: FaultReceipt | undefined;
-    await env.fire(fault, async () => {
+    await env.fire(fault, async (t0) => {
       const res = await fetch(`${url(env)}/fault`, {
         method: 'POST',
         body: JSON.stringify({
-          durationMs: o.outage,
+          durationMs: o.number('outage'),
+          startAt: t0,
           mode,
-          slowMs: o.slow,
+          slowMs: o.number('slow'),
           drop,
-          dropLast: (o['drop-last'] as number) || undefined,
+          dropLast: o.number('drop-last') || undefined,
         }),
       });
       receipt = (await res.json()) as FaultReceipt;
@@ -200,7 +205,13 @@ export default defineDrill({
     const mine = (fault as Fault & { receipt?: FaultReceipt }).receipt;
     if (!mine || seen.faultAt !== mine.faultAt)
       throw new Error(`the target's fault (at ${seen.faultAt}) is not this run's (${mine?.faultAt})`);
-    return `the target took the fault at ${new Date(seen.faultAt).toISOString()}: ${seen.mode} for ${seen.until - seen.faultAt} ms`;
+    // A command read late lets requests through inside the window. One or two (a canary in
+    // flight at T0) cannot end the outage early; K in a row would, and the truth is then not D.
+    if (seen.servedInWindow >= CONSECUTIVE_OK)
+      throw new Error(
+        `the target read the fault command ${seen.receivedAt - seen.faultAt} ms after T0 and answered ${seen.servedInWindow} requests inside the window`,
+      );
+    return `the target took the fault at ${new Date(seen.faultAt).toISOString()} (command read ${seen.receivedAt - seen.faultAt} ms after T0, ${seen.servedInWindow} requests answered before it): ${seen.mode} for ${seen.until - seen.faultAt} ms`;
   },
 
   async fullyRecovered(env) {
@@ -214,11 +225,11 @@ export default defineDrill({
   async config(env) {
     return {
       mode: MODE[env.variant],
-      slowMs: env.variant === 'slow' ? env.options.slow : undefined,
-      outageMs: env.options.outage,
-      dropFrom: env.options['drop-from'],
-      dropTo: env.options['drop-to'],
-      dropLast: env.options['drop-last'],
+      slowMs: env.variant === 'slow' ? env.options.values.slow : undefined,
+      outageMs: env.options.values.outage,
+      dropFrom: env.options.values['drop-from'],
+      dropTo: env.options.values['drop-to'],
+      dropLast: env.options.values['drop-last'],
     };
   },
 });

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import { membersDown } from '../src/drill/observe.ts';
-import { RunFiles } from '../src/engine/run-files.ts';
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
@@ -13,8 +12,8 @@ import { sleep } from '../src/util/wait.ts';
 /** The read-back starts this long before the run started (producer and broker clocks may differ). */
 const READBACK_SKEW_MS = 5 * 60_000;
 
-/** When the run was planned (its started.json); unknown outside a drill run (the bench). */
-const runStartedAt = (env: DrillEnv) => new RunFiles(env.runDir).readJson<{ at: number }>('started.json')?.at;
+/** When the run was planned; unknown outside a drill run (the bench). */
+const runStartedAt = (env: DrillEnv) => env.evidence.startedAt();
 
 /** How long preflight waits for an under-replicated ledger partition to be whole again. */
 const ISR_WAIT_MS = 30_000;
@@ -104,7 +103,8 @@ export default defineDrill<State>({
   },
   ledger: { concurrency: 8, minAckedBeforeFault: 200 },
   needs: ['kafka'],
-  remediateAfterMs: (o) => o['restart-after'] as number,
+  requires: { capabilities: ['kill', 'restart'] },
+  remediateAfterMs: (o) => o.number('restart-after'),
 
   async open(env) {
     const kafka = client(env);
@@ -345,7 +345,7 @@ export default defineDrill<State>({
       producerAcks: 'all (-1)',
       brokerSettings: env.platform.info('kafka').settings,
       kraftVoters: env.platform.info('kafka').voters,
-      restartAfterMs: env.options['restart-after'],
+      restartAfterMs: env.options.values['restart-after'],
     };
   },
 });

@@ -72,7 +72,7 @@ export default defineDrill<Record<string, never>>({
   probe: { intervalMs: 250, consecutiveOk: 3, timeoutMs: 2_000 },
   ledger: { concurrency: 1, minAckedBeforeFault: 0 },
   needs: [],
-  platforms: ['kubernetes'],
+  requires: { capabilities: ['kill', 'describe', 'self-healing'] },
 
   async open(env) {
     k8s(env);
@@ -83,7 +83,7 @@ export default defineDrill<Record<string, never>>({
   async preflight(env) {
     const platform = k8s(env);
     await platform.checkKill(COMPONENT);
-    await platform.podFor(COMPONENT, env.options.ordinal as number); // refuses an ordinal out of range
+    await platform.podFor(COMPONENT, env.options.number('ordinal')); // refuses an ordinal out of range
     await allReady(env).catch((err: Error) => {
       throw new UserError(
         `not every Kafka pod is Ready: ${err.message}`,
@@ -111,7 +111,7 @@ export default defineDrill<Record<string, never>>({
 
   async inject(env): Promise<PodFault> {
     const platform = k8s(env);
-    const ordinal = env.options.ordinal as number;
+    const ordinal = env.options.number('ordinal');
     const pod = await platform.podFor(COMPONENT, ordinal);
     const fault: PodFault = {
       description: `delete pod ${pod.namespace}/${pod.name} with grace 0 (broker ${ordinal})`,

@@ -21,8 +21,6 @@
 //
 // Service recovered: search answers (the canary: one ANN search in the dataset partition). Full:
 // the index is built and recall@10 ≥ baseline − 0.01, with every dataset row present.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConsistencyLevelEnum, ErrorCode, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { defineDrill, type DrillEnv, type Fault, type LedgerRecord } from '../src/drill/definition.ts';
 import { membersDown } from '../src/drill/observe.ts';
@@ -80,14 +78,13 @@ interface RecallEvidence {
 }
 
 const RECALL_FILE = 'recall.json';
-const recallFile = (env: DrillEnv) => join(env.runDir, RECALL_FILE);
-const readRecall = (env: DrillEnv): RecallEvidence =>
-  existsSync(recallFile(env)) ? JSON.parse(readFileSync(recallFile(env), 'utf8')) : {};
+const readRecall = (env: DrillEnv): RecallEvidence => env.evidence.read<RecallEvidence>(RECALL_FILE) ?? {};
+// Atomic: a worker killed mid-write leaves the previous figures, never a torn file.
 const writeRecall = (env: DrillEnv, patch: RecallEvidence) =>
-  writeFileSync(recallFile(env), JSON.stringify({ ...readRecall(env), ...patch }, null, 2) + '\n');
+  env.evidence.write(RECALL_FILE, { ...readRecall(env), ...patch });
 
 // The planning step (preflight) sees the raw request, before defaults are applied: fall back here.
-const opt = (env: DrillEnv, name: string, fallback: string | number) => env.options[name] ?? fallback;
+const opt = (env: DrillEnv, name: string, fallback: string | number) => env.options.values[name] ?? fallback;
 const collectionOf = (env: DrillEnv) => String(opt(env, 'collection', DEFAULT_COLLECTION));
 const specOf = (env: DrillEnv) => indexSpec(String(opt(env, 'index-type', 'IVF_FLAT')));
 const datasetOf = (env: DrillEnv) =>
@@ -251,8 +248,11 @@ export default defineDrill<State>({
   // is also indexed by the runbook's rebuild, and the figure is the recovery, not the ingest.
   ledger: { concurrency: 2, minAckedBeforeFault: 50, batch: 32, maxRate: 200 },
   needs: [COMPONENT],
-  platforms: ['local'],
-  remediateAfterMs: (o) => o.observe as number,
+  requires: {
+    capabilities: ['kill', 'restart', 'actions'],
+    actions: ['index-files', 'overwrite-files', 'restore-snapshot', 'snapshots', 'wipe-data'],
+  },
+  remediateAfterMs: (o) => o.number('observe'),
 
   async open(env) {
     const c = client(env, 10_000);
@@ -379,7 +379,7 @@ export default defineDrill<State>({
         `${snap.label}: ${(snap.bytes / 1e6).toFixed(0)} MB, Milvus paused ${snap.pausedMs} ms`,
         snap.at,
       );
-      await sleep(env.options['writes-after-snapshot'] as number);
+      await sleep(env.options.number('writes-after-snapshot'));
       const fault: MilvusFault = {
         ...base,
         description: `kill Milvus and wipe its storage (etcd, rocksmq, binlogs, index files); restore snapshot ${snap.label}`,
@@ -420,7 +420,7 @@ export default defineDrill<State>({
       ok(await s.c.loadCollection({ collection_name: s.collection }), 'loadCollection');
     });
     // The symptom, as a client sees it.
-    const until = Date.now() + Math.max(5_000, (env.options.observe as number) - 3_000);
+    const until = Date.now() + Math.max(5_000, env.options.number('observe') - 3_000);
     let progress = '?';
     let searchError = '';
     while (Date.now() < until) {
@@ -558,7 +558,7 @@ export default defineDrill<State>({
         env.variant === 'milvus-restore'
           ? 'flush, then the storage root copied with the process group paused (SIGSTOP/SIGCONT): crash-consistent, etcd and data together'
           : null,
-      observeMs: env.options.observe,
+      observeMs: env.options.values.observe,
     };
   },
 });

@@ -19,8 +19,6 @@
 //   reported as measured even though the target says 0; the recovery point is the listing time of
 //   the last mirror cycle completed before T0.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -68,7 +66,7 @@ interface DrStatus {
   mirrorIntervalMs: number;
 }
 
-const bucketOf = (env: DrillEnv) => String(env.options.bucket ?? DEFAULT_BUCKET);
+const bucketOf = (env: DrillEnv) => String(env.options.values.bucket ?? DEFAULT_BUCKET);
 
 function s3(env: DrillEnv, endpoint?: string, timeoutMs = 2_000): S3Client {
   const info = env.platform.info(COMPONENT);
@@ -237,8 +235,11 @@ export default defineDrill<State>({
   probe: { intervalMs: 50, timeoutMs: 2_000, consecutiveOk: 5 },
   ledger: { concurrency: 4, minAckedBeforeFault: 100, batch: SEGMENT_RECORDS },
   needs: [COMPONENT],
-  platforms: ['local'],
-  remediateAfterMs: (o) => o['restart-after'] as number,
+  requires: {
+    capabilities: ['kill', 'restart', 'actions'],
+    actions: ['dr-status', 'drive-objects', 'wipe-drive'],
+  },
+  remediateAfterMs: (o) => o.number('restart-after'),
 
   async open(env) {
     return { s3: s3(env), bucket: bucketOf(env) };
@@ -435,11 +436,7 @@ export default defineDrill<State>({
   async fullyRecovered(env, s, fault) {
     if (!(await allNodesUp(env))) return false;
     // Site restore: fully recovered once the DR copy is complete, not merely consistent so far.
-    const markersFile = join(env.runDir, 'markers.jsonl');
-    if (
-      (fault as MinioFault).dr &&
-      !(existsSync(markersFile) && readFileSync(markersFile, 'utf8').includes('"marker":"restored"'))
-    )
+    if ((fault as MinioFault).dr && !env.evidence.markers().some((m) => m.marker === 'restored'))
       return false;
     const left = await unhealed(env, s);
     const summary =
@@ -496,7 +493,7 @@ export default defineDrill<State>({
       replicationMode: dr
         ? `DR site ${dr.s3}: ${String((info.drSite as Record<string, unknown>)?.mirror)}, every ${dr.mirrorIntervalMs} ms`
         : 'none (no DR site)',
-      restartAfterMs: env.options['restart-after'],
+      restartAfterMs: env.options.values['restart-after'],
     };
   },
 });

@@ -93,6 +93,7 @@ export default defineDrill<PgState>({
   // flagged as non-prefix loss although PostgreSQL lost a clean suffix.
   ledger: { concurrency: 1, minAckedBeforeFault: 200 },
   needs: [COMPONENT],
+  requires: { capabilities: ['kill', 'restart', 'actions'], actions: ['kill-postmaster'] },
   // The remediation waits for the promotion itself, then brings the node back.
   remediateAfterMs: () => 0,
 
@@ -214,7 +215,7 @@ export default defineDrill<PgState>({
     // The node comes back once the cluster has failed over (a node that returned before its leader
     // key expired would simply take its key back: that would be no failover at all).
     const patroni = new Patroni(env);
-    const deadline = f.at + (env.options['rejoin-timeout'] as number);
+    const deadline = f.at + env.options.number('rejoin-timeout');
     let promoted = false;
     while (!promoted && Date.now() < deadline) {
       const primary = await patroni.primary(undefined, 500).catch(() => undefined);
@@ -225,10 +226,10 @@ export default defineDrill<PgState>({
       // A cluster that cannot fail over waits for its old primary: that is what happens here.
       env.mark(
         'no-promotion',
-        `no replica was promoted within ${env.options['rejoin-timeout']} ms: ${f.primary} comes back anyway`,
+        `no replica was promoted within ${env.options.values['rejoin-timeout']} ms: ${f.primary} comes back anyway`,
       );
     } else {
-      await sleep(env.options['rejoin-after'] as number);
+      await sleep(env.options.number('rejoin-after'));
     }
     env.mark(
       'node-back',
@@ -304,8 +305,8 @@ export default defineDrill<PgState>({
       ledgerTable: ledgerTableInfo(env),
       members: env.platform.members(COMPONENT).length,
       clientPath: 'primary = the member answering Patroni GET /primary 200; ledger writes autocommit INSERTs',
-      rejoinAfterMs: env.options['rejoin-after'],
-      rejoinTimeoutMs: env.options['rejoin-timeout'],
+      rejoinAfterMs: env.options.values['rejoin-after'],
+      rejoinTimeoutMs: env.options.values['rejoin-timeout'],
       rpoTarget:
         patroni.synchronous_mode === true
           ? 'RPO 0, judged: synchronous_mode is on'

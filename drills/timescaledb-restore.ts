@@ -178,6 +178,10 @@ export default defineDrill<PgState>({
   // ledger into an exact prefix (see timescaledb-failover).
   ledger: { concurrency: 1, minAckedBeforeFault: 200 },
   needs: [COMPONENT],
+  requires: {
+    capabilities: ['kill', 'restart', 'actions'],
+    actions: ['archived-wal', 'backup', 'backups', 'forget-cluster', 'restore', 'wipe-data'],
+  },
   remediateAfterMs: () => 0,
 
   ...primaryClientSteps,
@@ -208,7 +212,7 @@ export default defineDrill<PgState>({
 
   async inject(env, s): Promise<RestoreFault> {
     let backup = (await action<BackupInventory>(env, 'backups')).backups.at(-1)!;
-    if (env.options.incremental) {
+    if (env.options.boolean('incremental')) {
       env.mark('backup-started', 'incremental backup (the hourly schedule), the ledger writing');
       backup = await action<BackupRecord>(env, 'backup', { type: 'incr' });
       env.mark(
@@ -217,7 +221,7 @@ export default defineDrill<PgState>({
         backup.stoppedAt,
       );
     }
-    await sleepWhileWriting(env, env.options['writes-after-backup'] as number);
+    await sleepWhileWriting(env, env.options.number('writes-after-backup'));
     const h = await s.patroni.health();
     if (!h.leader) throw new Error(`no running primary at injection time (${h.summary})`);
     const members = env.platform.members(COMPONENT);
@@ -300,8 +304,8 @@ export default defineDrill<PgState>({
       patroni,
       server,
       ledgerTable: ledgerTableInfo(env),
-      incremental: env.options.incremental,
-      writesAfterBackupMs: env.options['writes-after-backup'],
+      incremental: env.options.values.incremental,
+      writesAfterBackupMs: env.options.values['writes-after-backup'],
     };
   },
 });

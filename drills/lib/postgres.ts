@@ -4,8 +4,6 @@
 // again); the ledger is a table (a hypertable when the TimescaleDB extension is there); the canary
 // is an INSERT plus a SELECT on the primary; health is the cluster as Patroni reports it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { DrillDefinition, DrillEnv, LedgerRecord } from '../../src/drill/definition.ts';
 import type { ReadBackRecord } from '../../src/measure/types.ts';
@@ -458,13 +456,7 @@ export async function readLedger(s: PgState, prefix: string): Promise<ReadBackRe
 
 // --- firing only while the drill runs ----------------------------------------------------------
 
-const ledgerSize = (env: DrillEnv) => {
-  try {
-    return statSync(join(env.runDir, 'ledger.jsonl')).size;
-  } catch {
-    return -1;
-  }
-};
+const ledgerSize = (env: DrillEnv) => env.evidence.ledgerBytes();
 
 /**
  * The steps every TimescaleDB drill takes the same way: the client state, the canary and the ledger
@@ -510,19 +502,16 @@ export async function sleepWhileWriting(env: DrillEnv, ms: number): Promise<void
 
 // --- evidence files in the run's folder --------------------------------------------------------
 
-/** Writes runDir/name atomically (a worker killed mid-write leaves the previous version). */
+/** Writes the run's evidence document `name` atomically (the previous version survives a crash). */
 export function writeEvidence(env: DrillEnv, name: string, value: unknown): void {
-  const file = join(env.runDir, name);
-  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(value, null, 2) + '\n');
-  renameSync(`${file}.${process.pid}.tmp`, file);
+  env.evidence.write(name, value);
 }
 
 export function readEvidence<T>(env: DrillEnv, name: string): T | null {
-  const file = join(env.runDir, name);
   try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
+    return env.evidence.read<T>(name) ?? null;
   } catch {
-    return null;
+    return null; // a document cut short
   }
 }
 

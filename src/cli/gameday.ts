@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { gameDayWorkflow, type GameDayInput, type GameDayOutcome } from '../../workflows/gameday.ts';
 import { TASK_QUEUE, gameDayProgressQuery, progressQuery, targetWorkflowId } from '../../workflows/names.ts';
 import { loadCatalogue } from '../drill/catalogue.ts';
+import type { DrillDefinition } from '../drill/definition.ts';
+import { unmetRequirements } from '../drill/requirements.ts';
 import { planRun } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { LocalPlatform } from '../platform/local/platform.ts';
@@ -24,6 +26,13 @@ export interface GameDayPlan {
   needs: string[];
 }
 
+/** The catalogue's drills the platform can carry out (the others are skipped, not failed). */
+async function runnableOn(kind: string, catalogue: Map<string, DrillDefinition>): Promise<string[]> {
+  const out: string[] = [];
+  for (const [name, drill] of catalogue) if (!(await unmetRequirements(drill, kind)).length) out.push(name);
+  return out;
+}
+
 export async function planGameDay(opts: {
   drills?: string;
   variants?: string;
@@ -35,7 +44,7 @@ export async function planGameDay(opts: {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-    : [...catalogue.keys()].filter((n) => catalogue.get(n)!.platforms?.includes('local') ?? true);
+    : await runnableOn('local', catalogue);
   for (const n of names) {
     if (!catalogue.has(n))
       throw new UserError(

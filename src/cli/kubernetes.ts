@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DrillDefinition } from '../drill/definition.ts';
+import { checkPlatformSupports } from '../drill/requirements.ts';
 import type { DrillPlan } from '../drill/validate.ts';
 import { readEndpoints } from '../platform/kubernetes/endpoints.ts';
 import type { PlatformRef } from '../platform/platform.ts';
@@ -19,15 +20,8 @@ export interface PlatformFlags {
   endpoints?: string;
 }
 
-/** A drill that declares its platforms refuses the others before anything starts. */
-export function checkDrillPlatform(drill: DrillDefinition, ref: PlatformRef): void {
-  if (drill.platforms && !drill.platforms.includes(ref.kind)) {
-    throw new UserError(
-      `drill ${drill.name} runs on ${drill.platforms.join(', ')} only`,
-      `add --platform ${drill.platforms[0]}${drill.platforms[0] === 'kubernetes' ? ' --context <name>' : ''}`,
-    );
-  }
-}
+/** A drill the platform cannot carry out is refused before anything starts. */
+export const checkDrillPlatform = checkPlatformSupports;
 
 /** The platform reference a run travels with. `sandbox` keeps naming firedrill's own services. */
 export function platformRefFrom(flags: PlatformFlags): PlatformRef {

@@ -155,7 +155,7 @@ export function runCommand(program: Command): void {
         const drill = await getDrill(name);
         const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
         const platform = platformRefFrom(opts);
-        checkDrillPlatform(drill, platform);
+        await checkDrillPlatform(drill, platform);
         const touched =
           platform.kind === 'kubernetes' ? await kubernetesPreflight(platform, plan, drill) : undefined;
         if (opts.dryRun) {
@@ -173,7 +173,7 @@ export function runCommand(program: Command): void {
             runId: newRunId(plan.drill, plan.variant),
             drill: plan.drill,
             variant: plan.variant,
-            options: req.options,
+            options: plan.options, // checked and typed once: the raw strings stay here
             targets: req.targets,
             deadline: req.deadline,
             platform,

@@ -1,7 +1,7 @@
 // What a drill is. One drill = one file in drills/ exporting `defineDrill({...})`, written like a
 // runbook: hypothesis, target, variants, steady-state canary, fault (inject + revert), recovery
 // predicates, data check. The engine (activities + workflows) runs any drill without knowing it.
-import type { Platform, PlatformKind } from '../platform/platform.ts';
+import type { Capability, Platform } from '../platform/platform.ts';
 import type { ReadBackRecord } from '../measure/types.ts';
 
 export interface DrillLogger {
@@ -9,22 +9,57 @@ export interface DrillLogger {
   warn(obj: Record<string, unknown> | string, msg?: string): void;
 }
 
+export type OptionValue = number | string | boolean;
+
+/**
+ * The run's options, checked and typed by the plan (durations in ms). Reading an option as a type
+ * it was not declared with is a mistake in the drill, and throws.
+ */
+export interface DrillOptions {
+  number(name: string): number;
+  string(name: string): string;
+  boolean(name: string): boolean;
+  /** Every option with its value, for a configuration snapshot. */
+  readonly values: Readonly<Record<string, OptionValue>>;
+}
+
+/**
+ * The evidence the engine keeps for the run (reports/<runId>/), as far as a drill may see it. A
+ * drill never reaches the run's folder by path: what it keeps across steps and workers goes
+ * through here, atomically, with secrets scrubbed.
+ */
+export interface RunEvidence {
+  /** A JSON document the drill wrote earlier in this run (undefined when absent). */
+  read<T>(name: string): T | undefined;
+  /**
+   * Writes a JSON document atomically (a worker killed mid-write leaves the previous version).
+   * Names are the drill's own (`lower-case.json`); the engine's files are refused.
+   */
+  write(name: string, value: unknown): void;
+  /** The run's timeline so far, in the order it was written. */
+  markers(): { marker: string; at: number; note?: string }[];
+  /** When the run was planned (epoch ms); undefined outside a drill run (a bench). */
+  startedAt(): number | undefined;
+  /** Bytes the ledger has written so far: it grows while the writer runs. */
+  ledgerBytes(): number;
+}
+
 /** What every step of a drill gets. */
 export interface DrillEnv {
   runId: string;
   variant: string;
-  options: Record<string, unknown>;
+  options: DrillOptions;
   platform: Platform;
-  /** The run's artifact folder (reports/<runId>/). */
-  runDir: string;
+  evidence: RunEvidence;
   log: DrillLogger;
   /** Adds a marker to the run's timeline, stamped now (or at `at`), e.g. "isr-2". */
   mark(marker: string, note?: string, at?: number): void;
   /**
    * Issues the fault command: records what is about to be done (so a crash cannot lose it),
    * marks T0 immediately before the command and T0_done when it returns. inject() calls it once.
+   * The command is given T0 (epoch ms), for a target that can be told when its fault begins.
    */
-  fire(fault: Fault, command: () => Promise<void>): Promise<void>;
+  fire(fault: Fault, command: (t0: number) => Promise<void>): Promise<void>;
   /**
    * Aborted when the operator aborts the run (or the step is cancelled). Long waits inside a step
    * may watch it; fire() refuses once it is aborted, so a fault is never issued after an abort.
@@ -64,7 +99,7 @@ export interface OptionSpec {
    */
   holdsFault?: boolean;
   /** Returns an error sentence when the value makes no sense. */
-  check?: (value: unknown, all: Record<string, unknown>) => string | undefined;
+  check?: (value: OptionValue, all: DrillOptions) => string | undefined;
 }
 
 export interface VariantSpec {
@@ -112,8 +147,12 @@ export interface DrillDefinition<S = unknown> {
   };
   /** The components the drill needs running (the sandbox brings them up). */
   needs: string[];
-  /** Platforms the drill can run on (default: every one). A game day skips it elsewhere. */
-  platforms?: PlatformKind[];
+  /**
+   * What the drill needs of a platform beyond endpoints and health, checked when the run is
+   * planned (src/drill/requirements.ts): capabilities, and the actions of its target component
+   * it calls. A platform without them refuses the drill; a game day skips it there.
+   */
+  requires?: { capabilities?: Capability[]; actions?: string[] };
 
   /** Connects clients and creates what the drill writes to. Idempotent; called by every step. */
   open(env: DrillEnv): Promise<S>;
@@ -160,7 +199,7 @@ export interface DrillDefinition<S = unknown> {
   /** Configuration snapshot for the evidence (acks, min ISR, Patroni ttl, EC parity…). */
   config(env: DrillEnv, s: S): Promise<Record<string, unknown>>;
   /** When the remediation runs, relative to T0 (ms); undefined = no remediation step. */
-  remediateAfterMs?(options: Record<string, unknown>): number | undefined;
+  remediateAfterMs?(options: DrillOptions): number | undefined;
   /** For restore drills: the recovery point (snapshot/backup time) as epoch ms. */
   recoveryPoint?(env: DrillEnv, s: S, fault: Fault): Promise<number | null>;
 }

@@ -3,7 +3,8 @@
 // a duration is what parseDuration accepts, and both fall in the range the option declares.
 import { DurationError, formatDuration, MAX_DURATION_MS, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
-import type { OptionSpec } from './definition.ts';
+import { own } from '../util/own.ts';
+import type { DrillOptions, OptionSpec, OptionValue } from './definition.ts';
 
 /** Optional sign, digits, optional fraction: what a person types for a count or an ordinal. */
 const DECIMAL = /^-?\d{1,15}(\.\d{1,6})?$/;
@@ -34,7 +35,7 @@ export function optionBounds(name: string, spec: OptionSpec): { min: number; max
 
 const show = (spec: OptionSpec, v: number) => (spec.type === 'duration' ? formatDuration(v) : String(v));
 
-export function coerceOption(drill: string, name: string, spec: OptionSpec, raw: unknown): unknown {
+export function coerceOption(drill: string, name: string, spec: OptionSpec, raw: unknown): OptionValue {
   const where = `option "${name}" of ${drill}`;
   const { min, max } = optionBounds(name, spec);
   const range = `from ${show(spec, min)} to ${show(spec, max)}`;
@@ -100,4 +101,28 @@ export function parseOptionPairs(pairs: string[]): Record<string, string> {
     out[key] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/** The plan's checked values behind the typed reader every drill step gets. */
+export function drillOptions(
+  drill: string,
+  specs: Record<string, OptionSpec> | undefined,
+  values: Record<string, OptionValue>,
+): DrillOptions {
+  const read = (name: string, want: 'number' | 'string' | 'boolean') => {
+    const spec = specs ? own(specs, name) : undefined;
+    if (!spec) throw new Error(`drill ${drill} reads option "${name}", which it does not declare`);
+    const declared = spec.type === 'duration' ? 'number' : spec.type;
+    if (declared !== want)
+      throw new Error(`drill ${drill} reads option "${name}" as a ${want}; it is declared a ${spec.type}`);
+    const v = own(values, name);
+    if (v === undefined) throw new Error(`option "${name}" of ${drill} has no value (declare a default)`);
+    return v;
+  };
+  return {
+    number: (name) => read(name, 'number') as number,
+    string: (name) => read(name, 'string') as string,
+    boolean: (name) => read(name, 'boolean') as boolean,
+    values: Object.freeze({ ...values }),
+  };
 }

@@ -5,8 +5,8 @@ import { formatDuration, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { own, ownNames } from '../util/own.ts';
 import type { Targets } from '../measure/types.ts';
-import type { DrillDefinition } from './definition.ts';
-import { coerceOption, optionBounds } from './options.ts';
+import type { DrillDefinition, OptionValue, VariantSpec } from './definition.ts';
+import { coerceOption, drillOptions, optionBounds } from './options.ts';
 import { checkProbe } from './probe.ts';
 
 export interface RunRequest {
@@ -23,7 +23,7 @@ export interface DrillPlan {
   title: string;
   hypothesis: string;
   variant: string;
-  options: Record<string, unknown>;
+  options: Record<string, OptionValue>;
   component: string;
   scenario: string;
   targets: Targets;
@@ -139,6 +139,27 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
     }
 }
 
+/** The request's options checked against the drill's declarations, with defaults filled in. */
+export function checkOptions(
+  d: DrillDefinition,
+  variantSpec: VariantSpec,
+  requested: Record<string, unknown>,
+): Record<string, OptionValue> {
+  for (const name of Object.keys(requested)) {
+    if (!own(d.options, name))
+      throw new UserError(
+        `drill ${d.name} has no option "${name}"`,
+        `its options are: ${ownNames(d.options)}`,
+      );
+  }
+  const options: Record<string, OptionValue> = {};
+  for (const [name, spec] of Object.entries(d.options ?? {})) {
+    const raw = own(requested, name) ?? own(variantSpec.defaults, name) ?? spec.default;
+    if (raw !== undefined) options[name] = coerceOption(d.name, name, spec, raw);
+  }
+  return options;
+}
+
 export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology): DrillPlan {
   const variant = req.variant ?? d.defaultVariant;
   const variantSpec = typeof variant === 'string' ? own(d.variants, variant) : undefined;
@@ -148,21 +169,11 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
       `choose one of: ${ownNames(d.variants)}`,
     );
   }
-  const requested = req.options ?? {};
-  for (const name of Object.keys(requested)) {
-    if (!own(d.options, name))
-      throw new UserError(
-        `drill ${d.name} has no option "${name}"`,
-        `its options are: ${ownNames(d.options)}`,
-      );
-  }
-  const options: Record<string, unknown> = {};
+  const options = checkOptions(d, variantSpec, req.options ?? {});
+  const typed = drillOptions(d.name, d.options, options);
   for (const [name, spec] of Object.entries(d.options ?? {})) {
-    const raw = own(requested, name) ?? own(variantSpec.defaults, name) ?? spec.default;
-    if (raw !== undefined) options[name] = coerceOption(d.name, name, spec, raw);
-  }
-  for (const [name, spec] of Object.entries(d.options ?? {})) {
-    const why = spec.check?.(options[name], options);
+    const value = own(options, name);
+    const why = value === undefined ? undefined : spec.check?.(value, typed);
     if (why) throw new UserError(`option "${name}" of ${d.name}: ${why}`);
   }
 
@@ -207,7 +218,7 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
         `give a shorter ${name}, or a longer --deadline (at most ${formatDuration(MAX_REQUESTED_DEADLINE_MS)})`,
       );
   }
-  const after = d.remediateAfterMs?.(options);
+  const after = d.remediateAfterMs?.(typed);
   return checkProbe({
     drill: d.name,
     title: d.title,
@@ -228,7 +239,9 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     exactlyOnce: d.ledger?.exactlyOnce ?? false,
     // A drill may expose the count as its `writes-before` option.
     minAckedBeforeFault:
-      (options['writes-before'] as number | undefined) ?? d.ledger?.minAckedBeforeFault ?? 50,
+      (typeof options['writes-before'] === 'number' ? options['writes-before'] : undefined) ??
+      d.ledger?.minAckedBeforeFault ??
+      50,
     remediateAfterMs: after ?? null,
     needs: d.needs,
   });

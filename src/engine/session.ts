@@ -3,29 +3,29 @@
 import type pino from 'pino';
 import { getDrill } from '../drill/catalogue.ts';
 import type { DrillDefinition, DrillEnv, Fault } from '../drill/definition.ts';
-import type { DrillPlan } from '../drill/validate.ts';
-import { LocalPlatform } from '../platform/local/platform.ts';
-import type { Platform, PlatformRef } from '../platform/platform.ts';
-import { UserError } from '../util/errors.ts';
+import { drillOptions } from '../drill/options.ts';
+import { checkOptions, type DrillPlan } from '../drill/validate.ts';
+import type { PlatformRef } from '../platform/platform.ts';
+import { loadPlatformDriver, platformFor } from '../platform/registry.ts';
+import { own } from '../util/own.ts';
+import { runEvidence } from './evidence.ts';
 import { RunFiles } from './run-files.ts';
 
-// The Kubernetes driver (and its client library) is loaded only by a session that needs it.
-let kubernetesDriver: typeof import('../platform/kubernetes/platform.ts') | undefined;
-export async function loadPlatformDriver(ref: PlatformRef): Promise<void> {
-  if (ref.kind === 'kubernetes') kubernetesDriver ??= await import('../platform/kubernetes/platform.ts');
-}
-
-export function platformFor(ref: PlatformRef): Platform {
-  if (ref.kind === 'local') return new LocalPlatform(ref.sandbox ?? 'default');
-  if (ref.kind === 'kubernetes') {
-    if (!kubernetesDriver)
-      throw new Error('the Kubernetes driver is not loaded: await loadPlatformDriver(ref) first');
-    return new kubernetesDriver.KubernetesPlatform(ref);
+/**
+ * A step that runs before (or without) the plan: the input's options, checked the same way. A
+ * step that only undoes a fault needs none, so a stale input never stops a revert.
+ */
+function unplannedOptions(
+  drill: DrillDefinition,
+  input: { variant?: string; options?: Record<string, unknown> },
+) {
+  const variant = own(drill.variants, input.variant ?? drill.defaultVariant);
+  if (!variant) return {};
+  try {
+    return checkOptions(drill, variant, input.options ?? {});
+  } catch {
+    return {};
   }
-  throw new UserError(
-    `platform "${ref.kind}" is not available in this build`,
-    'use --platform local or kubernetes',
-  );
 }
 
 export interface Session<S = unknown> {
@@ -53,9 +53,9 @@ export async function openSession(
   const env: DrillEnv = {
     runId: input.runId,
     variant: plan?.variant ?? input.variant ?? drill.defaultVariant,
-    options: plan?.options ?? input.options ?? {},
+    options: drillOptions(drill.name, drill.options, plan?.options ?? unplannedOptions(drill, input)),
     platform: platformFor(input.platform),
-    runDir: files.dir,
+    evidence: runEvidence(files),
     log,
     mark: (marker, note, at) => {
       files.mark(marker, at ?? Date.now(), note);
@@ -67,8 +67,9 @@ export async function openSession(
       if (signal.aborted)
         throw signal.reason ?? new Error('aborted before the fault was fired: nothing injected');
       files.writeJson('fault.json', { ...fault, pending: true });
-      files.mark('T0', Date.now(), fault.description);
-      await command();
+      const t0 = Date.now();
+      files.mark('T0', t0, fault.description);
+      await command(t0);
       files.mark('T0_done', Date.now());
       files.writeJson('fault.json', fault);
     },

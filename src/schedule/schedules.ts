@@ -14,6 +14,7 @@ import type { GameDayRequest } from '../../activities/gameday.ts';
 import { gameDayWorkflow } from '../../workflows/gameday.ts';
 import { TASK_QUEUE } from '../../workflows/names.ts';
 import { loadCatalogue } from '../drill/catalogue.ts';
+import { checkPlatformSupports } from '../drill/requirements.ts';
 import { planRun } from '../drill/validate.ts';
 import { formatDuration } from '../topology/duration.ts';
 import { loadTopology } from '../topology/load.ts';
@@ -90,6 +91,7 @@ export async function validateSchedule(req: CreateScheduleRequest): Promise<Vali
         `choose from: ${[...catalogue.keys()].join(', ')}`,
       );
     // The same refusals a game day makes, now rather than at 3 a.m.
+    if (drills) await checkPlatformSupports(drill, { kind: 'local' }); // named: it must run there
     for (const variant of variants === 'all' ? Object.keys(drill.variants) : [drill.defaultVariant])
       planRun(drill, { drill: d, variant }, topology);
   }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../src/cli/run.ts';
 import type { DrillDefinition, DrillEnv, Fault } from '../../src/drill/definition.ts';
-import { parseOptionPairs } from '../../src/drill/options.ts';
+import { drillOptions, parseOptionPairs } from '../../src/drill/options.ts';
 import { planRun, validateDefinition, type DrillPlan } from '../../src/drill/validate.ts';
 import { parseDuration } from '../../src/topology/duration.ts';
 import { loadTopology } from '../../src/topology/load.ts';
@@ -49,7 +49,7 @@ const fake: DrillDefinition = {
   async inject(env) {
     const fault: Fault = { description: 'recorded', touched: ['kafka/kafka-0'] };
     await env.fire(fault, async () => {
-      fired.push({ options: env.options, fault });
+      fired.push({ options: env.options.values, fault });
     });
     return fault;
   },
@@ -60,7 +60,7 @@ const fakeEnv = (plan: DrillPlan): DrillEnv =>
   ({
     runId: 'fuzz',
     variant: plan.variant,
-    options: plan.options,
+    options: drillOptions(fake.name, fake.options, plan.options),
     signal: new AbortController().signal,
     mark: () => {},
     fire: async (_fault: Fault, command: () => Promise<void>) => command(),

@@ -518,11 +518,19 @@ describe('run flags', () => {
     );
   });
 
-  it('a Kubernetes-only drill refuses the local platform', async () => {
-    const drill = await getDrill('kafka-pod-delete');
-    expect(() => checkDrillPlatform(drill, { kind: 'local' })).toThrow(
-      /drill kafka-pod-delete runs on kubernetes only; add --platform kubernetes --context <name>/,
+  it('a drill the platform cannot carry out is refused at planning, naming what is missing', async () => {
+    const podDelete = await getDrill('kafka-pod-delete');
+    await expect(checkDrillPlatform(podDelete, { kind: 'local' })).rejects.toThrow(
+      /drill kafka-pod-delete needs the "self-healing" capability, which the local platform does not have; run it with --platform kubernetes --context <name>/,
     );
-    expect(() => checkDrillPlatform(drill, { kind: 'kubernetes', context: 'x' })).not.toThrow();
+    await expect(
+      checkDrillPlatform(podDelete, { kind: 'kubernetes', context: 'x' }),
+    ).resolves.toBeUndefined();
+    // A drill that calls a system's actions needs a platform that offers exactly those actions.
+    const restore = await getDrill('timescaledb-restore');
+    await expect(checkDrillPlatform(restore, { kind: 'kubernetes', context: 'x' })).rejects.toThrow(
+      /needs the "actions" capability and timescaledb actions archived-wal, .*which the kubernetes platform does not have; run it with --platform local/,
+    );
+    await expect(checkDrillPlatform(restore, { kind: 'local' })).resolves.toBeUndefined();
   });
 });

@@ -13,8 +13,15 @@ import { component as componentOf, type Component, type Topology } from '../../t
 import { loadTopology } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
 import { own } from '../../util/own.ts';
-import type { MemberHealth } from '../local/types.ts';
-import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
+
+import type {
+  MemberDescription,
+  MemberHealth,
+  Platform,
+  PlatformMember,
+  PlatformRef,
+  WorkloadDescription,
+} from '../platform.ts';
 import { KubeApi, type KubeObject } from './api.ts';
 import { ENDPOINTS_ENV, endpointsFromEnv } from './endpoints.ts';
 import { loadContext, requireChangeAllowed, type LoadedContext } from './kubeconfig.ts';
@@ -196,8 +203,30 @@ export class KubernetesPlatform implements Platform {
     return { ...pod, namespace: c.namespace };
   }
 
+  async describe(component: string, member: string | number): Promise<MemberDescription> {
+    const pod = await this.podFor(component, member);
+    return {
+      name: pod.name,
+      index: pod.ordinal,
+      incarnation: pod.uid ?? 'unknown',
+      up: pod.ready,
+      terminating: pod.terminating,
+      host: pod.node,
+      place: `${pod.namespace}/${pod.name}`,
+    };
+  }
+
+  async workload(component: string): Promise<WorkloadDescription> {
+    const { component: c, desired } = await this.pods(component);
+    return { workload: `${c.kind} ${c.namespace}/${c.name}`, replicas: desired };
+  }
+
   /** Every refusal a kill of the component would meet, checked without changing anything. */
-  async checkKill(component: string): Promise<Component> {
+  async checkKill(component: string): Promise<void> {
+    await this.killable(component);
+  }
+
+  private async killable(component: string): Promise<Component> {
     const c = this.target(component);
     requireChangeAllowed(this.context, this.ref.confirmContext, 'drill');
     await this.access.require(
@@ -208,7 +237,7 @@ export class KubernetesPlatform implements Platform {
   }
 
   async kill(component: string, member: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const c = await this.checkKill(component);
+    const c = await this.killable(component);
     const pod = await this.podFor(component, member);
     // SIGKILL has no grace: the pod object goes at once (a force delete on a real node; the
     // ReadWriteOnce volume keeps a recreated member from writing while the old one dies).

@@ -2,10 +2,18 @@
 // the worker and tests all act on the same sandbox from different processes.
 import { UserError } from '../../util/errors.ts';
 import { own, ownNames } from '../../util/own.ts';
-import type { Platform, PlatformMember, PlatformRef } from '../platform.ts';
+import type {
+  MemberDescription,
+  MemberHealth,
+  Platform,
+  PlatformMember,
+  PlatformRef,
+  WorkloadDescription,
+} from '../platform.ts';
 import { drivers } from './components/index.ts';
 import { Sandbox } from './sandbox.ts';
-import type { ComponentName, MemberHealth } from './types.ts';
+import { memberByName, memberRunning } from './members.ts';
+import type { ComponentName } from './types.ts';
 
 export class LocalPlatform implements Platform {
   readonly ref: PlatformRef;
@@ -30,6 +38,29 @@ export class LocalPlatform implements Platform {
     return this.sandbox()
       .component(component as ComponentName)
       .members.map((m) => ({ name: m.name, index: m.index }));
+  }
+
+  async checkKill(component: string): Promise<void> {
+    this.sandbox().component(component as ComponentName); // refuses a component the sandbox lacks
+  }
+
+  async describe(component: string, member: string | number): Promise<MemberDescription> {
+    const m = memberByName(this.sandbox().component(component as ComponentName).members, member);
+    const pids = Object.values(m.pids);
+    return {
+      name: m.name,
+      index: m.index,
+      incarnation: pids.length ? pids.join(',') : 'none',
+      up: memberRunning(m),
+      terminating: false,
+      host: 'this machine',
+      place: `sandbox ${this.sandboxName}, ${m.name}`,
+    };
+  }
+
+  async workload(component: string): Promise<WorkloadDescription> {
+    const c = this.sandbox().component(component as ComponentName);
+    return { workload: `sandbox ${this.sandboxName} processes`, replicas: c.members.length };
   }
 
   async kill(component: string, member: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

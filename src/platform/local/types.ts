@@ -1,6 +1,7 @@
 // The contract between the sandbox and each component driver (kafka, timescaledb, minio, milvus,
 // temporal). A driver knows how to lay out, start and check one SLO-Scout component from the
 // topology model; the sandbox does the rest (state file, kill, restart, down).
+import type { MemberHealth } from '../platform.ts';
 import type { Topology } from '../../topology/model.ts';
 import type { PortAllocator } from './ports.ts';
 import type { ProcessSpec, RunAs } from './process.ts';
@@ -45,11 +46,8 @@ export interface ComponentState {
   info: Record<string, unknown>;
 }
 
-export interface MemberHealth {
-  member: string;
-  up: boolean;
-  detail: string;
-}
+// The platform contract owns it; drivers report it.
+export type { MemberHealth } from '../platform.ts';
 
 export interface SandboxContext {
   id: string;
