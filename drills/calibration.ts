@@ -5,10 +5,11 @@
 // the outage looks to a client — each variant is one failure mode of the measurement spec.
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
-import type { FaultMode, FaultReceipt } from '../src/calibration/server.ts';
+import { CalibrationClient, HttpStatusError } from '../src/systems/calibration/client.ts';
+import type { FaultMode, FaultReceipt } from '../src/systems/calibration/server.ts';
 import { sleep } from '../src/util/wait.ts';
 
-const url = (env: DrillEnv) => env.platform.endpoints('calibration').url!;
+const target = (env: DrillEnv) => new CalibrationClient(env.platform.endpoints('calibration').url!);
 
 /** The target's fault mode of each variant (client-retry: the target refuses, the client retries). */
 const MODE: Record<string, FaultMode> = {
@@ -21,25 +22,6 @@ const MODE: Record<string, FaultMode> = {
 
 /** A canary's whole budget: no request of it outlives the probe timeout. */
 const CANARY_BUDGET_MS = 1_000;
-
-class HttpStatusError extends Error {
-  constructor(
-    readonly status: number,
-    what: string,
-  ) {
-    super(`${what}: HTTP ${status}`);
-  }
-}
-
-async function put(env: DrillEnv, key: string, payload: Buffer, signal?: AbortSignal): Promise<string> {
-  const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, {
-    method: 'PUT',
-    body: payload,
-    signal: signal ?? AbortSignal.timeout(2_000),
-  });
-  if (!res.ok) throw new HttpStatusError(res.status, `PUT ${key}`);
-  return ((await res.json()) as { position: string }).position;
-}
 
 /** K of the measurement spec: this drill keeps the engine's default. */
 const CONSECUTIVE_OK = 5;
@@ -134,10 +116,8 @@ export default defineDrill({
     const key = `canary/${env.runId}/${Math.random().toString(36).slice(2)}`;
     const budget = AbortSignal.timeout(CANARY_BUDGET_MS);
     const once = async () => {
-      await put(env, key, Buffer.from(String(Date.now())), budget);
-      const res = await fetch(`${url(env)}/kv/${encodeURIComponent(key)}`, { signal: budget });
-      if (!res.ok) throw new HttpStatusError(res.status, 'GET canary');
-      await res.arrayBuffer();
+      await target(env).put(key, Buffer.from(String(Date.now())), budget);
+      await target(env).get(key, budget);
     };
     if (env.variant !== 'client-retry') return once();
     // A client library that retries inside one call: the caller only sees the call's end.
@@ -152,7 +132,7 @@ export default defineDrill({
   },
 
   async write(env, _s, record) {
-    return { position: await put(env, record.key, record.payload) };
+    return { position: await target(env).put(record.key, record.payload) };
   },
 
   isDefiniteFailure(err) {
@@ -161,32 +141,28 @@ export default defineDrill({
   },
 
   async readBack(env, _s, prefix): Promise<ReadBackRecord[]> {
-    const res = await fetch(`${url(env)}/kv?prefix=${encodeURIComponent(prefix)}`);
-    return (await res.json()) as ReadBackRecord[];
+    return target(env).list(prefix);
   },
 
   async inject(env) {
     const o = env.options;
     const mode = MODE[env.variant]!;
-    const drop = o.number('drop-from') > 0 ? [o.number('drop-from'), o.number('drop-to')] : undefined;
+    const drop: [number, number] | undefined =
+      o.number('drop-from') > 0 ? [o.number('drop-from'), o.number('drop-to')] : undefined;
     const fault = {
       description: `outage ${o.number('outage')} ms (${env.variant}: ${mode})`,
       touched: ['calibration/calibration-0'],
     };
     let receipt: FaultReceipt | undefined;
     await env.fire(fault, async (t0) => {
-      const res = await fetch(`${url(env)}/fault`, {
-        method: 'POST',
-        body: JSON.stringify({
-          durationMs: o.number('outage'),
-          startAt: t0,
-          mode,
-          slowMs: o.number('slow'),
-          drop,
-          dropLast: o.number('drop-last') || undefined,
-        }),
+      receipt = await target(env).fault({
+        durationMs: o.number('outage'),
+        startAt: t0,
+        mode,
+        slowMs: o.number('slow'),
+        drop,
+        dropLast: o.number('drop-last') || undefined,
       });
-      receipt = (await res.json()) as FaultReceipt;
     });
     const dropped = receipt!.droppedIds;
     env.mark(
@@ -199,9 +175,7 @@ export default defineDrill({
 
   async confirm(env, _s, fault) {
     // The target's own record, not the receipt the drill kept: it took this fault.
-    const res = await fetch(`${url(env)}/fault`, { signal: AbortSignal.timeout(1_000) });
-    if (!res.ok) throw new Error(`the target has no fault on record (HTTP ${res.status})`);
-    const seen = (await res.json()) as FaultReceipt;
+    const seen = await target(env).lastFault();
     const mine = (fault as Fault & { receipt?: FaultReceipt }).receipt;
     if (!mine || seen.faultAt !== mine.faultAt)
       throw new Error(`the target's fault (at ${seen.faultAt}) is not this run's (${mine?.faultAt})`);
@@ -215,11 +189,11 @@ export default defineDrill({
   },
 
   async fullyRecovered(env) {
-    return (await fetch(`${url(env)}/health`)).ok;
+    return target(env).healthy();
   },
 
   async revert(env) {
-    await fetch(`${url(env)}/reset`, { method: 'POST' });
+    await target(env).reset();
   },
 
   async config(env) {

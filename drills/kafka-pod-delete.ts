@@ -9,7 +9,6 @@
 // brokers, kafka-broker-kill measures both (its clients reach Kafka through the configured
 // endpoints, e.g. {"kafka": {"bootstrap": "<LoadBalancer of Service kafka>:9093"}}).
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
-import type { KubernetesPlatform } from '../src/platform/kubernetes/platform.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
 
@@ -26,20 +25,14 @@ class NoDataPath extends Error {
 interface PodFault extends Fault {
   ordinal: number;
   pod: string;
-  namespace: string;
+  /** namespace/pod */
+  place: string;
   uid?: string;
   node?: string;
 }
 
-function k8s(env: DrillEnv): KubernetesPlatform {
-  if (env.platform.ref.kind !== 'kubernetes') {
-    throw new UserError(
-      'kafka-pod-delete runs on Kubernetes only',
-      'add --platform kubernetes --context <name>',
-    );
-  }
-  return env.platform as KubernetesPlatform;
-}
+/** The member as the platform sees it now (the `describe` capability, checked at planning). */
+const describe = (env: DrillEnv, ordinal: number) => env.platform.describe!(COMPONENT, ordinal);
 
 async function allReady(env: DrillEnv): Promise<void> {
   const members = await env.platform.health(COMPONENT);
@@ -74,16 +67,14 @@ export default defineDrill<Record<string, never>>({
   needs: [],
   requires: { capabilities: ['kill', 'describe', 'self-healing'] },
 
-  async open(env) {
-    k8s(env);
+  async open() {
     return {};
   },
   async close() {},
 
   async preflight(env) {
-    const platform = k8s(env);
-    await platform.checkKill(COMPONENT);
-    await platform.podFor(COMPONENT, env.options.number('ordinal')); // refuses an ordinal out of range
+    await env.platform.checkKill(COMPONENT);
+    await describe(env, env.options.number('ordinal')); // refuses an ordinal out of range
     await allReady(env).catch((err: Error) => {
       throw new UserError(
         `not every Kafka pod is Ready: ${err.message}`,
@@ -110,43 +101,38 @@ export default defineDrill<Record<string, never>>({
   },
 
   async inject(env): Promise<PodFault> {
-    const platform = k8s(env);
     const ordinal = env.options.number('ordinal');
-    const pod = await platform.podFor(COMPONENT, ordinal);
+    const pod = await describe(env, ordinal);
     const fault: PodFault = {
-      description: `delete pod ${pod.namespace}/${pod.name} with grace 0 (broker ${ordinal})`,
+      description: `delete pod ${pod.place} with grace 0 (broker ${ordinal})`,
       touched: [`${COMPONENT}/${pod.name}`],
       ordinal,
       pod: pod.name,
-      namespace: pod.namespace,
-      uid: pod.uid,
-      node: pod.node,
+      place: pod.place,
+      uid: pod.incarnation,
+      node: pod.host,
     };
-    await env.fire(fault, () => platform.kill(COMPONENT, ordinal, 'SIGKILL'));
+    await env.fire(fault, () => env.platform.kill(COMPONENT, ordinal, 'SIGKILL'));
     return fault;
   },
 
   async confirm(env, _s, fault) {
     const f = fault as PodFault;
-    const pod = await k8s(env)
-      .podFor(COMPONENT, f.ordinal)
-      .catch(() => undefined);
-    if (pod && pod.uid === f.uid && !pod.terminating)
-      throw new Error(`pod ${f.namespace}/${f.pod} (uid ${f.uid}) is still there and not terminating`);
+    const pod = await describe(env, f.ordinal).catch(() => undefined);
+    if (pod && pod.incarnation === f.uid && !pod.terminating)
+      throw new Error(`pod ${f.place} (uid ${f.uid}) is still there and not terminating`);
     return pod
-      ? `pod ${f.namespace}/${f.pod} ${pod.uid === f.uid ? 'terminating' : `recreated (uid ${pod.uid}, was ${f.uid})`}`
-      : `pod ${f.namespace}/${f.pod} gone`;
+      ? `pod ${f.place} ${pod.incarnation === f.uid ? 'terminating' : `recreated (uid ${pod.incarnation}, was ${f.uid})`}`
+      : `pod ${f.place} gone`;
   },
 
   async fullyRecovered(env, _s, fault) {
     const f = fault as PodFault;
-    const pod = await k8s(env)
-      .podFor(COMPONENT, f.ordinal)
-      .catch(() => undefined);
-    if (!pod?.ready || pod.uid === f.uid) return false;
+    const pod = await describe(env, f.ordinal).catch(() => undefined);
+    if (!pod?.up || pod.incarnation === f.uid) return false;
     env.mark(
       'pod-recreated',
-      `${f.namespace}/${pod.name} uid ${pod.uid} (was ${f.uid}) Ready${pod.node ? ` on ${pod.node}` : ''}`,
+      `${pod.place} uid ${pod.incarnation} (was ${f.uid}) Ready${pod.host ? ` on ${pod.host}` : ''}`,
     );
     return true;
   },
@@ -157,11 +143,10 @@ export default defineDrill<Record<string, never>>({
   },
 
   async config(env) {
-    const platform = k8s(env);
-    const { component, desired } = await platform.pods(COMPONENT);
+    const { workload, replicas } = await env.platform.workload!(COMPONENT);
     return {
-      workload: `${component.kind} ${component.namespace}/${component.name}`,
-      replicas: desired,
+      workload,
+      replicas,
       gracePeriodSeconds: 0,
       context: env.platform.ref.context,
       memberMapping: 'broker id = StatefulSet pod ordinal',

@@ -2,7 +2,7 @@
 // command is read late, and requests a late command let through are counted, not hidden.
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCalibrationServer, type FaultReceipt } from '../../src/calibration/server.ts';
+import { createCalibrationServer, type FaultReceipt } from '../../src/systems/calibration/server.ts';
 
 const server = createCalibrationServer();
 let base = '';

@@ -6,7 +6,7 @@ import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import type { ComponentDriver, MemberHealth } from '../types.ts';
 
-const MAIN = fileURLToPath(new URL('../../../calibration/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../systems/calibration/main.ts', import.meta.url));
 
 async function healthy(url: string): Promise<boolean> {
   const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
 import { component } from '../../../topology/model.ts';
 import { launchMember, waitHealthy } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
+import { registeredBrokers } from '../../../systems/kafka/client.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState, SandboxContext } from '../types.ts';
 
 /**
@@ -77,24 +77,6 @@ function classpath(ctx: SandboxContext): string {
 
 export function bootstrap(state: ComponentState): string {
   return state.members.map((m) => `${HOST}:${m.ports.broker}`).join(',');
-}
-
-async function registeredBrokers(brokers: string[]): Promise<number[]> {
-  const admin = new Kafka({
-    clientId: 'firedrill-health',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 2_000,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.map((b) => b.nodeId);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
 }
 
 export const kafka: ComponentDriver = {

@@ -1,4 +1,4 @@
-// Runs the calibration target as its own process: `node --import tsx src/calibration/main.ts <port>`.
+// Runs the calibration target as its own process: `node --import tsx src/systems/calibration/main.ts <port>`.
 import { createCalibrationServer } from './server.ts';
 
 const port = Number(process.argv[2]);
