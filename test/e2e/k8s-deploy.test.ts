@@ -475,7 +475,7 @@ describe('deploy, drill and guard rails on one cluster', () => {
 
     const local = await firedrill('run', 'kafka-pod-delete', '--dry-run');
     expect(local.stderr.trim()).toBe(
-      'firedrill: drill kafka-pod-delete runs on kubernetes only; add --platform kubernetes --context <name>',
+      'firedrill: drill kafka-pod-delete needs the "self-healing" capability, which the local platform does not have; run it with --platform kubernetes --context <name>',
     );
   });
 
