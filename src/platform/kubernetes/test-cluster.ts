@@ -9,15 +9,17 @@
 // Nothing listens on any other address, and nothing is ever sent to the fake pod and node IPs:
 // no kubelet, container runtime or kube-proxy exists behind them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { get as httpGet } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
 import { sleep } from '../../util/wait.ts';
 import { cacheRoot, readVersions } from '../local/toolchain.ts';
 import { HOST, PortAllocator } from '../local/ports.ts';
+import { call, httpOk, type Tls } from './test-https.ts';
+import { DISPOSABLE_EXTENSION, issue, makePki, writeKubeconfig } from './test-pki.ts';
+
+export { DISPOSABLE_EXTENSION };
 import { isAlive, markedProcesses, startProcess, stopProcess, sweep, tail } from '../local/process.ts';
 
 export interface TestCluster {
@@ -43,9 +45,6 @@ export const POD_CIDR = '10.244.0.0/16';
 export const NODE_CAPACITY = { cpu: '64', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' } as const;
 /** Label and annotation every fake node carries (KWOK manages nodes with the annotation). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
-
-/** Context extension marking the test cluster's kubeconfig context as throw-away. */
-export const DISPOSABLE_EXTENSION = 'firedrill.io/disposable';
 
 const MARKER_PREFIX = 'firedrill-k8s-test:';
 export const clusterMarker = (name: string) => `${MARKER_PREFIX}${name}`;
@@ -97,198 +96,6 @@ export function requireControlPlane(): ControlPlaneBinaries {
     );
   }
   return controlPlaneBinaries();
-}
-
-// --- certificates (openssl CLI) -----------------------------------------------------------------
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-interface Pki {
-  dir: string;
-  ca: string;
-  caKey: string;
-  saKey: string;
-  saPub: string;
-}
-
-function makePki(dir: string): Pki {
-  mkdirSync(dir, { recursive: true });
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      'ca.key',
-      '-subj',
-      '/CN=firedrill-test-ca',
-      '-days',
-      '3650',
-      '-out',
-      'ca.crt',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-    ],
-    dir,
-  );
-  // Service-account token signing key pair (RS256, the API server's default).
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
-  openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-  return {
-    dir,
-    ca: join(dir, 'ca.crt'),
-    caKey: join(dir, 'ca.key'),
-    saKey: join(dir, 'sa.key'),
-    saPub: join(dir, 'sa.pub'),
-  };
-}
-
-/** A leaf certificate signed by the cluster CA; `server` adds the loopback SANs. */
-function issue(pki: Pki, base: string, subject: string, server: boolean): { cert: string; key: string } {
-  const key = `${base}.key`;
-  const cert = `${base}.crt`;
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], pki.dir);
-  const ext = server
-    ? [
-        '-addext',
-        'extendedKeyUsage=serverAuth,clientAuth',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
-      ]
-    : ['-addext', 'extendedKeyUsage=clientAuth'];
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      key,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-subj',
-      subject,
-      '-days',
-      '3650',
-      '-out',
-      cert,
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-      '-addext',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      ...ext,
-    ],
-    pki.dir,
-  );
-  return { cert: join(pki.dir, cert), key: join(pki.dir, key) };
-}
-
-function writeKubeconfig(
-  file: string,
-  opts: { name: string; server: string; ca: string; cert: string; key: string; user: string },
-): void {
-  const b64 = (f: string) => readFileSync(f).toString('base64');
-  const kubeconfig = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      { name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': b64(opts.ca) } },
-    ],
-    users: [
-      {
-        name: opts.user,
-        user: { 'client-certificate-data': b64(opts.cert), 'client-key-data': b64(opts.key) },
-      },
-    ],
-    contexts: [
-      {
-        name: opts.name,
-        context: {
-          cluster: opts.name,
-          user: opts.user,
-          // Says what this context is to anyone reading the kubeconfig (client-go keeps
-          // extensions as opaque data; @kubernetes/client-node ignores them).
-          extensions: [
-            {
-              name: DISPOSABLE_EXTENSION,
-              extension: { disposable: true, createdBy: 'firedrill test-cluster' },
-            },
-          ],
-        },
-      },
-    ],
-    'current-context': opts.name,
-    preferences: {},
-  };
-  // JSON is YAML: every kubeconfig reader (client-go, @kubernetes/client-node, kubectl) takes it.
-  writeFileSync(file, JSON.stringify(kubeconfig, null, 2) + '\n', { mode: 0o600 });
-}
-
-// --- a minimal HTTPS client for the harness's own calls --------------------------------------------
-
-interface Tls {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
-
-function call(
-  port: number,
-  tls: Tls | undefined,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: HOST,
-        port,
-        method,
-        path,
-        // The control plane's own serving certificates (kube-controller-manager, kube-scheduler)
-        // are self-signed: only the API server's is checked against the cluster CA.
-        ...(tls
-          ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost' }
-          : { rejectUnauthorized: false }),
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-function httpOk(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet({ host: HOST, port, path, timeout: 5_000 }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve(text) : reject(new Error(`${path}: HTTP ${res.statusCode} ${text}`)),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: timed out`)));
-    req.on('error', reject);
-  });
 }
 
 // --- the cluster ----------------------------------------------------------------------------------
