@@ -70,6 +70,7 @@ export function useEngine(
           ...req,
           runId: newRunId(plan.drill, plan.variant),
           variant: plan.variant,
+          options: plan.options, // as the CLI sends them: checked and typed, never the raw strings
           platform: { kind: 'local', sandbox: name },
           reportsDir,
         },
