@@ -22,7 +22,7 @@ import type {
   BackupInventory,
   BackupRecord,
   RestoreReport,
-} from '../src/platform/timescaledb-actions.ts';
+} from '../src/systems/timescaledb/actions.ts';
 import { UserError } from '../src/util/errors.ts';
 import {
   action,

@@ -2,7 +2,7 @@
 // WAL-continuity check depends on it), and which write errors guarantee that nothing committed.
 import { describe, expect, it } from 'vitest';
 import { isDefiniteFailure, NotSent } from '../../drills/lib/postgres.ts';
-import { walSegmentName } from '../../src/platform/local/components/timescaledb.ts';
+import { walSegmentName } from '../../src/systems/timescaledb/wal.ts';
 
 describe('walSegmentName', () => {
   it('names the 16 MB segment holding a position, with the timeline first', () => {
