@@ -1,7 +1,7 @@
 // The pure pieces of the TimescaleDB drills: which WAL segment a replay position belongs to (the
 // WAL-continuity check depends on it), and which write errors guarantee that nothing committed.
 import { describe, expect, it } from 'vitest';
-import { isDefiniteFailure, NotSent } from '../../drills/lib/postgres.ts';
+import { isDefiniteFailure, NotSent } from '../../src/systems/timescaledb/client.ts';
 import { walSegmentName } from '../../src/systems/timescaledb/wal.ts';
 
 describe('walSegmentName', () => {
