@@ -14,26 +14,29 @@
 // acknowledged writes may not have reached the replica that is promoted; synchronous_mode promotes
 // only the synchronous standby. The spec promises RPO 0 only with synchronous mode, so the RPO is
 // reported, not judged (scenario "failover", rpo "report").
-import { connect } from 'node:net';
 import { defineDrill, type Fault } from '../src/drill/definition.ts';
 import { membersDown } from '../src/drill/observe.ts';
-import { UserError } from '../src/util/errors.ts';
-import { sleep } from '../src/util/wait.ts';
+import { connectError } from '../src/systems/timescaledb/client.ts';
 import {
-  action,
-  COMPONENT,
-  ensureSchema,
   healCluster,
-  ledgerTableInfo,
-  Patroni,
-  patroniSettings,
+  patroniOf,
   primaryClientSteps,
-  replicationLag,
-  serverSettings,
+  timescaledbActions,
   waitHealthy,
   type PgState,
+} from '../src/systems/timescaledb/drill-steps.ts';
+import {
+  ensureSchema,
+  LEDGER_TABLE_FILE,
+  replicationLag,
+  serverSettings,
+  type LedgerTableInfo,
   type ReplicaLag,
-} from './lib/postgres.ts';
+} from '../src/systems/timescaledb/ledger.ts';
+import { COMPONENT } from '../src/systems/timescaledb/names.ts';
+import { failoverSettings, postmasterStartedAt } from '../src/systems/timescaledb/patroni.ts';
+import { UserError } from '../src/util/errors.ts';
+import { sleep } from '../src/util/wait.ts';
 
 interface FailoverFault extends Fault {
   variant: string;
@@ -136,7 +139,7 @@ export default defineDrill<PgState>({
           'check the replicas stream from the primary and are not tagged nosync, then run the drill again',
         );
     }
-    await ensureSchema(env, s);
+    env.evidence.write(LEDGER_TABLE_FILE, await ensureSchema(s));
     // synchronous_mode promises that no acknowledged write is lost on failover (the spec judges
     // RPO 0 then); asynchronous replication promises nothing, and the loss is only reported.
     if (dcs.synchronous_mode === true)
@@ -178,7 +181,7 @@ export default defineDrill<PgState>({
     await env.fire(fault, async () => {
       if (env.variant === 'node-loss') await env.platform.kill(COMPONENT, member.index, 'SIGKILL');
       else if (env.variant === 'graceful') await env.platform.kill(COMPONENT, member.index, 'SIGTERM');
-      else await action(env, 'kill-postmaster', { member: h.leader });
+      else await timescaledbActions(env.platform)('kill-postmaster', { member: fault.primary });
     });
     return fault;
   },
@@ -190,18 +193,10 @@ export default defineDrill<PgState>({
     // that refuses connections, or as one started after the fault.
     const member = (await s.patroni.cluster()).find((m) => m.name === f.primary);
     if (!member) throw new Error(`${f.primary} is not registered with Patroni`);
-    const refused = await new Promise<string | undefined>((resolve) => {
-      const socket = connect({ host: member.host, port: member.port, timeout: 500 });
-      const done = (why?: string) => (socket.destroy(), resolve(why));
-      socket.once('connect', () => done());
-      socket.once('timeout', () => done());
-      socket.once('error', (err: NodeJS.ErrnoException) => done(err.code));
-    });
+    const refused = await connectError(member.host, member.port, 500);
     if (refused === 'ECONNREFUSED') return `${f.primary}: PostgreSQL refuses connections (postmaster gone)`;
     const status = await s.patroni.status(member).catch(() => undefined);
-    const started = status?.postmaster_start_time
-      ? Date.parse(status.postmaster_start_time.replace(' ', 'T'))
-      : NaN;
+    const started = postmasterStartedAt(status) ?? NaN;
     if (started > f.at) return `${f.primary}: postmaster restarted at ${new Date(started).toISOString()}`;
     if (status?.state && status.state !== 'running')
       return `${f.primary}: Patroni reports PostgreSQL ${status.state}`;
@@ -214,7 +209,7 @@ export default defineDrill<PgState>({
     if (f.variant === 'postgres-crash') return;
     // The node comes back once the cluster has failed over (a node that returned before its leader
     // key expired would simply take its key back: that would be no failover at all).
-    const patroni = new Patroni(env);
+    const patroni = patroniOf(env.platform);
     const deadline = f.at + env.options.number('rejoin-timeout');
     let promoted = false;
     while (!promoted && Date.now() < deadline) {
@@ -294,7 +289,7 @@ export default defineDrill<PgState>({
   },
 
   async config(env, s) {
-    const patroni = await patroniSettings(s);
+    const patroni = await failoverSettings(s.patroni);
     const server = await serverSettings(s).catch((err: Error) => ({ error: err.message }));
     const info = env.platform.info(COMPONENT);
     return {
@@ -302,7 +297,7 @@ export default defineDrill<PgState>({
       patroniSource: (info.patroni as { source?: string } | undefined)?.source,
       patroniOverrides: (info.patroni as { overrides?: unknown } | undefined)?.overrides ?? null,
       server,
-      ledgerTable: ledgerTableInfo(env),
+      ledgerTable: env.evidence.read<LedgerTableInfo>(LEDGER_TABLE_FILE) ?? null,
       members: env.platform.members(COMPONENT).length,
       clientPath: 'primary = the member answering Patroni GET /primary 200; ledger writes autocommit INSERTs',
       rejoinAfterMs: env.options.values['rejoin-after'],

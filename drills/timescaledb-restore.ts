@@ -16,30 +16,25 @@
 // point (the commit time of the last replayed transaction) — which must agree, and the WAL
 // continuity from the backup to where replay stopped (no missing segment in between).
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
-import { membersDown } from '../src/drill/observe.ts';
-import type {
-  ArchivedWal,
-  BackupInventory,
-  BackupRecord,
-  RestoreReport,
-} from '../src/platform/timescaledb-actions.ts';
-import { UserError } from '../src/util/errors.ts';
+import { ledgerStillWriting, membersDown, sleepWhileWriting } from '../src/drill/observe.ts';
+import type { ArchivedWal, BackupRecord, RestoreReport } from '../src/systems/timescaledb/actions.ts';
 import {
-  action,
-  COMPONENT,
-  ensureSchema,
   healCluster,
-  ledgerStillWriting,
-  ledgerTableInfo,
-  Patroni,
-  patroniSettings,
+  patroniOf,
   primaryClientSteps,
-  readEvidence,
-  serverSettings,
-  sleepWhileWriting,
-  writeEvidence,
+  timescaledbActions,
   type PgState,
-} from './lib/postgres.ts';
+} from '../src/systems/timescaledb/drill-steps.ts';
+import {
+  ensureSchema,
+  LEDGER_TABLE_FILE,
+  serverSettings,
+  type LedgerTableInfo,
+} from '../src/systems/timescaledb/ledger.ts';
+import { COMPONENT } from '../src/systems/timescaledb/names.ts';
+import { failoverSettings } from '../src/systems/timescaledb/patroni.ts';
+import { segmentRange, segmentTimeline } from '../src/systems/timescaledb/wal.ts';
+import { UserError } from '../src/util/errors.ts';
 
 interface WalContinuity {
   timeline: number;
@@ -67,18 +62,6 @@ interface RestoreFault extends Fault {
 
 const RESTORE_FILE = 'restore.json';
 
-const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
-
-/** Every segment name on `timeline` from `from` to `to` (both inclusive), for a segment size. */
-function segmentRange(timeline: number, from: string, to: string, segmentSize: number): string[] {
-  const perId = 0x1_0000_0000 / segmentSize;
-  const segno = (name: string) => parseInt(name.slice(8, 16), 16) * perId + parseInt(name.slice(16, 24), 16);
-  const out: string[] = [];
-  for (let n = segno(from); n <= segno(to); n++)
-    out.push(hex8(timeline) + hex8(Math.floor(n / perId)) + hex8(n % perId));
-  return out;
-}
-
 /** WAL continuity from the backup's first segment to the segment replay ended in. */
 function walContinuity(report: RestoreReport, backup: BackupRecord, archived: ArchivedWal): WalContinuity {
   const timeline = report.replayTimeline;
@@ -89,13 +72,13 @@ function walContinuity(report: RestoreReport, backup: BackupRecord, archived: Ar
     reachedArchiveEnd: report.archiveMaxBefore !== null && report.replaySegment >= report.archiveMaxBefore,
     beyondBackup: (report.lastReplayedCommitAt ?? 0) > backup.stoppedAt,
   };
-  if (parseInt(backup.walStart.slice(0, 8), 16) !== timeline) {
+  if (segmentTimeline(backup.walStart) !== timeline) {
     return {
       ...base,
       expected: 0,
       missing: [],
       gapFree: false,
-      note: `the backup is on timeline ${parseInt(backup.walStart.slice(0, 8), 16)}, replay ended on ${timeline}: not checked`,
+      note: `the backup is on timeline ${segmentTimeline(backup.walStart)}, replay ended on ${timeline}: not checked`,
     };
   }
   const present = new Set(Object.values(archived).flatMap((a) => a.segments));
@@ -105,7 +88,7 @@ function walContinuity(report: RestoreReport, backup: BackupRecord, archived: Ar
 }
 
 const readRestore = (env: DrillEnv) =>
-  readEvidence<RestoreReport & { continuity?: WalContinuity }>(env, RESTORE_FILE);
+  env.evidence.read<RestoreReport & { continuity?: WalContinuity }>(RESTORE_FILE) ?? null;
 
 /**
  * The restore runbook, idempotent: stop every member, clear the replicas' directories (they are
@@ -114,17 +97,18 @@ const readRestore = (env: DrillEnv) =>
  * replicas (Patroni clones them from it).
  */
 async function restoreRunbook(env: DrillEnv, target: string): Promise<void> {
+  const action = timescaledbActions(env.platform);
   const members = env.platform.members(COMPONENT);
   for (const m of members) await env.platform.kill(COMPONENT, m.index, 'SIGKILL');
-  for (const m of members) if (m.name !== target) await action(env, 'wipe-data', { member: m.name });
+  for (const m of members) if (m.name !== target) await action('wipe-data', { member: m.name });
   env.mark(
     'restore-started',
     `pgBackRest restore of the latest backup into ${target}, then archive recovery to the end of the archived WAL`,
   );
-  const report = await action<RestoreReport>(env, 'restore', { member: target });
-  const archived = await action<ArchivedWal>(env, 'archived-wal');
+  const report = await action('restore', { member: target });
+  const archived = await action('archived-wal');
   const continuity = report.backup ? walContinuity(report, report.backup, archived) : undefined;
-  writeEvidence(env, RESTORE_FILE, { ...report, continuity });
+  env.evidence.write(RESTORE_FILE, { ...report, continuity });
   const point = report.lastReplayedCommitAt
     ? new Date(report.lastReplayedCommitAt).toISOString()
     : 'none replayed';
@@ -139,7 +123,7 @@ async function restoreRunbook(env: DrillEnv, target: string): Promise<void> {
         `${continuity.expected} segments ${continuity.from}..${continuity.to} on timeline ${continuity.timeline}: ${continuity.missing.length ? `MISSING ${continuity.missing.join(', ')}` : 'none missing'}${continuity.reachedArchiveEnd ? ', to the end of the archive' : ', NOT to the end of the archive'}`,
     );
   }
-  await action(env, 'forget-cluster');
+  await action('forget-cluster');
   await env.platform.restart(COMPONENT, target);
   env.mark('primary-up', `${target} runs as the restored cluster's primary`);
   await env.platform.restart(COMPONENT);
@@ -187,7 +171,7 @@ export default defineDrill<PgState>({
   ...primaryClientSteps,
 
   async preflight(env, s) {
-    const inventory = await action<BackupInventory>(env, 'backups');
+    const inventory = await timescaledbActions(env.platform)('backups');
     if (!inventory.backups.length) {
       throw new UserError(
         `no pgBackRest backup of stanza "${inventory.stanza}" exists in ${inventory.repoPath} (${inventory.status.message}): there is nothing to restore from`,
@@ -207,14 +191,15 @@ export default defineDrill<PgState>({
         `the ${COMPONENT} cluster is not healthy (${h.summary})`,
         'a restore drill starts from a healthy cluster',
       );
-    await ensureSchema(env, s);
+    env.evidence.write(LEDGER_TABLE_FILE, await ensureSchema(s));
   },
 
   async inject(env, s): Promise<RestoreFault> {
-    let backup = (await action<BackupInventory>(env, 'backups')).backups.at(-1)!;
+    const action = timescaledbActions(env.platform);
+    let backup = (await action('backups')).backups.at(-1)!;
     if (env.options.boolean('incremental')) {
       env.mark('backup-started', 'incremental backup (the hourly schedule), the ledger writing');
-      backup = await action<BackupRecord>(env, 'backup', { type: 'incr' });
+      backup = await action('backup', { type: 'incr' });
       env.mark(
         'backup-done',
         `${backup.label} (${backup.type}, WAL ${backup.walStart}..${backup.walStop})`,
@@ -236,7 +221,7 @@ export default defineDrill<PgState>({
     await ledgerStillWriting(env); // not aborted while waiting: fire now
     await env.fire(fault, async () => {
       for (const m of members) await env.platform.kill(COMPONENT, m.index, 'SIGKILL');
-      for (const m of members) await action(env, 'wipe-data', { member: m.name });
+      for (const m of members) await action('wipe-data', { member: m.name });
     });
     return fault;
   },
@@ -244,17 +229,21 @@ export default defineDrill<PgState>({
   async confirm(env, _s, fault) {
     const f = fault as RestoreFault;
     const down = await membersDown(env, COMPONENT, f.members);
-    const primary = await new Patroni(env).primary(undefined, 500).then(
-      (p) => p.member,
-      () => undefined,
-    );
+    const primary = await patroniOf(env.platform)
+      .primary(undefined, 500)
+      .then(
+        (p) => p.member,
+        () => undefined,
+      );
     if (primary) throw new Error(`${primary} still answers GET /primary 200`);
     return `every member down and no primary: ${down}`;
   },
 
   async remediate(env, fault) {
     const f = fault as RestoreFault;
-    const h = await new Patroni(env).health().catch(() => undefined);
+    const h = await patroniOf(env.platform)
+      .health()
+      .catch(() => undefined);
     // A retry after the primary was restored only re-seeds the replicas.
     if (h?.leader) await env.platform.restart(COMPONENT);
     else await restoreRunbook(env, f.primary);
@@ -266,7 +255,9 @@ export default defineDrill<PgState>({
 
   async revert(env, fault) {
     const f = fault as RestoreFault;
-    const h = await new Patroni(env).health().catch(() => undefined);
+    const h = await patroniOf(env.platform)
+      .health()
+      .catch(() => undefined);
     if (h?.healthy) return;
     // No primary left: the data is gone, and restoring it is the only way back.
     if (!h?.leader) await restoreRunbook(env, f.primary ?? env.platform.members(COMPONENT)[0]!.name);
@@ -281,9 +272,9 @@ export default defineDrill<PgState>({
   },
 
   async config(env, s) {
-    const patroni = await patroniSettings(s).catch((err: Error) => ({ error: err.message }));
+    const patroni = await failoverSettings(s.patroni).catch((err: Error) => ({ error: err.message }));
     const server = await serverSettings(s).catch((err: Error) => ({ error: err.message }));
-    const inventory = await action<BackupInventory>(env, 'backups').catch((err: Error) => ({
+    const inventory = await timescaledbActions(env.platform)('backups').catch((err: Error) => ({
       error: err.message,
     }));
     const info = env.platform.info(COMPONENT);
@@ -303,7 +294,7 @@ export default defineDrill<PgState>({
       walContinuity: restore?.continuity ?? null,
       patroni,
       server,
-      ledgerTable: ledgerTableInfo(env),
+      ledgerTable: env.evidence.read<LedgerTableInfo>(LEDGER_TABLE_FILE) ?? null,
       incremental: env.options.values.incremental,
       writesAfterBackupMs: env.options.values['writes-after-backup'],
     };

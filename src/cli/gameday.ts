@@ -11,8 +11,10 @@ import type { DrillDefinition } from '../drill/definition.ts';
 import { unmetRequirements } from '../drill/requirements.ts';
 import { planRun } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
+import { actionsOf } from '../platform/call-action.ts';
 import { LocalPlatform } from '../platform/local/platform.ts';
 import type { PlatformRef } from '../platform/platform.ts';
+import type { TimescaledbActions } from '../systems/timescaledb/actions.ts';
 import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
 import { afterRun, writeGameDayReports } from './after-run.ts';
@@ -110,11 +112,12 @@ export function summaryMarkdown(outcome: GameDayOutcome): string {
 async function standingBackup(sandbox: string, drills: string[]): Promise<void> {
   if (!drills.includes('timescaledb-restore')) return;
   const platform = new LocalPlatform(sandbox);
-  const inventory = (await platform.action('timescaledb', 'backups')) as { backups: unknown[] };
+  const action = actionsOf<TimescaledbActions>(platform, 'timescaledb');
+  const inventory = await action('backups');
   if (inventory.backups.length) return;
   const started = Date.now();
   console.error('game day: no pgBackRest backup on this sandbox yet; taking the nightly full backup first');
-  await platform.action('timescaledb', 'backup', { type: 'full' });
+  await action('backup', { type: 'full' });
   console.error(`game day: full backup taken in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

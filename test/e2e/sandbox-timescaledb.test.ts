@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { findPrimary } from '../../src/platform/local/components/timescaledb/cluster.ts';
 import {
-  findPrimary,
   pgbackrest,
-  type Credentials,
   type PgbackrestInfo,
-} from '../../src/platform/local/components/timescaledb.ts';
+} from '../../src/platform/local/components/timescaledb/pgbackrest.ts';
+import type { Credentials } from '../../src/systems/timescaledb/names.ts';
 import { markedProcesses, SANDBOX_MARKER } from '../../src/platform/local/process.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
 import { loadTopology } from '../../src/topology/load.ts';

@@ -1,8 +1,8 @@
 // The pure pieces of the TimescaleDB drills: which WAL segment a replay position belongs to (the
 // WAL-continuity check depends on it), and which write errors guarantee that nothing committed.
 import { describe, expect, it } from 'vitest';
-import { isDefiniteFailure, NotSent } from '../../drills/lib/postgres.ts';
-import { walSegmentName } from '../../src/platform/local/components/timescaledb.ts';
+import { isDefiniteFailure, NotSent } from '../../src/systems/timescaledb/client.ts';
+import { walSegmentName } from '../../src/systems/timescaledb/wal.ts';
 
 describe('walSegmentName', () => {
   it('names the 16 MB segment holding a position, with the timeline first', () => {
