@@ -9,7 +9,7 @@
 // so no value can close the script element.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ReportModel, ReportRun } from './index.ts';
+import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
   formatDrift,
