@@ -2,14 +2,14 @@
 // it), CSS and scripts inline. Charts use uPlot (MIT, ~50 KB minified), read from node_modules when
 // the report is rendered and inlined: a maintained time-series chart library with canvas rendering
 // that stays fast with tens of thousands of canary samples. The report's own stylesheet and chart
-// script are files too (assets/report.css, assets/report.js), read and inlined the same way. The
-// figures are computed server-side (stats.ts) and printed as text; the charts only draw them.
+// script are files too (assets/report.css, assets/report.js), read and inlined the same way; assets.ts
+// reads them all, so this file only composes text. The figures are computed server-side (stats.ts)
+// and printed as text; the charts only draw them.
 //
 // Everything that comes from the results (drill names, reasons, notes, config values) is HTML-escaped;
 // the chart data travels as JSON in a <script type="application/json"> block with <, > and & escaped,
 // so no value can close the script element.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chartLibrary, reportAssets } from './assets.ts';
 import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
@@ -47,53 +47,6 @@ export function scriptJson(value: unknown): string {
     .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The charting library and the report's stylesheet and chart script, inlined
-
-interface Library {
-  js: string;
-  css: string;
-  version: string;
-}
-
-let library: Library | undefined;
-
-/** uPlot's minified build and stylesheet from node_modules (read once per process). */
-export function chartLibrary(): Library {
-  if (library) return library;
-  const require = createRequire(import.meta.url);
-  const read = (p: string) => readFileSync(require.resolve(p), 'utf8');
-  const pkg = JSON.parse(read('uplot/package.json')) as { version: string };
-  library = {
-    // A literal "</script" inside the library would end our element early; it has none, but be sure.
-    js: read('uplot/dist/uPlot.iife.min.js').replace(/<\/(script)/gi, '<\\/$1'),
-    css: read('uplot/dist/uPlot.min.css').replace(/<\/(style)/gi, '<\\/$1'),
-    version: pkg.version,
-  };
-  return library;
-}
-
-interface Assets {
-  css: string;
-  js: string;
-}
-
-let assets: Assets | undefined;
-
-/**
- * The report's own stylesheet and chart script, src/report/assets/report.{css,js} next to this file
- * (read once per process, like uPlot). The script is linted as browser code (eslint.config.js).
- */
-export function reportAssets(): Assets {
-  if (assets) return assets;
-  const read = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
-  assets = {
-    css: read('report.css').replace(/<\/(style)/gi, '<\\/$1'),
-    js: read('report.js').replace(/<\/(script)/gi, '<\\/$1'),
-  };
-  return assets;
 }
 
 // ---------------------------------------------------------------------------------------------------

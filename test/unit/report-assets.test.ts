@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { reportAssets } from '../../src/report/html.ts';
+import { reportAssets } from '../../src/report/assets.ts';
 import { buildReport, render } from '../../src/report/index.ts';
 import { DAY, EPOCH, monthOfRuns, samplesFor } from './report-fixtures.ts';
 
