@@ -1,13 +1,14 @@
 // The game-day planning activity: a scheduled game day is stored as a request (which drills, which
 // variants, which sandbox); at each execution this plans it exactly as `firedrill gameday` does
-// (planGameDay: catalogue, refusals, fresh game-day and run ids) and brings up what it needs.
+// (planGameDay of src/gameday/plan.ts: catalogue, refusals, fresh game-day and run ids) and brings
+// up what it needs.
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pino from 'pino';
+import { planGameDay, type GameDayInput } from '../src/gameday/plan.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
 import type { ComponentName } from '../src/platform/local/types.ts';
 import { UserError } from '../src/util/errors.ts';
-import type { GameDayInput } from '../workflows/gameday.ts';
 
 export interface GameDayRequest {
   /** Drill names; absent = the whole catalogue as it is when the game day starts. */
@@ -38,8 +39,6 @@ export function createGameDayActivities(deps: {
       });
       const heartbeat = setInterval(() => ctx.heartbeat(), 5_000);
       try {
-        // Imported here: the CLI module pulls in the worker wiring, which imports this file.
-        const { planGameDay } = await import('../src/cli/gameday.ts');
         const { input, needs } = await planGameDay({
           drills: request.drills?.join(','),
           variants: request.variants,

@@ -7,16 +7,11 @@
 // (the activity's result is in the history: replay stays deterministic).
 import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { GameDayActivities, GameDayRequest } from '../activities/gameday.ts';
-import type { DrillActivities, DrillInput } from '../activities/types.ts';
+import type { DrillActivities } from '../activities/types.ts';
+import type { GameDayInput } from '../src/gameday/plan.ts';
 import type { DrillResult } from '../src/measure/types.ts';
 import { drillWorkflow } from './drill.ts';
 import { gameDayProgressQuery, targetWorkflowId, type GameDayProgress } from './names.ts';
-
-export interface GameDayInput {
-  gameDayId: string;
-  reportsDir: string;
-  runs: (DrillInput & { component: string })[];
-}
 
 export interface GameDayOutcome {
   gameDayId: string;

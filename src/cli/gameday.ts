@@ -1,84 +1,19 @@
 // `firedrill gameday`: every drill in the catalogue (or --drills), one after another, through
 // gameDayWorkflow; a live table while it runs; reports/<gameDayId>/ with each result and a summary.
-import { randomBytes } from 'node:crypto';
+// The planning (drills, variants, refusals, ids) and the standing backup are the library's
+// (src/gameday/); this file is the command line around them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { gameDayWorkflow, type GameDayInput, type GameDayOutcome } from '../../workflows/gameday.ts';
+import { gameDayWorkflow, type GameDayOutcome } from '../../workflows/gameday.ts';
 import { TASK_QUEUE, gameDayProgressQuery, progressQuery, targetWorkflowId } from '../../workflows/names.ts';
-import { loadCatalogue } from '../drill/catalogue.ts';
-import type { DrillDefinition } from '../drill/definition.ts';
-import { unmetRequirements } from '../drill/requirements.ts';
-import { planRun } from '../drill/validate.ts';
+import { standingBackup } from '../gameday/backup.ts';
+import { planGameDay } from '../gameday/plan.ts';
 import type { DrillResult } from '../measure/types.ts';
-import { actionsOf } from '../platform/call-action.ts';
-import { LocalPlatform } from '../platform/local/platform.ts';
-import type { PlatformRef } from '../platform/platform.ts';
-import type { TimescaledbActions } from '../systems/timescaledb/actions.ts';
-import { loadTopology } from '../topology/load.ts';
-import { UserError } from '../util/errors.ts';
 import { afterRun, writeGameDayReports } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
 import { progressLine, verdictTable } from './progress.ts';
-import { newRunId, reportsDir } from './run.ts';
-import { checkSandboxName, insideRoot, sandboxNameArg } from '../util/names.ts';
-
-export interface GameDayPlan {
-  input: GameDayInput;
-  needs: string[];
-}
-
-/** The catalogue's drills the platform can carry out (the others are skipped, not failed). */
-async function runnableOn(kind: string, catalogue: Map<string, DrillDefinition>): Promise<string[]> {
-  const out: string[] = [];
-  for (const [name, drill] of catalogue) if (!(await unmetRequirements(drill, kind)).length) out.push(name);
-  return out;
-}
-
-export async function planGameDay(opts: {
-  drills?: string;
-  variants?: string;
-  sandbox: string;
-}): Promise<GameDayPlan> {
-  const catalogue = await loadCatalogue();
-  const names = opts.drills
-    ? opts.drills
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : await runnableOn('local', catalogue);
-  for (const n of names) {
-    if (!catalogue.has(n))
-      throw new UserError(
-        `unknown drill "${n}" in --drills`,
-        `choose from: ${[...catalogue.keys()].join(', ')}`,
-      );
-  }
-  if (opts.variants && !['all', 'default'].includes(opts.variants))
-    throw new UserError(`--variants "${opts.variants}" is not all or default`);
-  const gameDayId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
-  const platform: PlatformRef = { kind: 'local', sandbox: checkSandboxName(opts.sandbox, '--sandbox') };
-  const dir = insideRoot(reportsDir(), gameDayId);
-  const runs: GameDayInput['runs'] = [];
-  const needs = new Set<string>();
-  for (const name of names) {
-    const drill = catalogue.get(name)!;
-    const variants = opts.variants === 'all' ? Object.keys(drill.variants) : [drill.defaultVariant];
-    for (const variant of variants) {
-      const plan = planRun(drill, { drill: name, variant }, loadTopology()); // refusals before anything starts
-      plan.needs.forEach((n) => needs.add(n));
-      runs.push({
-        runId: newRunId(name, variant),
-        drill: name,
-        variant,
-        platform,
-        reportsDir: dir,
-        component: plan.component,
-      });
-    }
-  }
-  return { input: { gameDayId, reportsDir: dir, runs }, needs: [...needs] };
-}
+import { sandboxNameArg } from '../util/names.ts';
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {
   const results = outcome.results
@@ -101,24 +36,6 @@ export function summaryMarkdown(outcome: GameDayOutcome): string {
     '',
   ];
   return lines.join('\n');
-}
-
-/**
- * SLO-Scout keeps pgBackRest backups on a schedule (a nightly full, hourly incrementals), so a
- * restore drill always has one to restore from. A brand-new sandbox has had no night yet: the game
- * day takes the full backup the schedule would have taken, and says so, instead of refusing the
- * restore drill on every fresh machine. `firedrill run timescaledb-restore` still refuses.
- */
-async function standingBackup(sandbox: string, drills: string[]): Promise<void> {
-  if (!drills.includes('timescaledb-restore')) return;
-  const platform = new LocalPlatform(sandbox);
-  const action = actionsOf<TimescaledbActions>(platform, 'timescaledb');
-  const inventory = await action('backups');
-  if (inventory.backups.length) return;
-  const started = Date.now();
-  console.error('game day: no pgBackRest backup on this sandbox yet; taking the nightly full backup first');
-  await action('backup', { type: 'full' });
-  console.error(`game day: full backup taken in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 export function gamedayCommand(program: Command): void {

@@ -12,7 +12,7 @@ import { ResultStore } from '../results/store.ts';
 import { DurationError, parseDuration } from '../topology/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { scrubUrl } from '../util/log.ts';
-import { reportsDir } from './run.ts';
+import { reportsDir } from '../util/runs.ts';
 import { insideRoot, sandboxNameArg } from '../util/names.ts';
 
 /** "30d", "12h", "1h30m" → that long before `now`; "2026-11-01" or a full ISO instant → that instant. */

@@ -1,7 +1,5 @@
 // `firedrill run <drill>`: the on-demand failover rehearsal. Validates everything before anything
 // starts, brings up what the drill needs, runs drillWorkflow with live progress, prints the verdict.
-import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -29,15 +27,8 @@ import {
   type PlatformFlags,
 } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
-import { checkRunId, sandboxNameArg } from '../util/names.ts';
-
-/** e.g. `timescaledb-failover-postgres-crash-20261201T091758-ab12`; always a valid run id. */
-export const newRunId = (drill: string, variant: string) =>
-  checkRunId(
-    `${drill}-${variant}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`,
-  );
-
-export const reportsDir = () => resolve(process.env.FIREDRILL_REPORTS ?? 'reports');
+import { sandboxNameArg } from '../util/names.ts';
+import { newRunId, reportsDir } from '../util/runs.ts';
 
 export async function planFor(req: RunRequest): Promise<DrillPlan> {
   return planRun(await getDrill(req.drill), req, loadTopology());

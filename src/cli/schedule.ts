@@ -21,7 +21,7 @@ import {
 import { DEFAULT_CATCHUP_WINDOW } from '../schedule/spec.ts';
 import { UserError } from '../util/errors.ts';
 import { summaryMarkdown } from './gameday.ts';
-import { reportsDir } from './run.ts';
+import { reportsDir } from '../util/runs.ts';
 import { sandboxNameArg } from '../util/names.ts';
 
 /** The Temporal server that holds the schedules: TEMPORAL_ADDRESS, or the sandbox's own. */

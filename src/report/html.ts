@@ -1,15 +1,16 @@
 // The report as ONE self-contained HTML file: no network at all (a Content-Security-Policy forbids
 // it), CSS and scripts inline. Charts use uPlot (MIT, ~50 KB minified), read from node_modules when
 // the report is rendered and inlined: a maintained time-series chart library with canvas rendering
-// that stays fast with tens of thousands of canary samples. The figures are computed server-side
-// (stats.ts) and printed as text; the charts only draw them.
+// that stays fast with tens of thousands of canary samples. The report's own stylesheet and chart
+// script are files too (assets/report.css, assets/report.js), read and inlined the same way; assets.ts
+// reads them all, so this file only composes text. The figures are computed server-side (stats.ts)
+// and printed as text; the charts only draw them.
 //
 // Everything that comes from the results (drill names, reasons, notes, config values) is HTML-escaped;
 // the chart data travels as JSON in a <script type="application/json"> block with <, > and & escaped,
 // so no value can close the script element.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { ReportModel, ReportRun } from './index.ts';
+import { chartLibrary, reportAssets } from './assets.ts';
+import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
   formatDrift,
@@ -46,32 +47,6 @@ export function scriptJson(value: unknown): string {
     .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The charting library, inlined
-
-interface Library {
-  js: string;
-  css: string;
-  version: string;
-}
-
-let library: Library | undefined;
-
-/** uPlot's minified build and stylesheet from node_modules (read once per process). */
-export function chartLibrary(): Library {
-  if (library) return library;
-  const require = createRequire(import.meta.url);
-  const read = (p: string) => readFileSync(require.resolve(p), 'utf8');
-  const pkg = JSON.parse(read('uplot/package.json')) as { version: string };
-  library = {
-    // A literal "</script" inside the library would end our element early; it has none, but be sure.
-    js: read('uplot/dist/uPlot.iife.min.js').replace(/<\/(script)/gi, '<\\/$1'),
-    css: read('uplot/dist/uPlot.min.css').replace(/<\/(style)/gi, '<\\/$1'),
-    version: pkg.version,
-  };
-  return library;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -431,296 +406,6 @@ ${runs.map((r) => runDetails(r, runIndex.get(r.result.runId)!, runIndex, openAll
 </section>`;
 }
 
-// ---------------------------------------------------------------------------------------------------
-
-const CSS = String.raw`
-:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --panel:#f6f8fa;
-  --met:#1a7f37; --met-bg:#dafbe1; --breached:#cf222e; --breached-bg:#ffebe9; --inconclusive:#9a6700; --inconclusive-bg:#fff8c5;
-  --aborted:#59636e; --aborted-bg:#eff2f5; --accent:#0969da; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; color:var(--fg); background:var(--bg); }
-header.top { background:#0d1117; color:#f0f6fc; padding:20px 32px; }
-header.top h1 { margin:0 0 4px; font-size:22px; font-weight:600; }
-header.top .meta { color:#9198a1; font-size:13px; }
-header.top .meta strong { color:#f0f6fc; font-weight:500; }
-main { max-width:1360px; margin:0 auto; padding:20px 32px 40px; }
-h2 { font-size:19px; margin:32px 0 8px; padding-bottom:6px; border-bottom:1px solid var(--line); display:flex; align-items:center; gap:10px; }
-h3 { font-size:16px; margin:24px 0 8px; } h4 { font-size:14px; margin:18px 0 6px; } h5 { font-size:12px; margin:0 0 6px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
-a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
-.mono { font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace; font-size:12px; }
-.sub { color:var(--muted); font-size:12px; }
-.intro { color:var(--muted); max-width:900px; }
-.tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; margin:16px 0 8px; }
-.tile { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
-.tile .k { color:var(--muted); font-size:12px; } .tile .v { font-size:24px; font-weight:600; margin-top:2px; }
-.tile.t-bad .v { color:var(--breached); } .tile.t-good .v { color:var(--met); } .tile.t-warn .v { color:var(--inconclusive); }
-table { border-collapse:collapse; width:100%; margin:6px 0 12px; }
-th, td { padding:6px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
-thead th { background:var(--panel); font-size:12px; font-weight:600; color:var(--muted); white-space:nowrap; }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-table.summary tr td:first-child { border-left:4px solid transparent; }
-table.summary tr.status-met td:first-child { border-left-color:var(--met); }
-table.summary tr.status-breached td:first-child { border-left-color:var(--breached); }
-table.summary tr.status-inconclusive td:first-child { border-left-color:var(--inconclusive); }
-table.summary tr.status-aborted td:first-child { border-left-color:var(--aborted); }
-.good { color:var(--met); } .bad { color:var(--breached); font-weight:600; } .warn { color:var(--inconclusive); } .na { color:var(--muted); }
-.c.met { color:var(--met); } .c.breached { color:var(--breached); } .c.inconclusive { color:var(--inconclusive); } .c.aborted { color:var(--aborted); }
-.pill { display:inline-block; padding:1px 8px; border-radius:999px; font-size:11px; font-weight:600; letter-spacing:.03em; border:1px solid; }
-.pill.met { color:var(--met); background:var(--met-bg); } .pill.breached { color:var(--breached); background:var(--breached-bg); }
-.pill.inconclusive { color:var(--inconclusive); background:var(--inconclusive-bg); } .pill.aborted { color:var(--aborted); background:var(--aborted-bg); }
-.sev { display:inline-block; min-width:54px; text-align:center; padding:1px 6px; border-radius:4px; font-size:11px; font-weight:600; text-transform:uppercase; }
-.sev.high { background:var(--breached); color:#fff; } .sev.medium { background:#d4a72c; color:#1f2328; } .sev.low { background:var(--aborted-bg); color:var(--fg); } .sev.info { background:#ddf4ff; color:#0550ae; }
-.flag { display:inline-block; padding:0 6px; border-radius:4px; background:var(--breached-bg); color:var(--breached); font-size:11px; font-weight:600; }
-.spark { font-family:ui-monospace,Menlo,Consolas,monospace; letter-spacing:1px; color:var(--accent); }
-.empty { padding:40px; text-align:center; border:1px dashed var(--line); border-radius:8px; background:var(--panel); font-size:16px; color:var(--muted); margin:24px 0; }
-.ok-note { color:var(--met); }
-figure { margin:8px 0 16px; } figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
-.chart { width:100%; min-height:200px; }
-.chart-error { color:var(--breached); padding:12px; border:1px solid var(--breached); border-radius:6px; }
-details.run { border:1px solid var(--line); border-radius:8px; margin:10px 0; background:#fff; }
-details.run > summary { cursor:pointer; padding:10px 12px; list-style-position:inside; display:list-item; }
-details.run[open] > summary { border-bottom:1px solid var(--line); background:var(--panel); border-radius:8px 8px 0 0; }
-details.run.v-breached { border-left:4px solid var(--breached); } details.run.v-inconclusive { border-left:4px solid var(--inconclusive); }
-details.run.v-met { border-left:4px solid var(--met); } details.run.v-aborted { border-left:4px solid var(--aborted); }
-.run-body { padding:12px 16px 16px; }
-.reason { background:var(--breached-bg); border-radius:6px; padding:8px 12px; }
-details.v-inconclusive .reason { background:var(--inconclusive-bg); } details.v-aborted .reason { background:var(--aborted-bg); }
-.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(280px,1fr)); gap:12px; margin:12px 0; align-items:start; }
-.card { border:1px solid var(--line); border-radius:8px; padding:10px 12px; background:#fff; }
-table.kv { margin:0; table-layout:fixed; } table.kv th { font-weight:500; color:var(--muted); width:38%; padding:3px 6px; font-size:12px; overflow-wrap:anywhere; }
-table.summary th, table.summary td { padding:6px 7px; } table.summary thead th { vertical-align:bottom; } table.summary th.group { text-align:center; border-bottom:1px solid var(--line); padding-bottom:2px; }
-table.kv td { padding:3px 6px; overflow-wrap:anywhere; } table.kv td.num { white-space:normal; text-align:left; }
-.id { overflow-wrap:anywhere; } .nowrap { white-space:nowrap; }
-.scroll { overflow-x:auto; } table.summary td:first-child a { white-space:nowrap; }
-.sha .mono { word-break:break-all; }
-table.timeline tr.mk-T0 td, table.timeline tr.mk-T_service td { font-weight:600; }
-.toolbar { display:flex; gap:8px; justify-content:flex-end; margin-top:-28px; }
-.toolbar button { font:inherit; font-size:12px; padding:3px 10px; border:1px solid var(--line); background:var(--panel); border-radius:6px; cursor:pointer; }
-footer { color:var(--muted); font-size:12px; border-top:1px solid var(--line); margin-top:32px; padding-top:12px; }
-.uplot { font-family:inherit; } .u-legend { font-size:12px; }
-@media print { header.top { background:#fff; color:#000; border-bottom:2px solid #000; } header.top .meta, header.top .meta strong { color:#000; }
-  .toolbar { display:none; } details.run { break-inside:avoid; } section.drill { break-before:page; } }
-`;
-
-// The chart script runs in the browser. Plain ES5-style code, no template literals, no network.
-const CLIENT = String.raw`
-(function () {
-  'use strict';
-  var DATA = JSON.parse(document.getElementById('report-data').textContent);
-  var VERDICT = { MET: '#1a7f37', BREACHED: '#cf222e', INCONCLUSIVE: '#bf8700', ABORTED: '#6e7781' };
-  var MARKER = { T0: '#1f2328', T_detect: '#cf222e', T_service: '#1a7f37', T_full: '#0969da' };
-  // Tick steps that read well as durations: 1-2-5 below a second, then 1, 2, 5, 10, 15, 30 s, minutes, hours.
-  var MS_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000,
-    600000, 900000, 1800000, 3600000, 7200000, 14400000, 21600000, 43200000, 86400000];
-  var PALETTE = ['#0969da', '#8250df', '#0a7ea4', '#bc4c00', '#bf3989', '#4d2d00'];
-  var px = function (n) { return n * (window.devicePixelRatio || 1); };
-  var runs = {}, drills = {}, charts = [];
-  DATA.runs.forEach(function (r) { runs[r.id] = r; });
-  DATA.drills.forEach(function (d) { drills[d.id] = d; });
-
-  function fmtMs(ms) {
-    if (ms == null || isNaN(ms)) return '—';
-    if (ms === 0) return '0';
-    var a = Math.abs(ms), s = ms < 0 ? '−' : '';
-    if (a < 1000) return s + (+a.toFixed(1)) + ' ms';
-    if (a < 60000) return s + (+(a / 1000).toFixed(2)) + ' s';
-    if (a < 3600000) return s + (+(a / 60000).toFixed(2)) + ' min';
-    return s + (+(a / 3600000).toFixed(2)) + ' h';
-  }
-  function pad2(n) { return (n < 10 ? '0' : '') + n; }
-  /** UTC, 24 h, as precise as the span between ticks needs. */
-  function fmtUtc(sec, spanSec) {
-    var d = new Date(sec * 1000);
-    var day = d.getUTCFullYear() + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate());
-    var hm = pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes());
-    if (spanSec == null) return day + ' ' + hm + ':' + pad2(d.getUTCSeconds()) + 'Z';
-    if (spanSec >= 86400) return day;
-    if (spanSec >= 60) return day.slice(5) + ' ' + hm;
-    return hm + ':' + pad2(d.getUTCSeconds());
-  }
-  function fmtRel(sec) { return sec == null ? '—' : (sec >= 0 ? '+' : '') + (+sec.toFixed(3)) + ' s'; }
-  function widthOf(el) { return Math.max(300, Math.floor(el.getBoundingClientRect().width)); }
-
-  function vline(u, x, color, label, row, dash) {
-    var ctx = u.ctx, b = u.bbox;
-    var cx = u.valToPos(x, 'x', true);
-    if (cx < b.left - 1 || cx > b.left + b.width + 1) return;
-    ctx.save();
-    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = px(dash ? 1.5 : 2);
-    ctx.setLineDash(dash ? [px(6), px(4)] : []);
-    ctx.beginPath(); ctx.moveTo(cx, b.top); ctx.lineTo(cx, b.top + b.height); ctx.stroke();
-    ctx.font = '600 ' + px(11) + 'px system-ui, sans-serif';
-    var w = ctx.measureText(label).width;
-    var right = cx + px(4) + w > b.left + b.width;
-    ctx.textAlign = right ? 'right' : 'left';
-    var tx = right ? cx - px(4) : cx + px(4), ty = b.top + px(13 + 14 * row);
-    ctx.fillStyle = 'rgba(255,255,255,0.85)';
-    ctx.fillRect(right ? tx - w - px(2) : tx - px(2), ty - px(11), w + px(4), px(14));
-    ctx.fillStyle = color; ctx.fillText(label, tx, ty);
-    ctx.restore();
-  }
-
-  function timelineChart(el, run) {
-    var xs = [], ok = [], bad = [], i;
-    for (i = 0; i < run.t.length; i++) {
-      xs.push(run.t[i] / 1000);
-      var lat = Math.max(1, run.l[i]);
-      ok.push(run.ok[i] ? lat : null);
-      bad.push(run.ok[i] ? null : lat);
-    }
-    var marks = run.markers.map(function (m) { return m.rel / 1000; });
-    var lo = Math.min.apply(null, xs.concat(marks)), hi = Math.max.apply(null, xs.concat(marks));
-    if (!isFinite(lo)) { lo = -1; hi = 1; }
-    var target = run.origin === 'T0' ? run.targetRtoMs / 1000 : null;
-    var span = Math.max(hi - lo, 1);
-    var targetShown = target != null && target <= hi + span * 0.5;
-    if (targetShown) hi = Math.max(hi, target);
-    var pad = Math.max(hi - lo, 1) * 0.03;
-    if (xs.length === 0) { xs = [lo, hi]; ok = [null, null]; bad = [null, null]; }
-    var lats = run.l.length ? run.l.map(function (v) { return Math.max(1, v); }) : [1, 100];
-    var ymax = Math.max.apply(null, lats), ymin = Math.min.apply(null, lats);
-    var ylo = Math.pow(10, Math.floor(Math.log10(ymin))), yhi = Math.pow(10, Math.ceil(Math.log10(ymax * 1.5)));
-    if (yhi <= ylo) yhi = ylo * 10;
-    var opts = {
-      width: widthOf(el), height: 260,
-      scales: { x: { time: false, range: function () { return [lo - pad, hi + pad]; } },
-                y: { distr: 3, log: 10, range: function () { return [ylo, yhi]; } } },
-      axes: [
-        { label: 'seconds since ' + run.origin, values: function (u, v) { return v.map(function (s) { return (s > 0 ? '+' : '') + (+s.toFixed(3)); }); } },
-        { label: 'canary latency', size: 70, values: function (u, v) { return v.map(fmtMs); },
-          splits: function () { var out = []; for (var p = ylo; p <= yhi * 1.0001; p *= 10) out.push(p); return out; } }
-      ],
-      legend: { live: true },
-      cursor: { points: { size: 8 } },
-      series: [
-        { label: 'since ' + run.origin, value: function (u, v) { return fmtRel(v); } },
-        { label: 'canary ok', stroke: '#1a7f37', fill: '#1a7f37', paths: function () { return null; },
-          points: { show: true, size: 4, width: 0, fill: '#2da44e', stroke: '#2da44e' }, value: function (u, v) { return v == null ? '—' : fmtMs(v); } },
-        { label: 'canary failed', stroke: '#cf222e', fill: '#cf222e', paths: function () { return null; },
-          points: { show: true, size: 5, width: 0, fill: '#cf222e', stroke: '#cf222e' }, value: function (u, v) { return v == null ? '—' : fmtMs(v); } }
-      ],
-      hooks: {
-        drawClear: [function (u) {
-          if (!run.unavailable) return;
-          var b = u.bbox, x0 = u.valToPos(run.unavailable[0] / 1000, 'x', true), x1 = u.valToPos(run.unavailable[1] / 1000, 'x', true);
-          x0 = Math.max(b.left, x0); x1 = Math.min(b.left + b.width, x1);
-          if (x1 <= x0) return;
-          u.ctx.save(); u.ctx.fillStyle = 'rgba(207,34,46,0.10)'; u.ctx.fillRect(x0, b.top, x1 - x0, b.height); u.ctx.restore();
-        }],
-        draw: [function (u) {
-          run.markers.forEach(function (m, i) { vline(u, m.rel / 1000, MARKER[m.m] || '#59636e', m.m + ' ' + fmtRel(m.rel / 1000), i % 4, false); });
-          if (targetShown) vline(u, target, '#cf222e', 'target RTO ' + fmtMs(run.targetRtoMs), 0, true);
-        }]
-      }
-    };
-    var note = el.parentNode && el.parentNode.querySelector('.target-note');
-    if (note && target != null) {
-      note.textContent = targetShown ? 'The dashed red line is the target RTO (' + fmtMs(run.targetRtoMs) + ').'
-        : 'The target RTO (' + fmtMs(run.targetRtoMs) + ') lies beyond the right edge.';
-    }
-    return new uPlot(opts, [xs, ok, bad], el);
-  }
-
-  function trendChart(el, d) {
-    var xsSet = {}, xs = [];
-    d.points.forEach(function (p) { var x = p.at / 1000; if (!xsSet[x]) { xsSet[x] = true; xs.push(x); } });
-    xs.sort(function (a, b) { return a - b; });
-    var idx = {}; xs.forEach(function (x, i) { idx[x] = i; });
-    var data = [xs];
-    var series = [{ label: 'run started', value: function (u, v) { return v == null ? '—' : fmtUtc(v); } }];
-    d.variants.forEach(function (v, vi) {
-      var ys = xs.map(function () { return null; });
-      d.points.forEach(function (p) { if (p.variant === v) ys[idx[p.at / 1000]] = p.rtoMs; });
-      data.push(ys);
-      series.push({ label: 'RTO ' + v, stroke: PALETTE[vi % PALETTE.length], width: 2, spanGaps: true,
-        points: { show: false }, value: function (u, val) { return val == null ? '—' : fmtMs(val); } });
-    });
-    var targets = xs.map(function () { return null; });
-    d.points.forEach(function (p) { targets[idx[p.at / 1000]] = p.targetRtoMs; });
-    data.push(targets);
-    series.push({ label: 'target RTO', stroke: '#cf222e', width: 1.5, dash: [6, 4], spanGaps: true,
-      paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: function (u, val) { return val == null ? '—' : fmtMs(val); } });
-    var ymax = 0;
-    d.points.forEach(function (p) { ymax = Math.max(ymax, p.rtoMs || 0, p.targetRtoMs || 0); });
-    ymax = ymax > 0 ? ymax * 1.18 : 1000;
-    var xlo = xs[0], xhi = xs[xs.length - 1];
-    var pad = xhi > xlo ? (xhi - xlo) * 0.04 : 86400;
-    var opts = {
-      width: widthOf(el), height: 280,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
-      scales: { x: { time: true, range: function () { return [xlo - pad, xhi + pad]; } }, y: { range: function () { return [0, ymax]; } } },
-      axes: [
-        { label: 'run started (UTC)', space: 90, values: function (u, v) { var step = v.length > 1 ? v[1] - v[0] : 86400; return v.map(function (x) { return fmtUtc(x, step); }); } },
-        { label: 'RTO (service)', size: 70, incrs: MS_INCRS, values: function (u, v) { return v.map(fmtMs); } }
-      ],
-      series: series,
-      hooks: {
-        draw: [function (u) {
-          var ctx = u.ctx, b = u.bbox;
-          ctx.save();
-          ctx.setLineDash([]);
-          d.points.forEach(function (p) {
-            var cx = u.valToPos(p.at / 1000, 'x', true);
-            ctx.fillStyle = VERDICT[p.verdict] || '#59636e';
-            ctx.strokeStyle = '#ffffff'; ctx.lineWidth = px(1.5);
-            if (p.rtoMs == null) {
-              var ty = b.top + px(2);
-              ctx.beginPath(); ctx.moveTo(cx, ty); ctx.lineTo(cx - px(6), ty + px(10)); ctx.lineTo(cx + px(6), ty + px(10)); ctx.closePath();
-              ctx.fill(); ctx.stroke();
-              ctx.font = '600 ' + px(11) + 'px system-ui, sans-serif';
-              var right = cx + px(90) > b.left + b.width;
-              ctx.textAlign = right ? 'right' : 'left';
-              ctx.fillText('not recovered', right ? cx - px(9) : cx + px(9), ty + px(9));
-              return;
-            }
-            var cy = u.valToPos(p.rtoMs, 'y', true);
-            ctx.beginPath(); ctx.arc(cx, cy, px(5), 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-          });
-          ctx.restore();
-        }]
-      }
-    };
-    return new uPlot(opts, data, el);
-  }
-
-  function ensure(el) {
-    if (el.getAttribute('data-ready')) return;
-    // A run folded away in a closed <details> is drawn when it is opened (big reports stay quick to load).
-    if (el.closest('details:not([open])') || el.getBoundingClientRect().width === 0) return;
-    el.setAttribute('data-ready', '1');
-    try {
-      var u = el.hasAttribute('data-run') ? timelineChart(el, runs[el.getAttribute('data-run')]) : trendChart(el, drills[el.getAttribute('data-drill')]);
-      charts.push({ el: el, u: u });
-    } catch (e) {
-      el.className += ' chart-error';
-      el.textContent = 'This chart could not be drawn: ' + e.message;
-      console.error(e);
-    }
-  }
-  function drawVisible() { Array.prototype.forEach.call(document.querySelectorAll('.chart'), ensure); }
-  function setAll(open) { Array.prototype.forEach.call(document.querySelectorAll('details.run'), function (d) { d.open = open; }); drawVisible(); }
-
-  document.addEventListener('toggle', function (e) { if (e.target.open) Array.prototype.forEach.call(e.target.querySelectorAll('.chart'), ensure); }, true);
-  function openHash() {
-    var el = location.hash && document.getElementById(location.hash.slice(1));
-    if (el && el.tagName === 'DETAILS') { el.open = true; drawVisible(); }
-  }
-  window.addEventListener('hashchange', openHash);
-  window.addEventListener('beforeprint', function () { setAll(true); });
-  var expand = document.getElementById('expand-all'), collapse = document.getElementById('collapse-all');
-  if (expand) expand.addEventListener('click', function () { setAll(true); });
-  if (collapse) collapse.addEventListener('click', function () { setAll(false); });
-  var timer;
-  window.addEventListener('resize', function () {
-    clearTimeout(timer);
-    timer = setTimeout(function () { charts.forEach(function (c) { c.u.setSize({ width: widthOf(c.el), height: c.u.height }); }); }, 150);
-  });
-  openHash();
-  drawVisible();
-  document.documentElement.setAttribute('data-charts', 'ready');
-})();
-`;
-
 function tiles(model: ReportModel): string {
   const t = model.totals;
   const high = model.findings.filter((f) => f.severity === 'high').length;
@@ -737,6 +422,7 @@ function tiles(model: ReportModel): string {
 
 export function renderHtml(model: ReportModel): string {
   const lib = chartLibrary();
+  const own = reportAssets();
   const runIndex = new Map(model.runs.map((r, i) => [r.result.runId, i]));
   const data = {
     runs: model.runs.map((r, i) => chartRun(r, i)),
@@ -771,7 +457,7 @@ ${model.drills
 <meta name="generator" content="firedrill">
 <title>${esc(model.title)} — ${esc(period)}</title>
 <style>${lib.css}</style>
-<style>${CSS}</style>
+<style>${own.css}</style>
 </head>
 <body>
 <header class="top">
@@ -789,7 +475,7 @@ ${body}
 </main>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${lib.js}</script>
-<script>${CLIENT}</script>
+<script>${own.js}</script>
 </body>
 </html>
 `;

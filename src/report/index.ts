@@ -1,64 +1,20 @@
 // The compliance report: what the results database says about drill runs over a period, as one model
 // that each format renders. Building the model is pure; render('html') reads the charting library
 // from node_modules to inline it.
+// The model's types live in model.ts, which the renderers import: only this file imports renderers.
 import type { CanarySample, DrillResult } from '../measure/types.ts';
 import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
-import {
-  analyse,
-  METHOD_NOTES,
-  type DrillStats,
-  type EvidenceFinding,
-  type Finding,
-  type RunFigures,
-  type Totals,
-} from './stats.ts';
+import type { ReportModel, ReportRun } from './model.ts';
+import { analyse, METHOD_NOTES, type EvidenceFinding } from './stats.ts';
 import { scrubSecrets, scrubText as scrubSecretText } from '../util/secrets.ts';
+
+export type { MarkerView, ReportModel, ReportRun } from './model.ts';
 
 export const FORMATS = ['html', 'md', 'json', 'junit'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
-
-export interface MarkerView {
-  marker: string;
-  at: string;
-  atMs: number;
-  /** Milliseconds since T0 (or since the run started when it has no T0). */
-  relMs: number;
-  note?: string;
-}
-
-export interface ReportRun {
-  figures: RunFigures;
-  /** The result record, with anything that looks like a credential redacted. */
-  result: DrillResult;
-  /** Instant the timeline is relative to: T0, or the start of the run when there is none. */
-  originMs: number;
-  originMarker: 'T0' | 'startedAt';
-  markers: MarkerView[];
-  samples: CanarySample[];
-  sampleSummary: { total: number; ok: number; failed: number };
-  /** The evidence folder's check, when the report was built with one (`firedrill report` is). */
-  evidence?: EvidenceFinding;
-}
-
-export interface ReportModel {
-  title: string;
-  generatedAt: string;
-  period: { since: string; until: string };
-  drill?: string;
-  /** Where the runs came from (database host, credentials removed). */
-  source?: string;
-  empty: boolean;
-  totals: Totals;
-  drills: DrillStats[];
-  runs: ReportRun[];
-  findings: Finding[];
-  method: string[];
-  /** Open every run's evidence in the HTML (BuildOptions.openRuns). */
-  openRuns?: boolean;
-}
 
 export interface BuildOptions {
   since: Date | string | number;

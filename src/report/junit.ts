@@ -2,7 +2,7 @@
 // (classname = drill, name = "variant runId"). BREACHED → <failure>, INCONCLUSIVE → <error>,
 // ABORTED → <skipped>. RTO/RPO figures ride in <properties> (per suite: the period's statistics; per
 // case: the run's figures), the convention Jenkins, GitLab and pytest's record_property share.
-import type { ReportModel, ReportRun } from './index.ts';
+import type { ReportModel, ReportRun } from './model.ts';
 import { formatDrift, formatMs, formatMsOrDash, type DrillStats } from './stats.ts';
 
 // Characters XML 1.0 does not allow at all (control characters, lone surrogates, U+FFFE/U+FFFF).

@@ -1,7 +1,7 @@
 // The report as Markdown: for a pull request, a wiki page or an audit folder. Everything from the
 // results (drill names, reasons, notes, config values) is escaped so it renders as text, never as
 // markup or HTML.
-import type { ReportModel, ReportRun } from './index.ts';
+import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
   formatDrift,
