@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { newRunId, planFor, startDrill } from '../../src/cli/run.ts';
-import { parseSegment } from '../../drills/minio-restore.ts';
+import { parseSegment } from '../../src/systems/minio/segment.ts';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';

@@ -92,7 +92,9 @@ export async function putObject(
   body: string | Uint8Array,
   contentType?: string,
 ): Promise<string | undefined> {
-  const r = await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  const r = await c.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+  );
   return r.ETag;
 }
 
@@ -107,7 +109,11 @@ export async function bucketNames(c: S3Client): Promise<string[]> {
 }
 
 /** Creates `bucket`; with `ifMissing`, one that already exists is no error. */
-export async function createBucket(c: S3Client, bucket: string, opts: { ifMissing?: boolean } = {}): Promise<void> {
+export async function createBucket(
+  c: S3Client,
+  bucket: string,
+  opts: { ifMissing?: boolean } = {},
+): Promise<void> {
   await c.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: S3ServiceException) => {
     if (!opts.ifMissing || !['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(e.name)) throw e;
   });

@@ -32,7 +32,9 @@ export async function nodeHealth(nodeUrl: string): Promise<{ up: boolean; detail
   } catch (err) {
     return {
       up: false,
-      detail: (err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message,
+      detail: (err as Error).cause
+        ? String((err as Error & { cause: unknown }).cause)
+        : (err as Error).message,
     };
   }
 }
