@@ -21,35 +21,44 @@
 //
 // Service recovered: search answers (the canary: one ANN search in the dataset partition). Full:
 // the index is built and recall@10 ≥ baseline − 0.01, with every dataset row present.
-import { ConsistencyLevelEnum, ErrorCode, type MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { defineDrill, type DrillEnv, type Fault, type LedgerRecord } from '../src/drill/definition.ts';
+import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import { membersDown } from '../src/drill/observe.ts';
-import type { ReadBackRecord } from '../src/measure/types.ts';
-import { UserError } from '../src/util/errors.ts';
-import { sleep } from '../src/util/wait.ts';
+import { actionsOf } from '../src/platform/call-action.ts';
+import type { MilvusActions, Snapshot } from '../src/systems/milvus/actions.ts';
 import {
-  client,
+  clientFor,
   COMPONENT,
-  DATASET_PARTITION,
-  dataset,
-  DEFAULT_COLLECTION,
+  isDefiniteFailure,
+  milvusUp,
+  type MilvusClient,
+} from '../src/systems/milvus/client.ts';
+import {
+  buildIndex,
+  collectionExists,
+  collectionNames,
+  datasetRows,
   DIM,
-  ensureDataset,
-  fields,
+  dropIndex,
+  flush,
+  hasDrillSchema,
+  indexRefusal,
   indexSpec,
   indexState,
-  LEDGER_PARTITION,
-  ledgerId,
+  K,
   loadAndWait,
-  measureRecall,
-  MilvusStatusError,
-  ok,
-  payloadSha,
-  rebuildRunbook,
-  searchIds,
-  type Dataset,
+  loadCollection,
+  loadingProgress,
+  releaseCollection,
+  segmentIds,
   type IndexSpec,
-} from './lib/milvus.ts';
+} from '../src/systems/milvus/collection.ts';
+import { dataset, DISTRIBUTION, ensureDataset, type Dataset } from '../src/systems/milvus/dataset.ts';
+import { insertLedger, readLedger } from '../src/systems/milvus/ledger.ts';
+import { measureRecall, searchIds } from '../src/systems/milvus/recall.ts';
+import { UserError } from '../src/util/errors.ts';
+import { sleep } from '../src/util/wait.ts';
+
+const DEFAULT_COLLECTION = 'firedrill_ann';
 
 interface State {
   c: MilvusClient;
@@ -65,7 +74,7 @@ interface MilvusFault extends Fault {
   files?: { path: string; bytes: number; before: string; after: string }[];
   /** The segments whose index files were overwritten (to read them back from the storage). */
   segments?: string[];
-  snapshot?: { label: string; at: number; pausedMs: number; bytes: number };
+  snapshot?: Snapshot;
 }
 
 interface RecallEvidence {
@@ -89,33 +98,28 @@ const collectionOf = (env: DrillEnv) => String(opt(env, 'collection', DEFAULT_CO
 const specOf = (env: DrillEnv) => indexSpec(String(opt(env, 'index-type', 'IVF_FLAT')));
 const datasetOf = (env: DrillEnv) =>
   dataset(Number(opt(env, 'rows', 10_000)), Number(opt(env, 'queries', 50)), Number(opt(env, 'seed', 42)));
+const action = (env: DrillEnv) => actionsOf<MilvusActions>(env.platform, COMPONENT);
 
-function action<T>(env: DrillEnv, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  if (!env.platform.action)
-    throw new UserError(
-      `the ${env.platform.ref.kind} platform offers no Milvus actions (index files, snapshots)`,
-    );
-  return env.platform.action(COMPONENT, name, args) as Promise<T>;
-}
-
-async function milvusUp(env: DrillEnv): Promise<boolean> {
-  return (
-    (await env.platform.health(COMPONENT).catch(() => [])).every((h) => h.up) &&
-    env.platform.members(COMPONENT).length > 0
-  );
-}
-
-/** Rows of the dataset partition (Strong: counts every flushed and growing row). */
-async function datasetRows(c: MilvusClient, collection: string): Promise<number> {
-  const res = await c.query({
-    collection_name: collection,
-    partition_names: [DATASET_PARTITION],
-    output_fields: ['count(*)'],
-    filter: '',
-    consistency_level: ConsistencyLevelEnum.Strong,
-  } as Parameters<MilvusClient['query']>[0]);
-  ok(res.status, 'count(*)');
-  return Number((res.data[0] as Record<string, unknown>)['count(*)']);
+/** The rebuild runbook: release, drop index, create index, wait for the build, load. */
+async function rebuildRunbook(
+  env: DrillEnv,
+  collection: string,
+  spec: IndexSpec,
+  mark = true,
+): Promise<void> {
+  const c = clientFor(env.platform, 60_000);
+  try {
+    await releaseCollection(c, collection);
+    if (mark) env.mark('released', collection);
+    if (await indexState(c, collection)) await dropIndex(c, collection);
+    if (mark) env.mark('index-dropped');
+    await buildIndex(c, collection, spec);
+    if (mark) env.mark('index-built', `${spec.type} ${JSON.stringify(spec.params)}`);
+    await loadAndWait(c, collection, 180_000);
+    if (mark) env.mark('loaded', collection);
+  } finally {
+    c.closeConnection();
+  }
 }
 
 /**
@@ -123,22 +127,22 @@ async function datasetRows(c: MilvusClient, collection: string): Promise<number>
  * From a fresh process, with only the fault record.
  */
 async function ensureHealthy(env: DrillEnv, f: MilvusFault): Promise<void> {
-  if (!(await milvusUp(env))) {
+  if (!(await milvusUp(env.platform))) {
     await env.platform.kill(COMPONENT, 0, 'SIGKILL').catch(() => undefined);
     // Storage wiped and never restored: the snapshot is the only way back.
     if (f.snapshot) {
-      const c0 = await action<string[]>(env, 'snapshots');
+      const c0 = await action(env)('snapshots');
       if (c0.includes(f.snapshot.label)) {
-        const hasData = await action<{ path: string }[]>(env, 'index-files')
+        const hasData = await action(env)('index-files')
           .then((x) => x.length > 0)
           .catch(() => false);
-        if (!hasData) await action(env, 'restore-snapshot', { label: f.snapshot.label });
+        if (!hasData) await action(env)('restore-snapshot', { label: f.snapshot.label });
       }
     }
     await env.platform.restart(COMPONENT);
   }
   const spec = indexSpec(f.indexType);
-  const c = client(env, 60_000);
+  const c = clientFor(env.platform, 60_000);
   try {
     const loaded = await loadAndWait(c, f.collection, 90_000).then(
       () => true,
@@ -155,26 +159,6 @@ async function ensureHealthy(env: DrillEnv, f: MilvusFault): Promise<void> {
     c.closeConnection();
   }
   await rebuildRunbook(env, f.collection, spec, false);
-}
-
-/** The ledger's rows in one insert: acknowledged together, or not at all. */
-async function insertLedger(
-  env: DrillEnv,
-  s: State,
-  records: LedgerRecord[],
-): Promise<{ position: string }[]> {
-  const data = records.map((record) => ({
-    id: ledgerId(env.runId, record.id),
-    vec: Array.from(s.d.queries[record.id % s.d.queries.length]!),
-    key: record.key,
-    payload: record.payload.toString('hex'),
-  }));
-  const r = await s.c.insert({ collection_name: s.collection, partition_name: LEDGER_PARTITION, data });
-  ok(r.status, 'insert');
-  // A partial insert is not a refusal: which rows are kept is for the read-back to say (unknown).
-  if (Number(r.insert_cnt) !== records.length)
-    throw new Error(`insert acknowledged ${String(r.insert_cnt)} of ${records.length} rows`);
-  return data.map((d) => ({ position: `id ${d.id}` }));
 }
 
 export default defineDrill<State>({
@@ -255,7 +239,7 @@ export default defineDrill<State>({
   remediateAfterMs: (o) => o.number('observe'),
 
   async open(env) {
-    const c = client(env, 10_000);
+    const c = clientFor(env.platform, 10_000);
     return { c, collection: collectionOf(env), d: datasetOf(env), spec: specOf(env) };
   },
 
@@ -270,10 +254,10 @@ export default defineDrill<State>({
         `Milvus is not healthy (${health.map((h) => h.detail).join('; ')})`,
         'firedrill sandbox restart milvus',
       );
-    const exists = (await s.c.hasCollection({ collection_name: s.collection })).value;
+    const exists = await collectionExists(s.c, s.collection);
     if (!exists && s.collection !== DEFAULT_COLLECTION) {
-      const all = await s.c.showCollections().then(
-        (r) => r.data.map((x) => x.name).join(', ') || 'none',
+      const all = await collectionNames(s.c).then(
+        (names) => names.join(', ') || 'none',
         () => 'unknown',
       );
       throw new UserError(
@@ -282,39 +266,17 @@ export default defineDrill<State>({
       );
     }
     // The index type: asked of Milvus itself, on a scratch collection, before anything is touched.
-    const scratch = `firedrill_probe_${process.pid}_${Date.now()}`;
-    ok(
-      await s.c.createCollection({ collection_name: scratch, shards_num: 1, fields: fields() } as Parameters<
-        MilvusClient['createCollection']
-      >[0]),
-      'createCollection (probe)',
-    );
-    try {
-      const r = await s.c.createIndex({
-        collection_name: scratch,
-        field_name: 'vec',
-        index_type: s.spec.type,
-        metric_type: 'L2',
-        params: s.spec.params,
-      });
-      if (r.error_code !== ErrorCode.SUCCESS)
-        throw new UserError(
-          `Milvus rejects index type "${s.spec.type}": ${r.reason}`,
-          'use IVF_FLAT or HNSW',
-        );
-    } finally {
-      await s.c.dropCollection({ collection_name: scratch }).catch(() => undefined);
-    }
+    const refusal = await indexRefusal(s.c, s.spec);
+    if (refusal !== undefined)
+      throw new UserError(`Milvus rejects index type "${s.spec.type}": ${refusal}`, 'use IVF_FLAT or HNSW');
     if (exists && s.collection !== DEFAULT_COLLECTION) {
-      const desc = await s.c.describeCollection({ collection_name: s.collection });
-      const vec = desc.schema.fields.find((f) => f.name === 'vec');
-      if (!vec || !desc.schema.fields.some((f) => f.name === 'key'))
+      if (!(await hasDrillSchema(s.c, s.collection)))
         throw new UserError(
           `collection "${s.collection}" does not have the drill's schema (id, vec[${DIM}], key, payload)`,
         );
     }
     const started = Date.now();
-    await ensureDataset(env, s.c, s.collection, s.d, s.spec);
+    await ensureDataset(env.log, s.c, s.collection, s.d, s.spec);
     const rows = await datasetRows(s.c, s.collection);
     if (rows !== s.d.rows)
       throw new UserError(
@@ -327,53 +289,26 @@ export default defineDrill<State>({
 
   async canary(_env, s) {
     const ids = await searchIds(s.c, s.collection, s.d.queries[0]!, s.spec, 2_500);
-    if (ids.length !== 10) throw new Error(`search answered ${ids.length} of 10 neighbours`);
+    if (ids.length !== K) throw new Error(`search answered ${ids.length} of ${K} neighbours`);
   },
 
   async write(env, s, record) {
-    return (await insertLedger(env, s, [record]))[0]!;
+    return (await insertLedger(s.c, s.collection, env.runId, s.d.queries, [record]))[0]!;
   },
 
-  writeBatch: insertLedger,
+  writeBatch: (env, s, records) => insertLedger(s.c, s.collection, env.runId, s.d.queries, records),
 
-  isDefiniteFailure(err) {
-    const msg = String((err as Error)?.message ?? err);
-    // A status the proxy answered with (not a timeout): nothing was written.
-    return err instanceof MilvusStatusError || /ECONNREFUSED|UNAVAILABLE|No connection established/.test(msg);
-  },
+  // A status the proxy answered with (not a timeout): nothing was written.
+  isDefiniteFailure,
 
-  async readBack(_env, s, prefix): Promise<ReadBackRecord[]> {
-    const out: ReadBackRecord[] = [];
-    // Paged by id so every entity comes back however many there are.
-    let after = -1;
-    for (;;) {
-      const res = await s.c.query({
-        collection_name: s.collection,
-        partition_names: [LEDGER_PARTITION],
-        filter: `id > ${after} and key like "${prefix}%"`,
-        output_fields: ['id', 'key', 'payload'],
-        limit: 5_000,
-        consistency_level: ConsistencyLevelEnum.Strong,
-      } as Parameters<MilvusClient['query']>[0]);
-      ok(res.status, 'query ledger');
-      const rows = res.data as { id: string; key: string; payload: string }[];
-      for (const r of rows) out.push({ key: r.key, sha256: payloadSha(r.payload) });
-      if (rows.length < 5_000) break;
-      after = Math.max(...rows.map((r) => Number(r.id)));
-    }
-    return out;
-  },
+  readBack: (_env, s, prefix) => readLedger(s.c, s.collection, prefix),
 
   async inject(env, s): Promise<MilvusFault> {
     const base = { collection: s.collection, indexType: s.spec.type };
     if (env.variant === 'milvus-restore') {
-      await s.c.flushSync({ collection_names: [s.collection] });
+      await flush(s.c, s.collection);
       env.mark('flushed', s.collection);
-      const snap = await action<{ label: string; at: number; pausedMs: number; bytes: number }>(
-        env,
-        'snapshot',
-        { label: `${env.runId.replace(/[^\w-]/g, '_')}` },
-      );
+      const snap = await action(env)('snapshot', { label: `${env.runId.replace(/[^\w-]/g, '_')}` });
       env.mark(
         'snapshot',
         `${snap.label}: ${(snap.bytes / 1e6).toFixed(0)} MB, Milvus paused ${snap.pausedMs} ms`,
@@ -388,18 +323,13 @@ export default defineDrill<State>({
       };
       await env.fire(fault, async () => {
         await env.platform.kill(COMPONENT, 0, 'SIGKILL');
-        await action(env, 'wipe-data');
+        await action(env)('wipe-data');
       });
       return fault;
     }
 
-    const segs = await s.c.getPersistentSegmentInfo({ collectionName: s.collection });
-    const segments = segs.infos.filter((i) => String(i.partitionID) !== '').map((i) => String(i.segmentID));
-    const files = await action<{ path: string; bytes: number; sha256: string; segmentId: string }[]>(
-      env,
-      'index-files',
-      { segments },
-    );
+    const segments = await segmentIds(s.c, s.collection);
+    const files = await action(env)('index-files', { segments });
     if (!files.length)
       throw new Error(
         `no index files found for the ${segments.length} segments of ${s.collection} in Milvus's storage`,
@@ -412,22 +342,17 @@ export default defineDrill<State>({
       segments,
     };
     await env.fire(fault, async () => {
-      const written = await action<{ path: string; sha256: string }[]>(env, 'overwrite-files', {
-        paths: files.map((f) => f.path),
-      });
+      const written = await action(env)('overwrite-files', { paths: files.map((f) => f.path) });
       for (const w of written) fault.files!.find((f) => f.path === w.path)!.after = w.sha256;
-      ok(await s.c.releaseCollection({ collection_name: s.collection }), 'releaseCollection');
-      ok(await s.c.loadCollection({ collection_name: s.collection }), 'loadCollection');
+      await releaseCollection(s.c, s.collection);
+      await loadCollection(s.c, s.collection);
     });
     // The symptom, as a client sees it.
     const until = Date.now() + Math.max(5_000, env.options.number('observe') - 3_000);
     let progress = '?';
     let searchError = '';
     while (Date.now() < until) {
-      progress = String(
-        (await s.c.getLoadingProgress({ collection_name: s.collection }).catch(() => ({ progress: '?' })))
-          .progress,
-      );
+      progress = await loadingProgress(s.c, s.collection).catch(() => '?');
       if (progress === '100') break;
       await sleep(500);
     }
@@ -468,14 +393,12 @@ export default defineDrill<State>({
     const f = fault as MilvusFault;
     if (f.snapshot) {
       const down = await membersDown(env, COMPONENT, ['milvus-0']);
-      const left = await action<{ path: string }[]>(env, 'index-files', {}).catch(() => []);
+      const left = await action(env)('index-files', {}).catch(() => []);
       if (left.length) throw new Error(`${left.length} index files are still in Milvus's storage`);
       return `Milvus down and its storage wiped (${down})`;
     }
     // Read the files back from the storage: each must differ from what was there before.
-    const now = await action<{ path: string; sha256: string }[]>(env, 'index-files', {
-      segments: f.segments ?? [],
-    });
+    const now = await action(env)('index-files', { segments: f.segments ?? [] });
     const changed = (f.files ?? []).filter((x) =>
       now.some((n) => n.path === x.path && n.sha256 !== x.before),
     );
@@ -490,11 +413,11 @@ export default defineDrill<State>({
     const f = fault as MilvusFault;
     if (f.snapshot) {
       env.mark('restore-started', `snapshot ${f.snapshot.label}`);
-      const r = await action<{ ms: number }>(env, 'restore-snapshot', { label: f.snapshot.label });
+      const r = await action(env)('restore-snapshot', { label: f.snapshot.label });
       env.mark('restored', `storage copied back in ${r.ms} ms`);
       await env.platform.restart(COMPONENT);
       env.mark('milvus-up', 'CheckHealth healthy');
-      const c = client(env, 60_000);
+      const c = clientFor(env.platform, 60_000);
       try {
         await loadAndWait(c, f.collection, 180_000);
       } finally {
@@ -503,7 +426,7 @@ export default defineDrill<State>({
       env.mark('loaded', f.collection);
       return;
     }
-    if (!(await milvusUp(env))) await env.platform.restart(COMPONENT);
+    if (!(await milvusUp(env.platform))) await env.platform.restart(COMPONENT);
     await rebuildRunbook(env, f.collection, indexSpec(f.indexType));
   },
 
@@ -543,8 +466,8 @@ export default defineDrill<State>({
         dim: DIM,
         queries: s.d.queries.length,
         seed: s.d.seed,
-        distribution: 'clustered (128 centres, ±0.35)',
-        k: 10,
+        distribution: DISTRIBUTION,
+        k: K,
       },
       index: { type: s.spec.type, params: s.spec.params, search: s.spec.search, state: idx ?? null },
       recall: readRecall(env),

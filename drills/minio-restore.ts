@@ -18,24 +18,31 @@
 //   the DR site. RPO = ledger objects missing after the restore (the mirror's backlog at T0),
 //   reported as measured even though the target says 0; the recovery point is the listing time of
 //   the last mirror cycle completed before T0.
-import { createHash } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import { membersDown } from '../src/drill/observe.ts';
-import { defineDrill, type DrillEnv, type Fault, type LedgerRecord } from '../src/drill/definition.ts';
-import type { ReadBackRecord } from '../src/measure/types.ts';
+import { actionsOf } from '../src/platform/call-action.ts';
+import type { MinioActions } from '../src/systems/minio/actions.ts';
+import {
+  bucketExists,
+  bucketNames,
+  COMPONENT,
+  createBucket,
+  getBytes,
+  getText,
+  isDefiniteWriteFailure,
+  listKeys,
+  putObject,
+  s3For,
+  writeQuorumRefusal,
+  type S3Client,
+} from '../src/systems/minio/client.ts';
+import { restoreFromDr } from '../src/systems/minio/copy.ts';
+import { allNodesUp, unhealed } from '../src/systems/minio/evidence.ts';
+import { lastMirroredListing } from '../src/systems/minio/mirror-status.ts';
+import { putSegment, readSegments, SEGMENT_RECORDS } from '../src/systems/minio/segment.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
 
-const COMPONENT = 'minio';
 const DEFAULT_BUCKET = 'firedrill-ledger';
 
 interface State {
@@ -56,146 +63,15 @@ interface MinioFault extends Fault {
   firedAt?: number;
 }
 
-interface DrStatus {
-  s3: string;
-  running: { name: string; running: boolean }[];
-  status: {
-    cycles: { listedAt: number; completedAt: number; copied: number; objects: number }[];
-    intervalMs: number;
-  } | null;
-  mirrorIntervalMs: number;
-}
-
 const bucketOf = (env: DrillEnv) => String(env.options.values.bucket ?? DEFAULT_BUCKET);
-
-function s3(env: DrillEnv, endpoint?: string, timeoutMs = 2_000): S3Client {
-  const info = env.platform.info(COMPONENT);
-  return new S3Client({
-    endpoint: endpoint ?? env.platform.endpoints(COMPONENT).s3,
-    region: String(info.region ?? 'us-east-1'),
-    forcePathStyle: true,
-    credentials: { accessKeyId: String(info.rootUser), secretAccessKey: String(info.rootPassword) },
-    // One attempt: a refused write must show up as refused, not be retried into a timeout.
-    maxAttempts: 1,
-    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
-    requestHandler: { requestTimeout: timeoutMs, throwOnRequestTimeout: true } as never,
-  });
-}
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** Records per segment object (ledger.batch): enough for ≥ 1,000 records/s at MinIO's PUT rate here. */
-const SEGMENT_RECORDS = 32;
-
-/** A segment's key: its first record's key, so a run's segments list under the run's prefix. */
-export const segmentKey = (records: LedgerRecord[]) => `${records[0]!.key}.seg${records.length}.jsonl`;
-
-/** One PUT acknowledges every record of the segment, or none. Position: segment key and ETag. */
-async function putSegment(s: State, records: LedgerRecord[]): Promise<{ position: string }[]> {
-  const key = segmentKey(records);
-  const r = await s.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: segmentBody(records) }));
-  return records.map(() => ({ position: `${key} ${r.ETag}` }));
-}
-
-/** A segment's body: one JSON line per record, its payload in base64. */
-export const segmentBody = (records: LedgerRecord[]) =>
-  records.map((r) => JSON.stringify({ key: r.key, payload: r.payload.toString('base64') }) + '\n').join('');
-
-/**
- * The records of a segment, each with its payload's SHA-256. A line that does not parse is
- * returned as a damaged record under the segment's key: never written, so it classifies as
- * unexpected, and the records it held as lost — damage is reported, never skipped.
- */
-export function parseSegment(key: string, body: Uint8Array): ReadBackRecord[] {
-  return Buffer.from(body)
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line, i) => {
-      try {
-        const r = JSON.parse(line) as { key?: unknown; payload?: unknown };
-        if (typeof r.key !== 'string' || typeof r.payload !== 'string') throw new Error('not a record');
-        return { key: r.key, sha256: sha256(Buffer.from(r.payload, 'base64')) };
-      } catch {
-        return { key: `${key}#line${i + 1}`, sha256: sha256(Buffer.from(line)) };
-      }
-    });
-}
-
-function action<T>(env: DrillEnv, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  if (!env.platform.action)
-    throw new UserError(
-      `the ${env.platform.ref.kind} platform offers no MinIO actions (drive wipe, DR site)`,
-    );
-  return env.platform.action(COMPONENT, name, args) as Promise<T>;
-}
-
-async function listKeys(c: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await c.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of r.Contents ?? []) out.push(o.Key!);
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
-async function allNodesUp(env: DrillEnv): Promise<boolean> {
-  const h = await env.platform.health(COMPONENT);
-  return h.length === 4 && h.every((m) => m.up && m.detail.includes('write quorum'));
-}
-
-/** Every object of the primary's bucket (all of it, not only this run's) on every node's drive. */
-async function unhealed(env: DrillEnv, s: State): Promise<{ member: string; missing: string[] }[]> {
-  const keys = await listKeys(s.s3, s.bucket);
-  const out = [];
-  for (const m of env.platform.members(COMPONENT)) {
-    const present = new Set(
-      await action<string[]>(env, 'drive-objects', { member: m.name, bucket: s.bucket }),
-    );
-    const missing = keys.filter((k) => !present.has(k));
-    if (missing.length) out.push({ member: m.name, missing });
-  }
-  return out;
-}
-
-/** Copies every object of the DR site's bucket that the primary lacks: the restore. */
-async function restoreFromDr(env: DrillEnv, f: MinioFault): Promise<{ copied: number; ms: number }> {
-  const started = Date.now();
-  const primary = s3(env, undefined, 10_000);
-  const dr = s3(env, f.dr, 10_000);
-  await primary.send(new CreateBucketCommand({ Bucket: f.bucket })).catch((e: S3ServiceException) => {
-    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(e.name)) throw e;
-  });
-  const have = new Set(await listKeys(primary, f.bucket));
-  const todo = (await listKeys(dr, f.bucket)).filter((k) => !have.has(k));
-  let next = 0;
-  // 16 copies in flight: the restore is bound by round trips, not bandwidth (small objects).
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < todo.length) {
-        const key = todo[next++]!;
-        const obj = await dr.send(new GetObjectCommand({ Bucket: f.bucket, Key: key }));
-        await primary.send(
-          new PutObjectCommand({ Bucket: f.bucket, Key: key, Body: await obj.Body!.transformToByteArray() }),
-        );
-      }
-    }),
-  );
-  primary.destroy();
-  dr.destroy();
-  return { copied: todo.length, ms: Date.now() - started };
-}
+const action = (env: DrillEnv) => actionsOf<MinioActions>(env.platform, COMPONENT);
 
 /** Compensation: every node up (wiped drives are healed by MinIO), the data back where it was lost. */
 async function ensureAllUp(env: DrillEnv, f: MinioFault): Promise<void> {
   await env.platform.restart(COMPONENT);
   if (f.dr) {
     // Whatever the DR site holds that the primary lacks goes back (idempotent).
-    await restoreFromDr(env, f).catch((err: Error) =>
+    await restoreFromDr(env.platform, f.bucket, f.dr).catch((err: Error) =>
       env.log.warn({ error: err.message }, 'copy back from the DR site failed'),
     );
   }
@@ -242,7 +118,7 @@ export default defineDrill<State>({
   remediateAfterMs: (o) => o.number('restart-after'),
 
   async open(env) {
-    return { s3: s3(env), bucket: bucketOf(env) };
+    return { s3: s3For(env.platform), bucket: bucketOf(env) };
   },
 
   async close(_env, s) {
@@ -250,14 +126,10 @@ export default defineDrill<State>({
   },
 
   async preflight(env, s) {
-    const exists = await s.s3.send(new HeadBucketCommand({ Bucket: s.bucket })).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) {
+    if (!(await bucketExists(s.s3, s.bucket))) {
       if (s.bucket !== DEFAULT_BUCKET) {
-        const all = await s.s3.send(new ListBucketsCommand({})).then(
-          (r) => (r.Buckets ?? []).map((b) => b.Name).join(', ') || 'none',
+        const all = await bucketNames(s.s3).then(
+          (names) => names.join(', ') || 'none',
           () => 'unknown',
         );
         throw new UserError(
@@ -265,12 +137,12 @@ export default defineDrill<State>({
           `create it first, or drop --option bucket to use "${DEFAULT_BUCKET}"`,
         );
       }
-      await s.s3.send(new CreateBucketCommand({ Bucket: s.bucket }));
+      await createBucket(s.s3, s.bucket);
     }
-    if (!(await allNodesUp(env)))
+    if (!(await allNodesUp(env.platform)))
       throw new UserError('not every MinIO node is up with write quorum', 'firedrill sandbox restart minio');
     if (env.variant === 'site-restore') {
-      const dr = await action<DrStatus | null>(env, 'dr-status');
+      const dr = await action(env)('dr-status');
       if (!dr)
         throw new UserError(
           'the MinIO DR site is not configured: this sandbox runs no second MinIO deployment to restore from',
@@ -289,38 +161,24 @@ export default defineDrill<State>({
   async canary(env, s) {
     const key = `canary/${env.runId}`;
     const body = String(Date.now());
-    await s.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: body }));
-    const got = await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }));
-    if ((await got.Body!.transformToString()) !== body) throw new Error('canary read back a different body');
+    await putObject(s.s3, s.bucket, key, body);
+    if ((await getText(s.s3, s.bucket, key)) !== body) throw new Error('canary read back a different body');
   },
 
   async write(_env, s, record) {
-    const [position] = await putSegment(s, [record]);
+    const [position] = await putSegment(s.s3, s.bucket, [record]);
     return position!;
   },
 
-  writeBatch: (_env, s, records) => putSegment(s, records),
+  writeBatch: (_env, s, records) => putSegment(s.s3, s.bucket, records),
 
-  isDefiniteFailure(err) {
-    // MinIO answers SlowDownWrite (503) when write quorum is lost: refused before anything is kept.
-    // A refused connection never reached a node.
-    const e = err as { name?: string; code?: string; cause?: { code?: string } };
-    return e?.name === 'SlowDownWrite' || e?.code === 'ECONNREFUSED' || e?.cause?.code === 'ECONNREFUSED';
-  },
+  // MinIO answers SlowDownWrite (503) when write quorum is lost: refused before anything is kept.
+  // A refused connection never reached a node.
+  isDefiniteFailure: isDefiniteWriteFailure,
 
-  async readBack(env, _s, prefix): Promise<ReadBackRecord[]> {
-    const c = s3(env, undefined, 15_000);
-    const bucket = bucketOf(env);
-    const out: ReadBackRecord[] = [];
-    const keys = await listKeys(c, bucket, prefix);
-    for (let i = 0; i < keys.length; i += 16) {
-      await Promise.all(
-        keys.slice(i, i + 16).map(async (key) => {
-          const obj = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          out.push(...parseSegment(key, await obj.Body!.transformToByteArray()));
-        }),
-      );
-    }
+  async readBack(env, _s, prefix) {
+    const c = s3For(env.platform, undefined, 15_000);
+    const out = await readSegments(c, bucketOf(env), prefix);
     c.destroy();
     return out;
   },
@@ -346,27 +204,20 @@ export default defineDrill<State>({
       let refused = false;
       while (Date.now() < deadline && !(read && refused)) {
         if (!read && existing) {
-          read = await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: existing })).then(
-            async (o) => (await o.Body!.transformToByteArray(), true),
+          read = await getBytes(s.s3, s.bucket, existing).then(
+            () => true,
             () => false,
           );
           if (read) env.mark('reads-served', `GET ${existing} answered with 2 of 4 nodes down`);
         }
         if (!refused) {
-          const err = await s.s3
-            .send(
-              new PutObjectCommand({ Bucket: s.bucket, Key: `probe/${env.runId}/${Date.now()}`, Body: 'x' }),
-            )
-            .then(
-              () => undefined,
-              (e: Error) => e,
-            );
-          if (err && (err as S3ServiceException).name === 'SlowDownWrite') {
+          const refusal = await putObject(s.s3, s.bucket, `probe/${env.runId}/${Date.now()}`, 'x').then(
+            () => undefined,
+            (e: unknown) => writeQuorumRefusal(e),
+          );
+          if (refusal) {
             refused = true;
-            env.mark(
-              'writes-refused',
-              `PUT refused: ${err.name} (HTTP ${(err as S3ServiceException).$metadata?.httpStatusCode}): ${err.message}`,
-            );
+            env.mark('writes-refused', `PUT refused: ${refusal}`);
           }
         }
         if (!(read && refused)) await sleep(250);
@@ -390,12 +241,12 @@ export default defineDrill<State>({
       };
       await env.fire(fault, async () => {
         await env.platform.kill(COMPONENT, 3, 'SIGKILL');
-        const r = await action<{ removed: string[] }>(env, 'wipe-drive', { member: 3 });
+        const r = await action(env)('wipe-drive', { member: 3 });
         env.mark('drive-wiped', `minio-3: removed ${r.removed.join(', ')}`);
       });
       return fault;
     }
-    const dr = (await action<DrStatus | null>(env, 'dr-status'))!;
+    const dr = (await action(env)('dr-status'))!;
     const fault: MinioFault = {
       ...base,
       description:
@@ -408,7 +259,7 @@ export default defineDrill<State>({
     await env.fire(fault, async () => {
       fault.firedAt = Date.now();
       for (const i of [0, 1, 2, 3]) await env.platform.kill(COMPONENT, i, 'SIGKILL');
-      for (const i of [0, 1, 2, 3]) await action(env, 'wipe-drive', { member: i });
+      for (const i of [0, 1, 2, 3]) await action(env)('wipe-drive', { member: i });
     });
     return fault;
   },
@@ -428,17 +279,17 @@ export default defineDrill<State>({
     env.mark('nodes-restarted', restarted.join(', ') || 'none were down');
     if (f.dr) {
       env.mark('restore-started', `copy every object from the DR site ${f.dr}`);
-      const r = await restoreFromDr(env, f);
+      const r = await restoreFromDr(env.platform, f.bucket, f.dr);
       env.mark('restored', `${r.copied} objects copied back in ${r.ms} ms`);
     }
   },
 
   async fullyRecovered(env, s, fault) {
-    if (!(await allNodesUp(env))) return false;
+    if (!(await allNodesUp(env.platform))) return false;
     // Site restore: fully recovered once the DR copy is complete, not merely consistent so far.
     if ((fault as MinioFault).dr && !env.evidence.markers().some((m) => m.marker === 'restored'))
       return false;
-    const left = await unhealed(env, s);
+    const left = await unhealed(env.platform, s.s3, s.bucket);
     const summary =
       left.map((l) => `${l.member}: ${l.missing.length} missing`).join('; ') || 'every object on every drive';
     if (summary !== s.lastHealed) {
@@ -454,11 +305,7 @@ export default defineDrill<State>({
     if (left.length && Date.now() - s.healingSince! > 15_000 && Date.now() - (s.lastRepairAt ?? 0) > 5_000) {
       s.lastRepairAt = Date.now();
       const keys = [...new Set(left.flatMap((l) => l.missing))];
-      for (const key of keys)
-        await s.s3.send(new GetObjectCommand({ Bucket: s.bucket, Key: key })).then(
-          (o) => o.Body!.transformToByteArray(),
-          () => undefined,
-        );
+      for (const key of keys) await getBytes(s.s3, s.bucket, key).catch(() => undefined);
       env.mark('heal-on-read', `read ${keys.length} object(s) missing from a drive, so MinIO heals them`);
     }
     return left.length === 0;
@@ -471,17 +318,14 @@ export default defineDrill<State>({
   async recoveryPoint(env, _s, fault) {
     const f = fault as MinioFault;
     if (!f.dr) return null;
-    const dr = await action<DrStatus | null>(env, 'dr-status');
-    const t0 = f.firedAt;
-    const cycles = dr?.status?.cycles ?? [];
+    const dr = await action(env)('dr-status');
     // The last mirror cycle that completed before the fault: everything listed then is at the DR site.
-    const before = cycles.filter((c) => t0 === undefined || c.completedAt <= t0);
-    return before.at(-1)?.listedAt ?? null;
+    return lastMirroredListing(dr?.status, f.firedAt);
   },
 
   async config(env, s) {
     const info = env.platform.info(COMPONENT);
-    const dr = await action<DrStatus | null>(env, 'dr-status').catch(() => null);
+    const dr = await action(env)('dr-status').catch(() => null);
     return {
       bucket: s.bucket,
       storageClass: info.storageClass,

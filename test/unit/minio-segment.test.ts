@@ -2,7 +2,7 @@
 // the same records, and damage to it is classified, never skipped.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseSegment, segmentBody, segmentKey } from '../../drills/minio-restore.ts';
+import { parseSegment, segmentBody, segmentKey } from '../../src/systems/minio/segment.ts';
 import type { LedgerRecord } from '../../src/drill/definition.ts';
 import { ledgerKey, ledgerPrefix } from '../../src/engine/ledger-writer.ts';
 import { classifyLedger } from '../../src/measure/ledger.ts';

@@ -3,50 +3,32 @@
 // construction: what the primary acknowledged after a cycle's listing waits for the next cycle —
 // the replication backlog a site loss can lose. Writes its status (the last cycles: when each
 // listing began and when the cycle completed) to a JSON file, so a drill can tell the recovery point.
+// The copy itself is the MinIO room's (src/systems/minio/copy.ts), the one the site restore uses.
 //
 //   node --import tsx minio-mirror.ts <status.json>
 //   env: MIRROR_SOURCE (comma-separated node URLs), MIRROR_TARGET, MIRROR_ACCESS_KEY,
 //        MIRROR_SECRET_KEY, MIRROR_INTERVAL_MS
 import { writeFileSync, renameSync } from 'node:fs';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { bucketNames, createBucket, s3Client } from '../../systems/minio/client.ts';
+import { copyMissing } from '../../systems/minio/copy.ts';
+import type { MirrorStatus } from '../../systems/minio/mirror-status.ts';
 
 const statusFile = process.argv[2]!;
 const sources = process.env.MIRROR_SOURCE!.split(',');
-const credentials = {
+const access = {
   accessKeyId: process.env.MIRROR_ACCESS_KEY!,
   secretAccessKey: process.env.MIRROR_SECRET_KEY!,
 };
 const intervalMs = Number(process.env.MIRROR_INTERVAL_MS ?? 3_000);
-const s3 = (endpoint: string) =>
-  new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials,
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } as never, // else it only warns
-  });
+const s3 = (endpoint: string) => s3Client({ endpoint, ...access }, 5_000);
 const target = s3(process.env.MIRROR_TARGET!);
 const sourceClients = sources.map(s3);
 
-interface Cycle {
-  listedAt: number;
-  completedAt: number;
-  copied: number;
-  objects: number;
-}
-const status = {
+const status: MirrorStatus = {
   intervalMs,
-  cycles: [] as Cycle[],
-  lastError: null as string | null,
-  lastErrorAt: null as number | null,
+  cycles: [],
+  lastError: null,
+  lastErrorAt: null,
   copiedTotal: 0,
 };
 const save = () => {
@@ -54,39 +36,19 @@ const save = () => {
   renameSync(`${statusFile}.tmp`, statusFile);
 };
 
-async function listAll(c: S3Client, bucket: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const r = await c.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.set(o.Key!, o.ETag ?? '');
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
 async function cycle(): Promise<void> {
   const listedAt = Date.now();
   let lastErr: unknown;
   for (const src of sourceClients) {
     try {
-      const buckets = (await src.send(new ListBucketsCommand({}))).Buckets ?? [];
       let copied = 0;
       let objects = 0;
-      for (const b of buckets) {
-        const name = b.Name!;
-        await target.send(new CreateBucketCommand({ Bucket: name })).catch(() => undefined);
-        const [have, want] = await Promise.all([listAll(target, name), listAll(src, name)]);
-        objects += want.size;
-        for (const [key, etag] of want) {
-          if (have.get(key) === etag) continue;
-          const obj = await src.send(new GetObjectCommand({ Bucket: name, Key: key }));
-          const body = await obj.Body!.transformToByteArray();
-          await target.send(
-            new PutObjectCommand({ Bucket: name, Key: key, Body: body, ContentType: obj.ContentType }),
-          );
-          copied++;
-        }
+      for (const name of await bucketNames(src)) {
+        await createBucket(target, name).catch(() => undefined);
+        // One copy at a time, an object whose ETag differs copied again: the mirror's pace is its backlog.
+        const r = await copyMissing(src, target, name, { concurrency: 1, byEtag: true });
+        copied += r.copied;
+        objects += r.objects;
       }
       status.copiedTotal += copied;
       status.cycles.push({ listedAt, completedAt: Date.now(), copied, objects });

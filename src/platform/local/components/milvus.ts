@@ -13,127 +13,53 @@
 // network namespaces): forward.ts unix-to-tcp inside the namespace, in Milvus's process group, and
 // forward.ts tcp-to-unix on the host, the member's second process. Where we may not, Milvus runs
 // as before, on allocated ports that it binds on every address, and says so.
+//
+// What Milvus is (its client, configuration, storage layout) is the Milvus room's
+// (src/systems/milvus); unpacking the server is install-time work (../milvus-runtime.ts).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
+  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
-  copyFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { parseDocument } from 'yaml';
-import { cpSync, readdirSync, statSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import type { MilvusActions } from '../../../systems/milvus/actions.ts';
+import { checkHealth, serverVersion } from '../../../systems/milvus/client.ts';
+import {
+  DEFAULT_PORTS,
+  embedEtcdConfig,
+  PORT_KEYS,
+  standaloneConfig,
+} from '../../../systems/milvus/config.ts';
+import { indexFiles, sha256File, storageRoot, walkFiles } from '../../../systems/milvus/storage.ts';
 import { component } from '../../../topology/model.ts';
 import { UserError } from '../../../util/errors.ts';
-import { memberRunning } from '../members.ts';
-import type { ComponentAction } from '../types.ts';
-import { launchMember, waitHealthy } from '../members.ts';
+import { launchMember, memberRunning, waitHealthy } from '../members.ts';
+import { milvusPackage, milvusRuntime } from '../milvus-runtime.ts';
 import { HOST } from '../ports.ts';
-import { isAlive } from '../process.ts';
+import { isAlive, type ProcessSpec } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type { ProcessSpec } from '../process.ts';
-import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
+import type {
+  ComponentAction,
+  ComponentDriver,
+  ComponentState,
+  MemberHealth,
+  MemberState,
+  SandboxContext,
+} from '../types.ts';
 
 const FORWARD = fileURLToPath(new URL('../forward.ts', import.meta.url));
 /** tsx's loader by absolute URL: the forwarders run with cwd elsewhere than this repository. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-interface MilvusPackage {
-  /** site-packages/milvus: data/config.yaml.template, data/glog.conf, data/bin/*.lzma */
-  dir: string;
-  version: string;
-}
-
-function milvusPackage(python: string): MilvusPackage {
-  const out = spawnSync(
-    python,
-    ['-c', 'import milvus, os; print(os.path.dirname(milvus.__file__)); print(milvus.__version__)'],
-    {
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
-  if (out.status !== 0) throw new Error(`cannot import the milvus package with ${python}:\n${out.stderr}`);
-  const [dir, version] = out.stdout.trim().split('\n');
-  return { dir: dir!, version: version! };
-}
-
-/**
- * The unpacked server (binary + bundled libraries), shared by every sandbox: 250 MB and ~4 s of xz
- * per unpack. Unpacked by the package's own routine into a scratch directory, then renamed into
- * place, so sandboxes starting at the same time never see a half-written binary.
- */
-export function milvusRuntime(python: string, pkg: MilvusPackage): string {
-  const root = join(dirname(dirname(python)), 'runtime');
-  const stamp = join(root, 'bin', '.unpacked');
-  const ready = () => existsSync(stamp) && readFileSync(stamp, 'utf8') === pkg.version;
-  if (ready()) return join(root, 'bin');
-  const scratch = `${root}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const out = spawnSync(
-      python,
-      ['-c', 'import sys, milvus; milvus._initialize_data_files(sys.argv[1])', scratch],
-      { encoding: 'utf8', timeout: 300_000 },
-    );
-    if (out.status !== 0) throw new Error(`unpacking the milvus server failed:\n${out.stderr}`);
-    writeFileSync(join(scratch, 'bin', '.unpacked'), pkg.version);
-    if (ready()) return join(root, 'bin'); // another sandbox finished first
-    // An unpack of another version, or one that was cut short: move it aside, then swap ours in.
-    if (existsSync(root)) {
-      const stale = `${root}.stale-${process.pid}-${Date.now()}`;
-      renameSync(root, stale);
-      rmSync(stale, { recursive: true, force: true });
-    }
-    try {
-      renameSync(scratch, root);
-    } catch (err) {
-      if (!ready()) throw err; // lost a race to a complete unpack: use that one
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-  return join(root, 'bin');
-}
-
-/** Every port the standalone process listens on, keyed as the template names them. */
-const PORT_KEYS = [
-  'proxy_port',
-  'proxy_internal_port',
-  'root_coord_port',
-  'query_coord_port',
-  'query_node_port',
-  'index_coord_port',
-  'index_node_port',
-  'data_coord_port',
-  'data_node_port',
-  'etcd_port',
-] as const;
-
-/**
- * Inside its own network namespace Milvus has the loopback to itself: its ports are the package
- * template's defaults (etcd's and the metrics port being etcd's and Milvus's own defaults).
- */
-const NAMESPACE_PORTS: Record<string, number> = {
-  proxy_port: 19530,
-  proxy_internal_port: 19529,
-  root_coord_port: 53100,
-  query_coord_port: 19531,
-  query_node_port: 21123,
-  index_coord_port: 22930,
-  index_node_port: 21121,
-  data_coord_port: 13333,
-  data_node_port: 21124,
-  etcd_port: 2379,
-  etcd_peer_port: 2380,
-  metrics_port: 9091,
-};
 
 /** Longest path a Unix socket address holds (sun_path is 108 bytes, NUL included). */
 const MAX_SOCKET_PATH = 107;
@@ -153,100 +79,34 @@ export function networkNamespaceSupport(): true | string {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Fills the package's `{{ key(type): default }}` placeholders the way its launcher does. */
-export function renderTemplate(template: string, values: Record<string, string | number | boolean>): string {
-  return template.replace(/\{\{(.*?)}}/g, (_all, inner: string) => {
-    const key = inner
-      .split(':')[0]!
-      .replace(/\(.*\)/, '')
-      .trim();
-    if (key in values) return String(values[key]);
-    const fallback = inner.includes(':') ? inner.slice(inner.indexOf(':') + 1).trim() : undefined;
-    if (fallback === undefined) throw new Error(`milvus.yaml template: no value for {{${inner}}}`);
-    return fallback;
-  });
-}
-
-const COMPONENT_SECTIONS = [
-  'rootCoord',
-  'proxy',
-  'queryCoord',
-  'queryNode',
-  'indexNode',
-  'dataCoord',
-  'dataNode',
-];
-
-function client(address: string, timeoutMs = 3_000): MilvusClient {
-  const c = new MilvusClient({ address, timeout: timeoutMs, maxRetries: 0, logLevel: 'error' });
-  c.connectPromise.catch(() => {}); // the constructor connects eagerly; a failure shows up on first use
-  return c;
-}
-
-async function healthy(address: string): Promise<string | true> {
-  const c = client(address);
-  try {
-    const res = await c.checkHealth();
-    return res.isHealthy ? true : `unhealthy: ${res.reasons.join('; ') || 'no reason given'}`;
-  } finally {
-    c.closeConnection();
-  }
-}
-
 // --- actions drills invoke (Platform.action) ------------------------------------------------------
 
-/** Milvus's local storage root, as its own configuration names it (localStorage.path). */
-function storageRoot(state: ComponentState): string {
-  const doc = parseDocument(readFileSync(String(state.info.config), 'utf8'));
-  const path = doc.getIn(['localStorage', 'path']);
-  if (typeof path !== 'string' || !path)
-    throw new Error(`${String(state.info.config)} names no localStorage.path`);
-  return path;
-}
-
-function walkFiles(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) walkFiles(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
-const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const rootOf = (state: ComponentState) => storageRoot(String(state.info.config));
 const snapshotsDir = (state: ComponentState) => join(state.members[0]!.dataDir, 'snapshots');
 
 function requireStopped(state: ComponentState, what: string): void {
   if (memberRunning(state.members[0]!)) throw new UserError(`milvus-0 is running: stop it before ${what}`);
 }
 
-const actions: Record<string, ComponentAction> = {
-  /**
-   * The index files of the given segments, found in Milvus's storage: index_files/<build>/<version>/
-   * <partition>/<segment>/<file>. Each with its size and SHA-256.
-   */
+/** The driver's actions, typed by the Milvus room's map (the sandbox passes a drill's JSON as is). */
+type MilvusActionTable = {
+  [K in keyof MilvusActions]: (
+    ctx: SandboxContext,
+    state: ComponentState,
+    args: MilvusActions[K]['args'],
+  ) => Promise<MilvusActions[K]['result']>;
+};
+
+const actions: MilvusActionTable = {
+  /** The index files of the given segments, found in Milvus's storage, each with its size and SHA-256. */
   async 'index-files'(_ctx, state, args) {
-    const segments = new Set(((args.segments as (string | number)[] | undefined) ?? []).map(String));
-    const root = join(storageRoot(state), 'index_files');
-    return walkFiles(root)
-      .map((path) => ({ path, rel: path.slice(root.length + 1).split('/') }))
-      .filter((f) => f.rel.length === 5 && (!segments.size || segments.has(f.rel[3]!)))
-      .map((f) => ({
-        path: f.path,
-        buildId: f.rel[0],
-        partitionId: f.rel[2],
-        segmentId: f.rel[3],
-        file: f.rel[4],
-        bytes: statSync(f.path).size,
-        sha256: sha256File(f.path),
-      }));
+    return indexFiles(rootOf(state), args.segments ?? []);
   },
 
   /** Overwrites files (in Milvus's storage only) in place with random bytes of the same length. */
   async 'overwrite-files'(_ctx, state, args) {
-    const root = storageRoot(state);
-    return ((args.paths as string[] | undefined) ?? []).map((path) => {
+    const root = rootOf(state);
+    return (args.paths ?? []).map((path) => {
       if (!path.startsWith(root + '/')) throw new UserError(`${path} is not in Milvus's storage (${root})`);
       const bytes = statSync(path).size;
       writeFileSync(path, randomBytes(bytes));
@@ -272,7 +132,7 @@ const actions: Record<string, ComponentAction> = {
     const at = Date.now();
     let resumedAt: number;
     try {
-      cpSync(storageRoot(state), dest, { recursive: true });
+      cpSync(rootOf(state), dest, { recursive: true });
     } finally {
       process.kill(-pid, 'SIGCONT');
       resumedAt = Date.now();
@@ -289,7 +149,7 @@ const actions: Record<string, ComponentAction> = {
   /** Removes Milvus's whole storage root (the "volume lost" fault). Milvus must be stopped. */
   async 'wipe-data'(_ctx, state) {
     requireStopped(state, 'wiping its data');
-    const root = storageRoot(state);
+    const root = rootOf(state);
     const removed = readdirSync(root);
     for (const e of removed) rmSync(join(root, e), { recursive: true, force: true });
     return { root, removed };
@@ -301,7 +161,7 @@ const actions: Record<string, ComponentAction> = {
     const src = join(snapshotsDir(state), String(args.label));
     if (!existsSync(src))
       throw new UserError(`no Milvus snapshot "${String(args.label)}" in ${snapshotsDir(state)}`);
-    const root = storageRoot(state);
+    const root = rootOf(state);
     const started = Date.now();
     for (const e of readdirSync(root)) rmSync(join(root, e), { recursive: true, force: true });
     cpSync(src, root, { recursive: true });
@@ -311,7 +171,8 @@ const actions: Record<string, ComponentAction> = {
 
 export const milvus: ComponentDriver = {
   name: 'milvus',
-  actions,
+  // The table is typed against MilvusActions; the sandbox's registry holds untyped JSON operations.
+  actions: actions as unknown as Record<string, ComponentAction>,
 
   async prepare(ctx) {
     const python = requireInstalled(
@@ -352,7 +213,8 @@ export const milvus: ComponentDriver = {
         }
         rmSync(path, { force: true });
       }
-      ports = { ...NAMESPACE_PORTS };
+      // Inside its own network namespace Milvus has the loopback to itself: its own default ports.
+      ports = { ...DEFAULT_PORTS };
       hostPorts = {
         proxy_port: await ctx.ports.allocate('milvus proxy (forwarded)'),
         metrics_port: await ctx.ports.allocate('milvus metrics (forwarded)'),
@@ -371,49 +233,24 @@ export const milvus: ComponentDriver = {
       hostPorts = ports;
     }
 
-    // The embedded etcd takes its listeners from an etcd config file; without one it uses etcd's
-    // defaults, localhost:2379/2380, fixed ports that would collide with any other etcd.
+    // The embedded etcd takes its listeners from an etcd config file.
     const etcdConfig = join(dirs.configs, 'embed-etcd.yaml');
-    const peer = `http://${HOST}:${ports.etcd_peer_port}`;
-    const clientUrl = `http://${HOST}:${ports.etcd_port}`;
     writeFileSync(
       etcdConfig,
-      [
-        'name: milvus-embed',
-        `listen-client-urls: ${clientUrl}`,
-        `advertise-client-urls: ${clientUrl}`,
-        `listen-peer-urls: ${peer}`,
-        `initial-advertise-peer-urls: ${peer}`,
-        `initial-cluster: milvus-embed=${peer}`,
-        'initial-cluster-state: new',
-        '',
-      ].join('\n'),
+      embedEtcdConfig(HOST, { etcd_port: ports.etcd_port!, etcd_peer_port: ports.etcd_peer_port! }),
     );
 
     const template = readFileSync(join(pkg.dir, 'data', 'config.yaml.template'), 'utf8');
-    const rendered = renderTemplate(template, {
-      ...Object.fromEntries(PORT_KEYS.map((k) => [k, ports[k]!])),
-      etcd_log_level: 'warn',
-      etcd_log_path: join(dirs.logs, 'etcd.log'),
-      etcd_data_dir: join(dirs.data, 'etcd.data'),
-      local_storage_dir: dirs.data,
-      rocksmq_data_dir: join(dirs.data, 'rocksmq'),
-      system_log_path: '', // server log to stdout, i.e. the process log
+    const { yaml, sessionTtlSeconds } = standaloneConfig(template, {
+      host: HOST,
+      ports,
+      etcdConfig,
+      dataDir: dirs.data,
+      logsDir: dirs.logs,
+      storageType: model.env.COMMON_STORAGETYPE!,
     });
-    const doc = parseDocument(rendered);
-    doc.setIn(['etcd', 'endpoints'], `${HOST}:${ports.etcd_port}`);
-    doc.setIn(['etcd', 'config', 'path'], etcdConfig);
-    doc.setIn(['indexCoord', 'bindIndexNodeMode', 'address'], `${HOST}:${ports.index_coord_port}`);
-    // The address each component registers in etcd (and so the one the others dial).
-    for (const section of COMPONENT_SECTIONS) doc.setIn([section, 'ip'], HOST);
-    doc.setIn(['log', 'level'], 'warn');
-    doc.setIn(['natsmq', 'server', 'storeDir'], join(dirs.data, 'nats'));
-    doc.setIn(['natsmq', 'server', 'monitor', 'logFile'], join(dirs.logs, 'nats.log'));
-    doc.setIn(['common', 'storageType'], model.env.COMMON_STORAGETYPE);
-    doc.setIn(['etcd', 'use', 'embed'], true);
-    const sessionTtlSeconds = Number(doc.getIn(['common', 'session', 'ttl']));
     const configFile = join(dirs.configs, 'milvus.yaml');
-    writeFileSync(configFile, doc.toString());
+    writeFileSync(configFile, yaml);
     copyFileSync(join(pkg.dir, 'data', 'glog.conf'), join(dirs.configs, 'glog.conf'));
 
     const binary = join(binDir, 'milvus');
@@ -545,25 +382,18 @@ export const milvus: ComponentDriver = {
       member,
       'the proxy to answer CheckHealth as healthy',
       async () => {
-        const ok = await healthy(address);
+        const ok = await checkHealth(address);
         if (ok !== true) throw new Error(ok);
         return true;
       },
       240_000,
     );
-    const c = client(address);
-    try {
-      const v = await c.getVersion();
-      state.info.serverVersion = v.version;
-    } catch {
-      /* informative only */
-    } finally {
-      c.closeConnection();
-    }
+    const version = await serverVersion(address); // informative only
+    if (version !== undefined) state.info.serverVersion = version;
   },
 
   async health(_ctx, state): Promise<MemberHealth[]> {
-    const ok = await healthy(state.endpoints.address!).catch((e: Error) => e.message);
+    const ok = await checkHealth(state.endpoints.address!).catch((e: Error) => e.message);
     return [
       { member: 'milvus-0', up: ok === true, detail: ok === true ? 'CheckHealth: healthy' : String(ok) },
     ];

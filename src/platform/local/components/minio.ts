@@ -4,13 +4,16 @@
 // the same endpoint list, so the erasure set spans all of them as it does across the pods.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError } from '../../../util/errors.ts';
-import type { ComponentAction } from '../types.ts';
 import { component } from '../../../topology/model.ts';
+import type { DrStatus, MinioActions, MirrorStatus } from '../../../systems/minio/actions.ts';
+import { driveBlank, objectsOnDrive } from '../../../systems/minio/drive.ts';
+import { erasureLayout, type ErasureLayout } from '../../../systems/minio/erasure.ts';
+import { clusterWritable, live, nodeHealth } from '../../../systems/minio/health.ts';
 import {
   assertStillRunning,
   launchMember,
@@ -21,53 +24,17 @@ import {
 } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
-
-export interface ErasureLayout {
-  storageClass: string;
-  drives: number;
-  parity: number;
-  /** Drives (= nodes here) that must answer for a write; MinIO adds one when data = parity. */
-  writeQuorum: number;
-  readQuorum: number;
-}
-
-/** "EC:2" on 4 drives → parity 2, read quorum 2, write quorum 3. */
-export function erasureLayout(storageClass: string | undefined, drives: number): ErasureLayout {
-  // MinIO's own default when the class is unset: EC:4 from 16 drives down, EC:2 for 4–5, EC:1 below.
-  const fallback = drives >= 6 ? Math.min(4, Math.floor(drives / 2)) : drives >= 4 ? 2 : drives >= 2 ? 1 : 0;
-  let parity = fallback;
-  if (storageClass) {
-    const m = /^EC:(\d+)$/.exec(storageClass.trim());
-    if (!m) throw new Error(`MINIO_STORAGE_CLASS_STANDARD "${storageClass}" is not of the form EC:<parity>`);
-    parity = Number(m[1]);
-  }
-  if (parity > drives / 2)
-    throw new Error(`EC:${parity} needs at least ${parity * 2} drives, the topology has ${drives}`);
-  const data = drives - parity;
-  return {
-    storageClass: storageClass ?? `EC:${parity}`,
-    drives,
-    parity,
-    writeQuorum: data === parity ? data + 1 : data,
-    readQuorum: data,
-  };
-}
+import type {
+  ComponentAction,
+  ComponentDriver,
+  ComponentState,
+  MemberHealth,
+  MemberState,
+  SandboxContext,
+} from '../types.ts';
 
 const url = (port: number, path: string) => `http://${HOST}:${port}${path}`;
-
-/** Status of a plain GET; throws when the node does not answer at all (refused, timed out). */
-async function httpStatus(port: number, path: string, timeoutMs = 2_000): Promise<number> {
-  const res = await fetch(url(port, path), { signal: AbortSignal.timeout(timeoutMs) });
-  await res.arrayBuffer().catch(() => {});
-  return res.status;
-}
-
-const live = async (m: MemberState) => (await httpStatus(m.ports.s3!, '/minio/health/live')) === 200;
-
-/** Write quorum as `member` sees it (200 only when enough drives answer for a write). */
-const clusterWritable = async (m: MemberState) =>
-  (await httpStatus(m.ports.s3!, '/minio/health/cluster')) === 200;
+const nodeUrl = (m: MemberState) => url(m.ports.s3!, '');
 
 function binaryVersion(binary: string): string {
   const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -82,20 +49,19 @@ function binaryVersion(binary: string): string {
 const MIRROR = fileURLToPath(new URL('../minio-mirror.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function objectsOnDrive(dir: string, prefix = '', out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (e === 'xl.meta') out.push(prefix.slice(0, -1));
-    else if (statSync(p).isDirectory()) objectsOnDrive(p, `${prefix}${e}/`, out);
-  }
-  return out;
-}
+/** The driver's actions, typed by the MinIO room's map (the sandbox passes a drill's JSON as is). */
+type MinioActionTable = {
+  [K in keyof MinioActions]: (
+    ctx: SandboxContext,
+    state: ComponentState,
+    args: MinioActions[K]['args'],
+  ) => Promise<MinioActions[K]['result']>;
+};
 
-const actions: Record<string, ComponentAction> = {
+const actions: MinioActionTable = {
   /** Removes everything on a stopped node's drive (the "drive replaced" fault), .minio.sys included. */
   async 'wipe-drive'(_ctx, state, args) {
-    const member = memberByName(state.members, args.member as string | number);
+    const member = memberByName(state.members, args.member);
     if (memberRunning(member))
       throw new UserError(`${member.name} is running: stop it before wiping its drive`);
     const drive = join(member.dataDir, 'data');
@@ -106,15 +72,17 @@ const actions: Record<string, ComponentAction> = {
 
   /** The object keys of `bucket` present on one node's drive (each object's xl.meta). */
   async 'drive-objects'(_ctx, state, args) {
-    const member = memberByName(state.members, args.member as string | number);
+    const member = memberByName(state.members, args.member);
     return objectsOnDrive(join(member.dataDir, 'data', String(args.bucket))).sort();
   },
 
   /** The DR site's endpoint and its mirror's status (the last cycles), or null without one. */
   async 'dr-status'(_ctx, state) {
-    const dr = state.info.drSite as { statusFile: string } | null;
+    const dr = state.info.drSite as Omit<DrStatus, 'running' | 'status'> | null;
     if (!dr) return null;
-    const status = existsSync(dr.statusFile) ? JSON.parse(readFileSync(dr.statusFile, 'utf8')) : null;
+    const status = existsSync(dr.statusFile)
+      ? (JSON.parse(readFileSync(dr.statusFile, 'utf8')) as MirrorStatus)
+      : null;
     const running = (state.support ?? []).map((m) => ({ name: m.name, running: memberRunning(m) }));
     return { ...dr, running, status };
   },
@@ -122,7 +90,8 @@ const actions: Record<string, ComponentAction> = {
 
 export const minio: ComponentDriver = {
   name: 'minio',
-  actions,
+  // The table is typed against MinioActions; the sandbox's registry holds untyped JSON operations.
+  actions: actions as unknown as Record<string, ComponentAction>,
 
   async prepare(ctx) {
     const binary = requireInstalled(`MinIO ${ctx.toolchain.versions.MINIO_VERSION}`, ctx.toolchain.minio);
@@ -282,19 +251,19 @@ export const minio: ComponentDriver = {
     // Distributed MinIO waits for its peers before it serves anything: start all nodes together.
     for (const m of state.members) launchMember(ctx, m);
     for (const m of state.members)
-      await waitHealthy(m, 'the node to answer /minio/health/live', () => live(m));
+      await waitHealthy(m, 'the node to answer /minio/health/live', () => live(nodeUrl(m)));
     // Up means every node serves S3 with write quorum, not just the first one to finish its init.
     for (const m of state.members) {
       await waitHealthy(m, 'write quorum as the node sees it (/minio/health/cluster)', async () => {
         for (const other of state.members) assertStillRunning(other);
-        return clusterWritable(m);
+        return clusterWritable(nodeUrl(m));
       });
     }
   },
 
   async startMember(ctx, state, member) {
     launchMember(ctx, member);
-    await waitHealthy(member, 'the node to answer /minio/health/live', () => live(member));
+    await waitHealthy(member, 'the node to answer /minio/health/live', () => live(nodeUrl(member)));
     // With fewer nodes running than the write quorum (e.g. restarting a fully stopped cluster one
     // member at a time), no node can report the cluster healthy yet: the member that completes the
     // quorum waits for it.
@@ -303,38 +272,16 @@ export const minio: ComponentDriver = {
     if (running < writeQuorum) return;
     // Blank drives (a site rebuilt after losing every drive) are formatted only once every node of
     // the deployment is up, as at first start: until the last member starts, nothing can have quorum.
-    const blank = state.members.every(
-      (m) => !existsSync(join(m.dataDir, 'data', '.minio.sys', 'format.json')),
-    );
+    const blank = state.members.every((m) => driveBlank(join(m.dataDir, 'data')));
     if (blank && running < state.members.length) return;
     await waitHealthy(member, 'write quorum as seen by the restarted node (/minio/health/cluster)', () =>
-      clusterWritable(member),
+      clusterWritable(nodeUrl(member)),
     );
   },
 
   async health(_ctx, state): Promise<MemberHealth[]> {
     const out: MemberHealth[] = [];
-    for (const m of state.members) {
-      try {
-        if (!(await live(m))) {
-          out.push({ member: m.name, up: false, detail: 'liveness probe failed' });
-          continue;
-        }
-        const write = await httpStatus(m.ports.s3!, '/minio/health/cluster');
-        const read = await httpStatus(m.ports.s3!, '/minio/health/cluster/read');
-        const quorum =
-          write === 200 ? 'write quorum' : read === 200 ? 'read quorum only (writes refused)' : 'no quorum';
-        out.push({ member: m.name, up: true, detail: `live; cluster: ${quorum}` });
-      } catch (err) {
-        out.push({
-          member: m.name,
-          up: false,
-          detail: (err as Error).cause
-            ? String((err as Error & { cause: unknown }).cause)
-            : (err as Error).message,
-        });
-      }
-    }
+    for (const m of state.members) out.push({ member: m.name, ...(await nodeHealth(nodeUrl(m))) });
     return out;
   },
 };
