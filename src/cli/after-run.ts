@@ -6,7 +6,7 @@ import { RunFiles } from '../engine/run-files.ts';
 import type { CanarySample, DrillResult } from '../measure/types.ts';
 import { markedProcesses } from '../platform/local/process.ts';
 import { Sandbox } from '../platform/local/sandbox.ts';
-import { checkEvidence, evidenceFolders } from '../report/evidence.ts';
+import { checkEvidence, evidenceFolders } from '../results/evidence-check.ts';
 import { buildReport, render } from '../report/index.ts';
 import type { GameDayOutcome } from '../../workflows/gameday.ts';
 

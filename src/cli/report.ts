@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { DrillResult } from '../measure/types.ts';
-import { checkEvidence, evidenceFolders, type EvidenceCheck } from '../report/evidence.ts';
+import { checkEvidence, evidenceFolders, type EvidenceCheck } from '../results/evidence-check.ts';
 import { buildReport, FORMATS, render, type ReportFormat, type ReportModel } from '../report/index.ts';
 import { plural } from '../report/stats.ts';
 import { resultsDatabaseUrl } from '../results/locate.ts';

@@ -23,7 +23,7 @@ export interface BuildOptions {
   /** When the report was made; defaults to now. */
   generatedAt?: Date;
   source?: string;
-  /** Evidence checks by run id (src/report/evidence.ts); a run not in it is shown unchecked. */
+  /** Evidence checks by run id (src/results/evidence-check.ts); a run not in it is shown unchecked. */
   evidence?: ReadonlyMap<string, EvidenceFinding>;
   /**
    * Every run's evidence (its timeline chart included) open, not only the runs that were not MET:

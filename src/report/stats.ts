@@ -447,7 +447,7 @@ const fmtMs = formatMs;
 /** Tolerance between the ledger's RPO (seconds) and T0 − recovery point on restore drills. */
 export const RECOVERY_POINT_TOLERANCE_S = 1;
 
-/** What the report needs of an evidence check (src/report/evidence.ts makes them). */
+/** What the report needs of an evidence check (src/results/evidence-check.ts makes them). */
 export interface EvidenceFinding {
   status: 'ok' | 'missing' | 'ledger-missing' | 'ledger-mismatch';
   /** One sentence for the report; empty when ok. */

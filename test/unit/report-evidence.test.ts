@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkEvidence, evidenceFolders } from '../../src/report/evidence.ts';
+import { checkEvidence, evidenceFolders } from '../../src/results/evidence-check.ts';
 import { buildReport, render } from '../../src/report/index.ts';
 import { DAY, EPOCH, makeRun, samplesFor } from './report-fixtures.ts';
 

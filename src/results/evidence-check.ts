@@ -1,12 +1,12 @@
 // Is each run's evidence still there, and is it the evidence its record was computed from? The
 // record keeps the ledger's SHA-256; the folder (ledger, canaries, markers) lives on disk, where a
-// cleanup or a move can lose it. Unlike the rest of src/report this reads the disk: `firedrill
+// cleanup or a move can lose it. This reads the disk (the pure report cannot): `firedrill
 // report` calls it and hands the checks to the pure model.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DrillResult } from '../measure/types.ts';
-import type { EvidenceFinding } from './stats.ts';
+import type { EvidenceFinding } from '../report/stats.ts';
 
 export interface EvidenceCheck extends EvidenceFinding {
   /** The folder found, when one was. */
