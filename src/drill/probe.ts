@@ -2,7 +2,7 @@
 // a latency bound that are positive, an interval the recovery deadline can hold many times, and a
 // latency bound a canary can meet before its own timeout ends it.
 import { UserError } from '../util/errors.ts';
-import type { DrillPlan } from './validate.ts';
+import type { DrillPlan } from './plan.ts';
 
 export function checkProbe(plan: DrillPlan): DrillPlan {
   const where = `drill ${plan.drill}: probe`;

@@ -7,6 +7,7 @@ import { own, ownNames } from '../util/own.ts';
 import type { Targets } from '../measure/types.ts';
 import type { DrillDefinition, OptionValue, VariantSpec } from './definition.ts';
 import { coerceOption, drillOptions, optionBounds } from './options.ts';
+import type { DrillPlan } from './plan.ts';
 import { checkProbe } from './probe.ts';
 
 export interface RunRequest {
@@ -18,31 +19,7 @@ export interface RunRequest {
   deadline?: string | number;
 }
 
-export interface DrillPlan {
-  drill: string;
-  title: string;
-  hypothesis: string;
-  variant: string;
-  options: Record<string, OptionValue>;
-  component: string;
-  scenario: string;
-  targets: Targets;
-  deadlineMs: number;
-  probeIntervalMs: number;
-  consecutiveOk: number;
-  probeTimeoutMs: number;
-  /** The drill's own latency bound; null: derived from the steady state. */
-  latencyBoundMs: number | null;
-  ledgerConcurrency: number;
-  /** Records per write call (1 = write(); more = writeBatch()). */
-  ledgerBatch: number;
-  /** Records per second while the drill runs (0 = unpaced). */
-  ledgerMaxRate: number;
-  exactlyOnce: boolean;
-  minAckedBeforeFault: number;
-  remediateAfterMs: number | null;
-  needs: string[];
-}
+export type { DrillPlan } from './plan.ts';
 
 /** The recovery watch never runs longer than this unless the run asks for it (--deadline). */
 export const MAX_DEADLINE_MS = 10 * 60_000;
