@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ROOTS = ['src', 'activities', 'workflows', 'worker'];
+const ROOTS = ['src', 'activities', 'workflows', 'worker', 'drills'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
