@@ -1,13 +1,7 @@
 // What an auditor asks about a period's runs: the findings of the compliance report (pure).
 import { isCoarse } from '../measure/recovery.ts';
 import type { DrillResult } from '../measure/types.ts';
-import {
-  chronological,
-  startMs,
-  type DrillStats,
-  type Finding,
-  type Severity,
-} from './analysis.ts';
+import { chronological, startMs, type DrillStats, type Finding, type Severity } from './analysis.ts';
 import { formatMs as fmtMs } from './format.ts';
 
 const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
