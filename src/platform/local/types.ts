@@ -1,7 +1,7 @@
 // The contract between the sandbox and each component driver (kafka, timescaledb, minio, milvus,
 // temporal). A driver knows how to lay out, start and check one SLO-Scout component from the
 // topology model; the sandbox does the rest (state file, kill, restart, down).
-import type { MemberHealth } from '../platform.ts';
+import type { ActionMap, MemberHealth } from '../platform.ts';
 import type { Topology } from '../../topology/model.ts';
 import type { PortAllocator } from './ports.ts';
 import type { ProcessSpec, RunAs } from './process.ts';
@@ -73,6 +73,18 @@ export type ComponentAction = (
   state: ComponentState,
   args: Record<string, unknown>,
 ) => Promise<unknown>;
+
+/**
+ * A driver's actions table, typed by its system's map (src/systems/<system>/actions.ts): exactly
+ * those names, each with its own arguments and result.
+ */
+export type ActionTable<M extends ActionMap> = {
+  [K in keyof M]: (ctx: SandboxContext, state: ComponentState, args: M[K]['args']) => Promise<M[K]['result']>;
+};
+
+/** What the sandbox calls: it passes a drill's JSON arguments as they came. */
+export const untypedActions = <M extends ActionMap>(table: ActionTable<M>) =>
+  table as unknown as Record<string, ComponentAction>;
 
 export interface ComponentDriver {
   readonly name: ComponentName;

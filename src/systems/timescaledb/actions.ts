@@ -1,6 +1,7 @@
 // What the TimescaleDB platform actions (Platform.action) take and return: the contract between
 // the drivers that run pgBackRest and Patroni (local sandbox, …) and the drills that call them.
 import type { ActionMap } from '../../platform/platform.ts';
+import type { ReplayEnd } from './sql.ts';
 
 /** One pgBackRest backup set, as `pgbackrest info` describes it (instants in epoch ms). */
 export interface BackupRecord {
@@ -27,20 +28,11 @@ export interface BackupInventory {
 }
 
 /** Result of the `restore` action: what was restored, and where the recovery stopped. */
-export interface RestoreReport {
+export interface RestoreReport extends ReplayEnd {
   member: string;
   backup: BackupRecord | null;
   /** The archive's newest segment before the recovery started (what "latest archived WAL" means). */
   archiveMaxBefore: string | null;
-  /** Commit time of the last transaction replayed (the recovery point), epoch ms. */
-  lastReplayedCommitAt: number | null;
-  /** Last WAL position replayed, the timeline it was on, and its segment. */
-  replayLsn: string;
-  replayTimeline: number;
-  replaySegment: string;
-  /** The timeline the restored primary continues on (a new one: recovery ended with promotion). */
-  newTimeline: number;
-  walSegmentSizeBytes: number;
   timings: { restoreMs: number; recoveryMs: number; stopMs: number };
   recoveryLog: string;
 }

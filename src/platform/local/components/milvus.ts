@@ -48,13 +48,13 @@ import { milvusPackage, milvusRuntime } from '../milvus-runtime.ts';
 import { HOST } from '../ports.ts';
 import { isAlive, type ProcessSpec } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type {
-  ComponentAction,
-  ComponentDriver,
-  ComponentState,
-  MemberHealth,
-  MemberState,
-  SandboxContext,
+import {
+  untypedActions,
+  type ActionTable,
+  type ComponentDriver,
+  type ComponentState,
+  type MemberHealth,
+  type MemberState,
 } from '../types.ts';
 
 const FORWARD = fileURLToPath(new URL('../forward.ts', import.meta.url));
@@ -88,16 +88,7 @@ function requireStopped(state: ComponentState, what: string): void {
   if (memberRunning(state.members[0]!)) throw new UserError(`milvus-0 is running: stop it before ${what}`);
 }
 
-/** The driver's actions, typed by the Milvus room's map (the sandbox passes a drill's JSON as is). */
-type MilvusActionTable = {
-  [K in keyof MilvusActions]: (
-    ctx: SandboxContext,
-    state: ComponentState,
-    args: MilvusActions[K]['args'],
-  ) => Promise<MilvusActions[K]['result']>;
-};
-
-const actions: MilvusActionTable = {
+const actions: ActionTable<MilvusActions> = {
   /** The index files of the given segments, found in Milvus's storage, each with its size and SHA-256. */
   async 'index-files'(_ctx, state, args) {
     return indexFiles(rootOf(state), args.segments ?? []);
@@ -172,7 +163,7 @@ const actions: MilvusActionTable = {
 export const milvus: ComponentDriver = {
   name: 'milvus',
   // The table is typed against MilvusActions; the sandbox's registry holds untyped JSON operations.
-  actions: actions as unknown as Record<string, ComponentAction>,
+  actions: untypedActions(actions),
 
   async prepare(ctx) {
     const python = requireInstalled(

@@ -24,13 +24,13 @@ import {
 } from '../members.ts';
 import { HOST } from '../ports.ts';
 import { requireInstalled } from '../toolchain.ts';
-import type {
-  ComponentAction,
-  ComponentDriver,
-  ComponentState,
-  MemberHealth,
-  MemberState,
-  SandboxContext,
+import {
+  untypedActions,
+  type ActionTable,
+  type ComponentDriver,
+  type ComponentState,
+  type MemberHealth,
+  type MemberState,
 } from '../types.ts';
 
 const url = (port: number, path: string) => `http://${HOST}:${port}${path}`;
@@ -49,16 +49,7 @@ function binaryVersion(binary: string): string {
 const MIRROR = fileURLToPath(new URL('../minio-mirror.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-/** The driver's actions, typed by the MinIO room's map (the sandbox passes a drill's JSON as is). */
-type MinioActionTable = {
-  [K in keyof MinioActions]: (
-    ctx: SandboxContext,
-    state: ComponentState,
-    args: MinioActions[K]['args'],
-  ) => Promise<MinioActions[K]['result']>;
-};
-
-const actions: MinioActionTable = {
+const actions: ActionTable<MinioActions> = {
   /** Removes everything on a stopped node's drive (the "drive replaced" fault), .minio.sys included. */
   async 'wipe-drive'(_ctx, state, args) {
     const member = memberByName(state.members, args.member);
@@ -91,7 +82,7 @@ const actions: MinioActionTable = {
 export const minio: ComponentDriver = {
   name: 'minio',
   // The table is typed against MinioActions; the sandbox's registry holds untyped JSON operations.
-  actions: actions as unknown as Record<string, ComponentAction>,
+  actions: untypedActions(actions),
 
   async prepare(ctx) {
     const binary = requireInstalled(`MinIO ${ctx.toolchain.versions.MINIO_VERSION}`, ctx.toolchain.minio);

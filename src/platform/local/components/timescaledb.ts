@@ -31,7 +31,7 @@ import { HOST } from '../ports.ts';
 import type { ProcessSpec } from '../process.ts';
 import { requireInstalled } from '../toolchain.ts';
 import type { ComponentDriver, ComponentState, MemberHealth, MemberState } from '../types.ts';
-import { untypedActions } from './timescaledb/actions.ts';
+import { untypedTimescaledbActions } from './timescaledb/actions.ts';
 import {
   createAppDatabase,
   findPrimary,
@@ -300,7 +300,7 @@ export function timescaledbDriver(options: TimescaledbOptions = {}): ComponentDr
       });
     },
 
-    actions: untypedActions,
+    actions: untypedTimescaledbActions,
   };
 }
 

@@ -6,26 +6,17 @@ import type { MemberArg, TimescaledbActions } from '../../../../systems/timescal
 import { clusterStateKeys, deleteKey, patroniKeys } from '../../../../systems/timescaledb/etcd.ts';
 import { UserError } from '../../../../util/errors.ts';
 import { memberByName, memberRunning } from '../../members.ts';
-import type { ComponentAction, ComponentState, MemberState, SandboxContext } from '../../types.ts';
+import { untypedActions, type ActionTable, type ComponentState, type MemberState } from '../../types.ts';
 import { archivedWal, backupInventory, pgbackrest } from './pgbackrest.ts';
 import { clearStalePostmaster, emptyDataDir, postmastersOf } from './processes.ts';
 import { restoreMember } from './restore.ts';
-
-/** The actions table: exactly the names of TimescaledbActions, each with its own types. */
-export type TimescaledbActionTable = {
-  [K in keyof TimescaledbActions]: (
-    ctx: SandboxContext,
-    state: ComponentState,
-    args: TimescaledbActions[K]['args'],
-  ) => Promise<TimescaledbActions[K]['result']>;
-};
 
 const memberArg = (state: ComponentState, args: { member?: MemberArg }): MemberState => {
   if (args.member === undefined) throw new UserError('this action needs a "member" (name or index)');
   return memberByName(state.members, args.member);
 };
 
-export const actions: TimescaledbActionTable = {
+export const actions: ActionTable<TimescaledbActions> = {
   async 'kill-postmaster'(_ctx, state, args) {
     const member = memberArg(state, args);
     const pids = postmastersOf(join(member.dataDir, 'data'));
@@ -84,4 +75,4 @@ export const actions: TimescaledbActionTable = {
  * The table as the sandbox calls it, by name with JSON arguments: each entry checks what it reads
  * (a member, a backup type), so an untyped caller gets the same refusals as before.
  */
-export const untypedActions = actions as unknown as Record<string, ComponentAction>;
+export const untypedTimescaledbActions = untypedActions(actions);
