@@ -34,7 +34,7 @@ import {
   type ReplicaLag,
 } from '../src/systems/timescaledb/ledger.ts';
 import { COMPONENT } from '../src/systems/timescaledb/names.ts';
-import { failoverSettings, postmasterStartedAt } from '../src/systems/timescaledb/patroni.ts';
+import { failoverSettings, isSyncState, postmasterStartedAt } from '../src/systems/timescaledb/patroni.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
 
@@ -164,7 +164,7 @@ export default defineDrill<PgState>({
     // What a failover can lose: WAL the primary has flushed and acknowledged but a replica has not.
     const lag = await replicationLag(s).catch(() => []);
     const lagNote = lag.length
-      ? `; replica flush lag ${lag.map((r) => `${r.name} ${r.flushLagBytes} B${r.sync === 'sync' ? ' (sync)' : ''}`).join(', ')}`
+      ? `; replica flush lag ${lag.map((r) => `${r.name} ${r.flushLagBytes} B${isSyncState(r.sync) ? ` (${r.sync})` : ''}`).join(', ')}`
       : '';
     const fault: FailoverFault = {
       description: `${what}; primary ${h.leader} on timeline ${h.leaderTimeline ?? '?'}${h.syncStandby ? `, sync standby ${h.syncStandby}` : ''}${lagNote}`,
