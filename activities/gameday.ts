@@ -1,10 +1,11 @@
 // The game-day planning activity: a scheduled game day is stored as a request (which drills, which
 // variants, which sandbox); at each execution this plans it exactly as `firedrill gameday` does
 // (planGameDay of src/gameday/plan.ts: catalogue, refusals, fresh game-day and run ids) and brings
-// up what it needs.
+// up what it needs, with the standing backup a restore drill needs on a fresh sandbox.
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pino from 'pino';
+import { standingBackup } from '../src/gameday/backup.ts';
 import { planGameDay, type GameDayInput } from '../src/gameday/plan.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
 import type { ComponentName } from '../src/platform/local/types.ts';
@@ -57,6 +58,12 @@ export function createGameDayActivities(deps: {
             only,
             log: (m) => log.info({ sandbox: request.sandbox }, m),
           });
+          // As `firedrill gameday` does: a fresh sandbox has had no nightly backup yet.
+          await standingBackup(
+            request.sandbox,
+            planned.runs.map((r) => r.drill),
+            (line) => log.info({ sandbox: request.sandbox }, line),
+          );
         }
         log.info(
           { gameDayId: planned.gameDayId, runs: planned.runs.map((r) => r.runId) },
