@@ -20,6 +20,7 @@ import { startDrill } from '../src/cli/run.ts';
 import { newRunId } from '../src/util/runs.ts';
 import { ensureInstalled } from '../src/cli/setup.ts';
 import { loadCatalogue } from '../src/drill/catalogue.ts';
+import { checkPlatformSupports } from '../src/drill/requirements.ts';
 import type { DrillDefinition } from '../src/drill/definition.ts';
 import { planRun, type DrillPlan } from '../src/drill/validate.ts';
 import { runLedgerWriter } from '../src/engine/ledger-writer.ts';
@@ -204,6 +205,8 @@ async function main(): Promise<void> {
       for (const drill of drills) {
         const plan = planRun(drill, { drill: drill.name }, topology);
         try {
+          // What the platform cannot carry out is refused at planning, as a game day skips it.
+          await checkPlatformSupports(drill, { kind: 'local', sandbox: SANDBOX });
           const stats = await ledgerThroughput(drill, plan, reportsDir);
           runnable.push(drill.name);
           if (measured) continue; // one figure per system; the others are still game-day material
