@@ -5,6 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type pino from 'pino';
 import { canaryProgressSignal } from '../workflows/names.ts';
+import { getDrill } from '../src/drill/catalogue.ts';
 import { checkPlatformSupports } from '../src/drill/requirements.ts';
 import { planRun, type DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
@@ -60,14 +61,14 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       drill: input.drill,
       workflowId: Context.current().info.workflowExecution?.workflowId,
     });
-  const session = (input: DrillInput, plan?: DrillPlan) =>
+  const session = (input: DrillInput, plan: DrillPlan) =>
     openSession(input, plan, logFor(input), Context.current().cancellationSignal);
 
   return {
     async planDrill(input) {
       return userFacing(async () => {
-        const s = await session(input);
-        const plan = planRun(s.drill, input, loadTopology());
+        const plan = planRun(await getDrill(input.drill), input, loadTopology());
+        const s = await session(input, plan);
         await checkPlatformSupports(s.drill, input.platform); // a worker that did not plan it checks again
         for (const component of plan.needs) s.env.platform.endpoints(component); // refuses if not running
         s.files.writeJson('plan.json', plan);

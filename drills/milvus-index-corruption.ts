@@ -92,12 +92,11 @@ const readRecall = (env: DrillEnv): RecallEvidence => env.evidence.read<RecallEv
 const writeRecall = (env: DrillEnv, patch: RecallEvidence) =>
   env.evidence.write(RECALL_FILE, { ...readRecall(env), ...patch });
 
-// The planning step (preflight) sees the raw request, before defaults are applied: fall back here.
-const opt = (env: DrillEnv, name: string, fallback: string | number) => env.options.values[name] ?? fallback;
-const collectionOf = (env: DrillEnv) => String(opt(env, 'collection', DEFAULT_COLLECTION));
-const specOf = (env: DrillEnv) => indexSpec(String(opt(env, 'index-type', 'IVF_FLAT')));
+// Every step gets the plan's options, defaults filled in.
+const collectionOf = (env: DrillEnv) => env.options.string('collection');
+const specOf = (env: DrillEnv) => indexSpec(env.options.string('index-type'));
 const datasetOf = (env: DrillEnv) =>
-  dataset(Number(opt(env, 'rows', 10_000)), Number(opt(env, 'queries', 50)), Number(opt(env, 'seed', 42)));
+  dataset(env.options.number('rows'), env.options.number('queries'), env.options.number('seed'));
 const action = (env: DrillEnv) => actionsOf<MilvusActions>(env.platform, COMPONENT);
 
 /** The rebuild runbook: release, drop index, create index, wait for the build, load. */

@@ -63,7 +63,7 @@ interface MinioFault extends Fault {
   firedAt?: number;
 }
 
-const bucketOf = (env: DrillEnv) => String(env.options.values.bucket ?? DEFAULT_BUCKET);
+const bucketOf = (env: DrillEnv) => env.options.string('bucket');
 const action = (env: DrillEnv) => actionsOf<MinioActions>(env.platform, COMPONENT);
 
 /** Compensation: every node up (wiped drives are healed by MinIO), the data back where it was lost. */

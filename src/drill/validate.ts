@@ -117,7 +117,7 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
 }
 
 /** The request's options checked against the drill's declarations, with defaults filled in. */
-export function checkOptions(
+function checkOptions(
   d: DrillDefinition,
   variantSpec: VariantSpec,
   requested: Record<string, unknown>,

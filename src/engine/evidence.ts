@@ -6,16 +6,7 @@ import { UserError } from '../util/errors.ts';
 import type { RunFiles } from './run-files.ts';
 
 // What the engine writes in a run's folder: a drill must not overwrite (or fake) any of it.
-const ENGINE_FILES = new Set([
-  'plan.json',
-  'started.json',
-  'fault.json',
-  'result.json',
-  'summary.json',
-  'verify.json',
-  'steady.json',
-  'report.json',
-]);
+const ENGINE_FILES = new Set(['plan.json', 'started.json', 'fault.json', 'verify.json', 'result.json']);
 const DRILL_NAME = /^[a-z0-9][a-z0-9-]{0,60}\.json$/;
 
 export function checkEvidenceName(name: string): string {

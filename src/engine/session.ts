@@ -1,32 +1,15 @@
 // Everything one step of a drill needs, rebuilt from serializable inputs in whichever worker runs
-// the step: the drill from the catalogue, the platform from its reference, the run's files.
+// the step: the drill from the catalogue, the platform from its reference, the run's files. Every
+// step runs after the plan, so the env's options are the plan's checked values.
 import type pino from 'pino';
 import { getDrill } from '../drill/catalogue.ts';
 import type { DrillDefinition, DrillEnv, Fault } from '../drill/definition.ts';
 import { drillOptions } from '../drill/options.ts';
-import { checkOptions, type DrillPlan } from '../drill/validate.ts';
+import type { DrillPlan } from '../drill/validate.ts';
 import type { PlatformRef } from '../platform/platform.ts';
 import { loadPlatformDriver, platformFor } from '../platform/registry.ts';
-import { own } from '../util/own.ts';
 import { runEvidence } from './evidence.ts';
 import { RunFiles } from './run-files.ts';
-
-/**
- * A step that runs before (or without) the plan: the input's options, checked the same way. A
- * step that only undoes a fault needs none, so a stale input never stops a revert.
- */
-function unplannedOptions(
-  drill: DrillDefinition,
-  input: { variant?: string; options?: Record<string, unknown> },
-) {
-  const variant = own(drill.variants, input.variant ?? drill.defaultVariant);
-  if (!variant) return {};
-  try {
-    return checkOptions(drill, variant, input.options ?? {});
-  } catch {
-    return {};
-  }
-}
 
 export interface Session<S = unknown> {
   drill: DrillDefinition<S>;
@@ -43,7 +26,7 @@ export async function openSession(
     platform: PlatformRef;
     reportsDir: string;
   },
-  plan: Pick<DrillPlan, 'variant' | 'options'> | undefined,
+  plan: Pick<DrillPlan, 'variant' | 'options'>,
   log: pino.Logger,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<Session> {
@@ -52,8 +35,8 @@ export async function openSession(
   const files = RunFiles.for(input.reportsDir, input.runId);
   const env: DrillEnv = {
     runId: input.runId,
-    variant: plan?.variant ?? input.variant ?? drill.defaultVariant,
-    options: drillOptions(drill.name, drill.options, plan?.options ?? unplannedOptions(drill, input)),
+    variant: plan.variant,
+    options: drillOptions(drill.name, drill.options, plan.options),
     platform: platformFor(input.platform),
     evidence: runEvidence(files),
     log,
