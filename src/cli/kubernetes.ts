@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DrillDefinition } from '../drill/definition.ts';
-import { checkPlatformSupports } from '../drill/requirements.ts';
 import type { DrillPlan } from '../drill/validate.ts';
 import { readEndpoints } from '../platform/kubernetes/endpoints.ts';
 import type { PlatformRef } from '../platform/platform.ts';
@@ -19,9 +18,6 @@ export interface PlatformFlags {
   confirmContext?: string;
   endpoints?: string;
 }
-
-/** A drill the platform cannot carry out is refused before anything starts. */
-export const checkDrillPlatform = checkPlatformSupports;
 
 /** The platform reference a run travels with. `sandbox` keeps naming firedrill's own services. */
 export function platformRefFrom(flags: PlatformFlags): PlatformRef {

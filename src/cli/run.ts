@@ -12,6 +12,7 @@ import { drillWorkflow } from '../../workflows/drill.ts';
 import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names.ts';
 import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
 import { parseOptionPairs } from '../drill/options.ts';
+import { checkPlatformSupports } from '../drill/requirements.ts';
 import { planRun, type DrillPlan, type RunRequest } from '../drill/validate.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { formatDuration } from '../topology/duration.ts';
@@ -20,12 +21,7 @@ import { UserError } from '../util/errors.ts';
 import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
 import { afterRun } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
-import {
-  checkDrillPlatform,
-  kubernetesPreflight,
-  platformRefFrom,
-  type PlatformFlags,
-} from './kubernetes.ts';
+import { kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
 import { sandboxNameArg } from '../util/names.ts';
 import { newRunId, reportsDir } from '../util/runs.ts';
@@ -146,7 +142,7 @@ export function runCommand(program: Command): void {
         const drill = await getDrill(name);
         const plan = planRun(drill, req, loadTopology()); // every refusal happens here, before anything starts
         const platform = platformRefFrom(opts);
-        await checkDrillPlatform(drill, platform);
+        await checkPlatformSupports(drill, platform);
         const touched =
           platform.kind === 'kubernetes' ? await kubernetesPreflight(platform, plan, drill) : undefined;
         if (opts.dryRun) {

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDrillPlatform, platformRefFrom } from '../../src/cli/kubernetes.ts';
+import { platformRefFrom } from '../../src/cli/kubernetes.ts';
+import { checkPlatformSupports } from '../../src/drill/requirements.ts';
 import { getDrill } from '../../src/drill/catalogue.ts';
 import type { KubeObject } from '../../src/platform/kubernetes/api.ts';
 import { comparable, diffPaths, isRejection } from '../../src/platform/kubernetes/apply.ts';
@@ -520,17 +521,17 @@ describe('run flags', () => {
 
   it('a drill the platform cannot carry out is refused at planning, naming what is missing', async () => {
     const podDelete = await getDrill('kafka-pod-delete');
-    await expect(checkDrillPlatform(podDelete, { kind: 'local' })).rejects.toThrow(
+    await expect(checkPlatformSupports(podDelete, { kind: 'local' })).rejects.toThrow(
       /drill kafka-pod-delete needs the "self-healing" capability, which the local platform does not have; run it with --platform kubernetes --context <name>/,
     );
     await expect(
-      checkDrillPlatform(podDelete, { kind: 'kubernetes', context: 'x' }),
+      checkPlatformSupports(podDelete, { kind: 'kubernetes', context: 'x' }),
     ).resolves.toBeUndefined();
     // A drill that calls a system's actions needs a platform that offers exactly those actions.
     const restore = await getDrill('timescaledb-restore');
-    await expect(checkDrillPlatform(restore, { kind: 'kubernetes', context: 'x' })).rejects.toThrow(
+    await expect(checkPlatformSupports(restore, { kind: 'kubernetes', context: 'x' })).rejects.toThrow(
       /needs the "actions" capability and timescaledb actions archived-wal, .*which the kubernetes platform does not have; run it with --platform local/,
     );
-    await expect(checkDrillPlatform(restore, { kind: 'local' })).resolves.toBeUndefined();
+    await expect(checkPlatformSupports(restore, { kind: 'local' })).resolves.toBeUndefined();
   });
 });
