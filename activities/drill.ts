@@ -13,8 +13,10 @@ import { ledgerPrefix, ledgerStats, runLedgerWriter } from '../src/engine/ledger
 import { confirmFault } from '../src/engine/confirm.ts';
 import { composeResult } from '../src/engine/record.ts';
 import { RunFiles } from '../src/engine/run-files.ts';
-import { openSession, withDrill } from '../src/engine/session.ts';
-import { awaitSteadyState, watchRecovery } from '../src/engine/watch.ts';
+import { openSession, withDrill, type Session } from '../src/engine/session.ts';
+import { targetKey } from '../workflows/names.ts';
+import { awaitSteadyState, watchRecovery, type FiredFault } from '../src/engine/watch.ts';
+import { FAULT_ENTRY, UNDONE_STATES, type FaultJournal, type JournalEntry } from '../src/results/journal.ts';
 import { classifyLedger, foldLedger, parseLedgerLog } from '../src/measure/ledger.ts';
 import { FAULT_CONFIRMED, FAULT_UNCONFIRMED, type DrillResult } from '../src/measure/types.ts';
 import { ResultStore } from '../src/results/store.ts';
@@ -29,6 +31,13 @@ export interface DrillActivityDeps {
   client?: Client;
   /** Resolved lazily: the database may come up after the worker. */
   databaseUrl: (input: DrillInput) => string;
+  /** The fault journal and target locks of the run's results database (shared by every worker). */
+  journal: (input: DrillInput) => Promise<FaultJournal>;
+  /**
+   * This worker's own folder for run evidence, in place of the one the run names (a worker on
+   * another machine or pod has its own disk). The journal, not the folder, is the truth.
+   */
+  runFolderRoot?: string;
   /** Called with every recorded result (metrics). */
   onResult?: (result: DrillResult) => void;
 }
@@ -44,14 +53,70 @@ async function userFacing<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Heartbeats on a timer while `fn` runs, so long steps stay visibly alive and cancellable. */
-async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1_000): Promise<T> {
-  const timer = setInterval(() => Context.current().heartbeat(), everyMs);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
+/** How long a step may go without real progress before it stops heartbeating (and is retried). */
+export const STALL_MS = { step: 2 * 60_000, revert: 5 * 60_000 };
+
+/**
+ * A step's liveness: `touch` on real progress (a marker, a platform call settling, a journal
+ * write); `run` heartbeats while there was some within `stallMs`. A step stuck inside one call
+ * stops heartbeating, so the server times the attempt out (heartbeatTimeout) and retries it,
+ * instead of a hung call staying "alive" for the whole start-to-close timeout.
+ */
+export function liveness(stallMs: number, log?: pino.Logger) {
+  let last = Date.now();
+  let what = 'started';
+  let warned = false;
+  return {
+    touch(progress: string) {
+      last = Date.now();
+      what = progress;
+      warned = false;
+    },
+    async run<T>(fn: () => Promise<T>, everyMs = 1_000): Promise<T> {
+      const ctx = Context.current();
+      const timer = setInterval(() => {
+        if (Date.now() - last < stallMs) return ctx.heartbeat({ progress: what });
+        if (!warned)
+          log?.warn(
+            { lastProgress: what, stalledMs: Date.now() - last },
+            'no progress: the step stops heartbeating so that it is retried',
+          );
+        warned = true;
+      }, everyMs);
+      try {
+        return await fn();
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
+type Liveness = ReturnType<typeof liveness>;
+
+/** The run's fault as a FiredFault, from its journal entry (undefined before it was fired). */
+export function firedFrom(entry: JournalEntry | undefined): FiredFault | undefined {
+  if (!entry || entry.t0 === null || !entry.detail || !UNDONE_STATES.concat('reverted').includes(entry.state))
+    return undefined;
+  return { t0: entry.t0, fault: entry.detail, settled: entry.state !== 'firing' };
+}
+
+/** Follows the run's fault entry every `everyMs` until it is settled; `current()` answers at once. */
+function followFault(journal: FaultJournal, runId: string, everyMs = 25) {
+  let fired: FiredFault | undefined;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped && !fired?.settled) {
+      fired = firedFrom(await journal.entry(runId, FAULT_ENTRY).catch(() => undefined)) ?? fired;
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    current: () => fired,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 export function createDrillActivities(deps: DrillActivityDeps): DrillActivities {
@@ -61,8 +126,19 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       drill: input.drill,
       workflowId: Context.current().info.workflowExecution?.workflowId,
     });
-  const session = (input: DrillInput, plan: DrillPlan) =>
-    openSession(input, plan, logFor(input), Context.current().cancellationSignal);
+  const where = (input: DrillInput): DrillInput =>
+    deps.runFolderRoot ? { ...input, reportsDir: deps.runFolderRoot } : input;
+  const session = async (input: DrillInput, plan: DrillPlan, live?: Liveness) => {
+    const journal = await deps.journal(input);
+    const ctx = Context.current();
+    return openSession(where(input), plan, logFor(input), ctx.cancellationSignal, {
+      journal,
+      workflowId: ctx.info.workflowExecution?.workflowId ?? null,
+      progress: live?.touch,
+    });
+  };
+  const journalOf = (s: Session) => s.journal!;
+  const filesOf = (input: DrillInput) => RunFiles.for(where(input).reportsDir, input.runId);
 
   return {
     async planDrill(input) {
@@ -71,6 +147,18 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         const s = await session(input, plan);
         await checkPlatformSupports(s.drill, input.platform); // a worker that did not plan it checks again
         for (const component of plan.needs) s.env.platform.endpoints(component); // refuses if not running
+        // Held from here until the revert is recorded, whichever worker or entry point asks next.
+        const key = targetKey(input.platform, plan.target);
+        const lock = await journalOf(s).takeLock(key, {
+          runId: input.runId,
+          workflowId: s.owner.workflowId,
+          drill: plan.drill,
+        });
+        if (!lock.taken)
+          throw new UserError(
+            `${plan.target} is held by run ${lock.holder.runId} (${lock.holder.drill}) since ${new Date(lock.holder.takenAt).toISOString()}: its fault may still be in place`,
+            'wait for that run, or see `firedrill faults` for a fault left in place and `firedrill faults revert <id>`',
+          );
         s.files.writeJson('plan.json', plan);
         if (!s.files.readJson('started.json')) s.files.writeJson('started.json', { at: Date.now() });
         s.env.log.info(
@@ -115,17 +203,19 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async runLedger(input, plan) {
-      const s = await session(input, plan);
+      const live = liveness(STALL_MS.step);
+      const s = await session(input, plan, live);
       const ctx = Context.current();
       // Stops on the workflow's stopLedger (a file: immediate) or on cancellation (an abort).
       const stop = new AbortController();
       ctx.cancellationSignal.addEventListener('abort', () => stop.abort());
       const poll = setInterval(() => existsSync(s.files.path('ledger.stop')) && stop.abort(), 25);
       try {
-        await heartbeating(() =>
+        await live.run(() =>
           withDrill(s, async (st) => {
             const stats = await runLedgerWriter(s.drill, s.env, st, plan, s.files.ledgerFile, {
               signal: stop.signal,
+              onProgress: () => live.touch('ledger writes'),
             });
             s.env.log.info({ ...stats }, 'ledger stopped');
           }),
@@ -136,11 +226,11 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async stopLedger(input) {
-      RunFiles.for(input.reportsDir, input.runId).writeJson('ledger.stop', { at: Date.now() });
+      filesOf(input).writeJson('ledger.stop', { at: Date.now() });
     },
 
     async awaitLedger(input, plan) {
-      const files = RunFiles.for(input.reportsDir, input.runId);
+      const files = filesOf(input);
       const deadline = Date.now() + 60_000;
       for (;;) {
         const stats = ledgerStats(files.ledgerFile);
@@ -156,45 +246,61 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async injectFault(input, plan) {
-      const s = await session(input, plan);
-      const fired = (fault: Fault) => ({
+      const live = liveness(STALL_MS.step);
+      const s = await session(input, plan, live);
+      const journal = journalOf(s);
+      // T0 and T0_done come from the journal (any worker may have fired), the confirmation from
+      // this step's own evidence.
+      const fired = (fault: Fault, entry: JournalEntry) => ({
         fault,
-        markers: s.files
-          .markers()
-          .filter((m) => ['T0', 'T0_done', FAULT_CONFIRMED, FAULT_UNCONFIRMED].includes(m.marker)),
+        markers: [
+          { marker: 'T0', at: entry.t0!, note: fault.description },
+          ...(entry.t0Done !== null ? [{ marker: 'T0_done', at: entry.t0Done }] : []),
+          ...s.files.markers().filter((m) => [FAULT_CONFIRMED, FAULT_UNCONFIRMED].includes(m.marker)),
+        ],
       });
       const confirm = (fault: Fault) =>
-        heartbeating(() =>
+        live.run(() =>
           withDrill(s, (st) =>
-            confirmFault(s.drill, s.env, st, fault, s.files, () => Context.current().heartbeat()),
+            confirmFault(s.drill, s.env, st, fault, s.files, () => live.touch('confirming')),
           ),
         );
-      const already = s.files.fault();
-      if (already) {
-        // A retry after a crash: never inject twice. A pending record means the command may or
-        // may not have been issued; the compensation undoes it either way. Whether it took effect
-        // is asked of the system, as after any injection.
-        if (already.pending)
+      const entry = await journal.begin(s.owner, FAULT_ENTRY, 'fault');
+      if (entry.state !== 'planned') {
+        // A retry after a crash, on this worker or another: never inject twice. `firing` means the
+        // command may or may not have been issued; the compensation undoes it either way. Whether
+        // it took effect is asked of the system, as after any injection.
+        if (entry.state === 'firing')
           s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
         if (!s.files.firstMarker(FAULT_CONFIRMED) && !s.files.firstMarker(FAULT_UNCONFIRMED))
-          await confirm(already).catch(() => false);
-        return fired(already);
+          await confirm(entry.detail!).catch(() => false);
+        return fired(entry.detail!, entry);
       }
+      const prepared = (await journal.entries(input.runId)).filter((e) => e.kind === 'preparation');
+      if (prepared.length)
+        // Preparing twice could compound (a second pause, a second snapshot): refuse, and let the
+        // compensation undo what the first attempt prepared.
+        throw ApplicationFailure.nonRetryable(
+          `a worker died while preparing the fault (${prepared.map((e) => e.detail?.description).join('; ')}); nothing was fired, and the compensation undoes the preparation`,
+        );
       // The recovery watch was started just before this activity: fire only once it is sampling,
       // so the first canary after T0 is at most one probe interval late.
       const since = Date.now();
       for (let i = 0; i < 100 && !s.files.canaries().some((c) => c.at >= since); i++)
         await sleep(plan.probeIntervalMs);
-      return heartbeating(
+      return live.run(
         () =>
           withDrill(s, async (st) => {
             const fault = await s.drill.inject(s.env, st);
-            if (!s.files.firstMarker('T0'))
+            const after = await journal.entry(input.runId, FAULT_ENTRY);
+            if (!after || after.state === 'planned')
               throw new Error(`drill ${plan.drill} returned from inject() without firing a fault`);
+            // The drill's own record of what it did (e.g. the target's receipt) is what revert gets.
+            const final = await journal.update(input.runId, FAULT_ENTRY, { detail: fault });
             s.files.writeJson('fault.json', fault);
             s.env.log.info({ fault: fault.description, touched: fault.touched }, 'fault injected');
-            await confirmFault(s.drill, s.env, st, fault, s.files, () => Context.current().heartbeat());
-            return fired(fault);
+            await confirmFault(s.drill, s.env, st, fault, s.files, () => live.touch('confirming'));
+            return fired(fault, final);
           }),
         500,
       );
@@ -205,8 +311,10 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const ctx = Context.current();
       const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
       let lastSent = 0;
+      const follow = followFault(journalOf(s), input.runId);
       const outcome = await withDrill(s, (st) =>
         watchRecovery(s.drill, s.env, st, plan, s.files, {
+          fired: follow.current,
           latencyBoundMs,
           signal: ctx.cancellationSignal,
           heartbeat: (d) => ctx.heartbeat(d),
@@ -219,7 +327,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
               .catch(() => {});
           },
         }),
-      );
+      ).finally(() => follow.stop());
       await deps.client?.workflow
         .getHandle(workflowId)
         .signal(canaryProgressSignal, {
@@ -233,19 +341,22 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async remediate(input, plan, fault) {
-      const s = await session(input, plan);
+      const live = liveness(STALL_MS.step);
+      const s = await session(input, plan, live);
       if (!s.drill.remediate) return;
       if (s.files.firstMarker('remediated')) return;
       if (!s.files.firstMarker('remediation')) s.env.mark('remediation', 'runbook recovery action started');
-      await heartbeating(() => s.drill.remediate!(s.env, fault));
+      await live.run(() => s.drill.remediate!(s.env, fault));
       s.env.mark('remediated', 'runbook recovery action finished');
     },
 
     async verifyData(input, plan): Promise<VerifySummary> {
-      const s = await session(input, plan);
-      const t0 = s.files.firstMarker('T0')!.at;
+      const live = liveness(STALL_MS.step);
+      const s = await session(input, plan, live);
+      const entry = await journalOf(s).entry(input.runId, FAULT_ENTRY);
+      const t0 = entry!.t0!;
       try {
-        const summary = await heartbeating(() =>
+        const summary = await live.run(() =>
           withDrill(s, async (st) => {
             // The ledger first: its text and events are garbage before the read-back arrives, so
             // the two largest allocations of a drill are not held at the same time.
@@ -264,7 +375,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
             }
             const ledger = classifyLedger(entries, readBack, t0, { exactlyOnce: plan.exactlyOnce });
             const recoveryPointAt = s.drill.recoveryPoint
-              ? await s.drill.recoveryPoint(s.env, st, s.files.fault()!)
+              ? await s.drill.recoveryPoint(s.env, st, entry!.detail!)
               : null;
             return { ledger, recoveryPointAt };
           }),
@@ -279,18 +390,71 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       }
     },
 
-    async revertFault(input, plan, fault) {
+    async revertFault(input, plan) {
+      const live = liveness(STALL_MS.revert, logFor(input));
+      const s = await session(input, plan, live);
+      const journal = journalOf(s);
+      // The fault first (it was issued last), then the preparations, newest first. An entry still
+      // `planned` issued nothing; one `reverted` is done: a retry repeats only what is left.
+      const entries = (await journal.entries(input.runId)).filter(
+        (e) => e.detail && UNDONE_STATES.includes(e.state),
+      );
+      const order = [
+        ...entries.filter((e) => e.kind === 'fault'),
+        ...entries.filter((e) => e.kind === 'preparation').reverse(),
+      ];
+      for (const e of order) {
+        await journal.update(input.runId, e.entry, { state: 'reverting', revertAttempt: true });
+        try {
+          await live.run(() => s.drill.revert(s.env, e.detail!));
+        } catch (err) {
+          const reason = `revert of "${e.detail!.description}" failed: ${(err as Error)?.message ?? err}`;
+          await journal.update(input.runId, e.entry, { reason: reason.slice(0, 500) }).catch(() => {});
+          s.env.log.warn({ entry: e.entry, reason }, 'revert failed; it is retried');
+          throw err;
+        }
+        await journal.update(input.runId, e.entry, { state: 'reverted', reason: null });
+        s.env.mark('reverted', `compensation: ${e.detail!.description} undone`);
+        s.env.log.info({ fault: e.detail!.description, entry: e.entry }, 'fault reverted');
+      }
+    },
+
+    async markFaultLeft(input, plan, reason) {
       const s = await session(input, plan);
-      const toUndo = fault ?? s.files.fault();
-      if (!toUndo) return; // the fault command was never issued
-      await heartbeating(() => s.drill.revert(s.env, toUndo as Fault));
-      s.env.mark('reverted', `compensation: ${toUndo.description} undone`);
-      s.env.log.info({ fault: toUndo.description }, 'fault reverted');
+      const journal = journalOf(s);
+      const left: JournalEntry[] = [];
+      for (const e of await journal.entries(input.runId))
+        if (e.detail && UNDONE_STATES.includes(e.state))
+          left.push(await journal.update(input.runId, e.entry, { state: 'left', reason }));
+      s.env.mark('fault-left', reason);
+      logFor(input).error(
+        { left: left.map((e) => ({ id: e.id, fault: e.detail?.description, touched: e.detail?.touched })) },
+        'the compensation gave up: the fault is left in place',
+      );
+      return left.map((e) => ({
+        id: e.id,
+        description: e.detail?.description ?? e.entry,
+        touched: e.detail?.touched ?? [],
+      }));
+    },
+
+    async releaseTarget(input, plan) {
+      const s = await session(input, plan);
+      const journal = journalOf(s);
+      // Never while anything of the run is not known to be reverted: the lock is what keeps the
+      // next drill (and Sandbox.ensure) off a target that is still broken.
+      const open = (await journal.entries(input.runId)).filter(
+        (e) => e.detail && UNDONE_STATES.includes(e.state),
+      );
+      if (open.length) return false;
+      await journal.releaseLock(s.owner.target, input.runId);
+      return true;
     },
 
     async recordResult(input, plan, outcome: RecordInput) {
       const s = await session(input, plan);
-      const startedAt = s.files.readJson<{ at: number }>('started.json')?.at ?? Date.now();
+      const startedAt =
+        s.files.readJson<{ at: number }>('started.json')?.at ?? outcome.startedAt ?? Date.now();
       const config = await withDrill(s, (st) => s.drill.config(s.env, st)).catch((err: Error) => ({
         error: `configuration snapshot failed: ${err.message}`,
       }));
@@ -300,12 +464,22 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       } catch {
         /* platform gone: versions unknown */
       }
+      // T0 as the journal has it, whichever worker fired (the workflow may not know it: a step
+      // that failed after firing answered nothing).
+      const entry = await journalOf(s).entry(input.runId, FAULT_ENTRY);
+      const journaled =
+        entry?.t0 != null && entry.state !== 'planned' && !s.files.firstMarker('T0')
+          ? [
+              { marker: 'T0', at: entry.t0, note: entry.detail?.description },
+              ...(entry.t0Done !== null ? [{ marker: 'T0_done', at: entry.t0Done }] : []),
+            ]
+          : [];
       const result = composeResult({
         runId: input.runId,
         platform: input.platform.kind,
         plan,
         files: s.files,
-        outcome,
+        outcome: { ...outcome, markers: [...(outcome.markers ?? []), ...journaled] },
         config,
         versions,
         startedAt,

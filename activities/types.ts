@@ -15,6 +15,8 @@ export interface DrillInput {
   platform: PlatformRef;
   /** Where reports/<runId>/ goes (absolute). */
   reportsDir: string;
+  /** Revert attempts before the fault is declared left in place (default 20; tests shorten it). */
+  revertAttempts?: number;
 }
 
 export interface WatchSummary {
@@ -40,6 +42,14 @@ export interface VerifySummary {
   recoveryPointAt?: number | null;
 }
 
+/** A journaled effect the compensation could not undo. */
+export interface LeftFault {
+  /** Its journal id: `firedrill faults revert <id>` retries it. */
+  id: number;
+  description: string;
+  touched: string[];
+}
+
 export interface Marker {
   marker: string;
   at: number;
@@ -48,6 +58,15 @@ export interface Marker {
 
 export interface RecordInput {
   injected: boolean;
+  /** The compensation gave up: what is still broken (the verdict is FAULT-LEFT). */
+  faultLeftReason?: string;
+  /**
+   * The timeline as the workflow knows it (from every step's answer, on whichever worker it ran):
+   * the record merges it with this worker's files, which may have seen only part of the run.
+   */
+  markers?: Marker[];
+  /** When the workflow started (the run folder that knew it may be another worker's). */
+  startedAt?: number;
   latency?: LatencyBound | null;
   abortedReason?: string;
   errorReason?: string;
@@ -76,7 +95,12 @@ export interface DrillActivities {
   watchRecovery(input: DrillInput, plan: DrillPlan, latencyBoundMs: number): Promise<WatchSummary>;
   remediate(input: DrillInput, plan: DrillPlan, fault: Fault): Promise<void>;
   verifyData(input: DrillInput, plan: DrillPlan): Promise<VerifySummary>;
+  /** Reverts every journaled effect of the run not yet reverted (the fault, then preparations). */
   revertFault(input: DrillInput, plan: DrillPlan, fault: Fault | null): Promise<void>;
+  /** The compensation gave up: journals what is left in place, and answers it. */
+  markFaultLeft(input: DrillInput, plan: DrillPlan, reason: string): Promise<LeftFault[]>;
+  /** Frees the run's target, unless something of the run is not known to be reverted. */
+  releaseTarget(input: DrillInput, plan: DrillPlan): Promise<boolean>;
   recordResult(input: DrillInput, plan: DrillPlan, outcome: RecordInput): Promise<DrillResult>;
   writeGameDaySummary(outcome: {
     gameDayId: string;

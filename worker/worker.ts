@@ -11,6 +11,8 @@ import { instrumentActivities } from '../src/metrics/instrument.ts';
 import { catalogueTargets } from '../src/metrics/seed.ts';
 import { metricsPortFromEnv, serveMetrics, type MetricsServer } from '../src/metrics/server.ts';
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
+import type { FaultJournal } from '../src/results/journal.ts';
+import { PgFaultJournal } from '../src/results/journal-pg.ts';
 import { createLogger } from '../src/util/log.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
 import { workflowBundle } from './bundle.ts';
@@ -29,6 +31,13 @@ export interface WorkerOptions {
    * off — the worker entrypoint (worker/main.ts) defaults it to 9464.
    */
   metricsPort?: number;
+  /**
+   * This worker's own folder for run evidence (FIREDRILL_WORKER_RUNS), in place of the one each run
+   * names: as a worker on another machine or pod has. Default: the run's.
+   */
+  runFolderRoot?: string;
+  /** Activities at once (FIREDRILL_WORKER_ACTIVITIES, default 16): a drill runs up to three. */
+  maxActivities?: number;
 }
 
 export interface RunningWorker {
@@ -68,11 +77,24 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     (t) => metrics.describeDrills(t),
     (err: Error) => log.warn({ error: err.message }, 'drill targets not in the metrics'),
   );
+  // One pool per results database, shared by every step this worker runs.
+  const journals = new Map<string, Promise<FaultJournal>>();
+  const journalAt = (url: string) => {
+    let j = journals.get(url);
+    if (!j) {
+      j = PgFaultJournal.connect(url);
+      j.catch(() => journals.delete(url)); // unreachable now: try again on the next step
+      journals.set(url, j);
+    }
+    return j;
+  };
   const activities = {
     ...createDrillActivities({
       log,
       client,
       databaseUrl: (input) => resultsDatabaseUrl(input.platform.sandbox),
+      journal: (input) => journalAt(resultsDatabaseUrl(input.platform.sandbox)),
+      runFolderRoot: opts.runFolderRoot ?? (process.env.FIREDRILL_WORKER_RUNS || undefined),
       onResult: (result) => {
         metrics.recordResult(result);
         opts.onResult?.(result);
@@ -88,7 +110,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     workflowBundle: workflowBundle(),
     activities: instrumentActivities(activities, metrics),
     // Two cores: a few activities at once is plenty (ledger + watch + remediation run together).
-    maxConcurrentActivityTaskExecutions: 16,
+    maxConcurrentActivityTaskExecutions:
+      opts.maxActivities ?? (Number(process.env.FIREDRILL_WORKER_ACTIVITIES) || 16),
   });
   const port = opts.metricsPort ?? metricsPortFromEnv(process.env, null);
   const metricsServer = port ? await serveMetrics(metrics.registry, { port, log }) : undefined;
@@ -106,6 +129,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await metricsServer?.close();
       await connection.close().catch(() => {});
       await clientConnection.close().catch(() => {});
+      for (const j of journals.values()) await (await j.catch(() => undefined))?.close();
     },
   };
 }

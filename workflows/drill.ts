@@ -48,11 +48,26 @@ const ledgerWriter = proxyActivities<DrillActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { maximumAttempts: 10, initialInterval: '1 second' },
 });
-const compensating = proxyActivities<DrillActivities>({
-  startToCloseTimeout: '30 minutes',
+// The revert's attempts: each one heartbeats only while it makes progress, so a hung call is
+// retried within minutes (src: activities/drill.ts, liveness), not after the 30-minute bound.
+// When every attempt failed the fault is journaled as left in place: the verdict is FAULT-LEFT.
+const DEFAULT_REVERT_ATTEMPTS = 20;
+const compensatingWith = (attempts: number) =>
+  proxyActivities<DrillActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumAttempts: attempts, initialInterval: '2 seconds', maximumInterval: '30 seconds' },
+  });
+const recording = proxyActivities<DrillActivities>({
+  startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 20, initialInterval: '2 seconds', maximumInterval: '30 seconds' },
 });
+
+const messageOf = (err: unknown): string =>
+  err instanceof Error
+    ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
+    : String(err);
 
 export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   const progress: DrillProgress = {
@@ -157,11 +172,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   } catch (err) {
     if (progress.aborted) abortedReason = progress.aborted;
     else if (isCancellation(err)) abortedReason = 'the drill workflow was cancelled';
-    else
-      errorReason =
-        err instanceof Error
-          ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
-          : String(err);
+    else errorReason = messageOf(err);
   } finally {
     ledgerScope?.cancel();
   }
@@ -171,20 +182,37 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
   // Compensation and the record survive cancellation: this is the guarantee the drill makes.
   return await CancellationScope.nonCancellable(async () => {
+    let faultLeftReason: string | undefined;
     if (injected && plan) {
       phase('compensate');
-      await compensating.revertFault(input, plan, fault);
+      try {
+        await compensatingWith(input.revertAttempts ?? DEFAULT_REVERT_ATTEMPTS).revertFault(
+          input,
+          plan,
+          fault,
+        );
+      } catch (err) {
+        // Never a refusal, never hidden: journaled as left, recorded as FAULT-LEFT, the target
+        // stays locked until `firedrill faults revert` undoes it.
+        const left = await recording.markFaultLeft(input, plan, `the revert gave up: ${messageOf(err)}`);
+        progress.faultLeft = left;
+        faultLeftReason = `FAULT LEFT IN PLACE: ${left.map((f) => `${f.description} (${f.touched.join(', ') || 'target'}; retry: firedrill faults revert ${f.id})`).join('; ') || 'the revert gave up'} — ${messageOf(err)}`;
+      }
     }
     if (!plan || refused) {
       // Refused before anything was injected: nothing to record but the refusal itself.
+      if (plan) await recording.releaseTarget(input, plan);
       throw ApplicationFailure.nonRetryable(
         errorReason ?? abortedReason ?? 'the drill could not be planned',
         'DrillRefused',
       );
     }
     phase('record');
-    const result = await compensating.recordResult(input, plan, {
+    const result = await recording.recordResult(input, plan, {
       injected,
+      faultLeftReason,
+      markers: progress.markers,
+      startedAt: progress.startedAt,
       latency,
       abortedReason,
       errorReason,
@@ -192,6 +220,8 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       verify: verify ?? null,
       workflowId: workflowInfo().workflowId,
     });
+    // Held until the revert is recorded; a fault left keeps it held (releaseTarget refuses).
+    await recording.releaseTarget(input, plan);
     phase('done');
     return result;
   });

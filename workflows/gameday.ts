@@ -44,10 +44,10 @@ export async function gameDayWorkflow(
   const results: GameDayOutcome['results'] = [];
   for (const [i, run] of input.runs.entries()) {
     progress.current = i;
-    const { component, ...drillInput } = run;
+    const { target, ...drillInput } = run;
     try {
       const result = await executeChild(drillWorkflow, {
-        workflowId: targetWorkflowId(run.platform, component),
+        workflowId: targetWorkflowId(run.platform, target),
         args: [drillInput],
         memo: {
           runId: run.runId,

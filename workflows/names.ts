@@ -39,6 +39,8 @@ export interface DrillProgress {
   canary: CanaryProgress;
   markers: { marker: string; at: number; note?: string }[];
   aborted?: string;
+  /** The compensation gave up on these: they are still in place. */
+  faultLeft?: { id: number; description: string; touched: string[] }[];
 }
 
 export interface GameDayProgress {
@@ -48,12 +50,41 @@ export interface GameDayProgress {
   results: { runId: string; drill: string; variant?: string; verdict?: string; error?: string }[];
 }
 
-/** One drill per target at a time: the workflow id names the target, not the run. */
-export function targetWorkflowId(platform: PlatformRef, component: string): string {
-  const where =
-    platform.kind === 'local' ? `local-${platform.sandbox ?? 'default'}` : `k8s-${platform.context}`;
-  return `firedrill-target-${where}-${component}`;
+// ---------- targets ----------
+// The name a run holds its target by: its workflow id (one drill per target per Temporal
+// namespace) and its lock in the results database (one per target across every worker, entry
+// point and namespace) are the same string: `firedrill-target:<target>@<place>`. A target
+// ("kafka", "calibration/c17") never contains "@"; a place ("local:default", "k8s:<context>")
+// comes last, as a context name may contain anything.
+
+const TARGET_PREFIX = 'firedrill-target:';
+
+export const placeOf = (platform: PlatformRef): string =>
+  platform.kind === 'local' ? `local:${platform.sandbox ?? 'default'}` : `k8s:${platform.context}`;
+
+export function targetKey(platform: PlatformRef, target: string): string {
+  return `${TARGET_PREFIX}${target}@${placeOf(platform)}`;
 }
+
+/** The target and place a key names; undefined for a string that is not a target key. */
+export function parseTargetKey(key: string): { target: string; place: string } | undefined {
+  if (!key.startsWith(TARGET_PREFIX)) return undefined;
+  const at = key.indexOf('@', TARGET_PREFIX.length);
+  if (at < 0) return undefined;
+  return { target: key.slice(TARGET_PREFIX.length, at), place: key.slice(at + 1) };
+}
+
+/** Whether a key holds `component` (the whole of it, or one instance) at the platform's place. */
+export function holdsComponent(key: string, platform: PlatformRef, component: string): boolean {
+  const k = parseTargetKey(key);
+  return (
+    !!k && k.place === placeOf(platform) && (k.target === component || k.target.startsWith(`${component}/`))
+  );
+}
+
+/** One drill per target at a time: the workflow id names the target (plan.target), not the run. */
+export const targetWorkflowId = (platform: PlatformRef, target: string): string =>
+  targetKey(platform, target);
 
 // ---------- deployTopologyWorkflow ----------
 

@@ -74,7 +74,7 @@ export function gamedayCommand(program: Command): void {
             let key = String(gd.current);
             if (run) {
               const p = await env.client.workflow
-                .getHandle(targetWorkflowId(run.platform, run.component))
+                .getHandle(targetWorkflowId(run.platform, run.target))
                 .query(progressQuery)
                 .catch(() => undefined);
               const mine = p && p.runId === run.runId ? p : undefined;

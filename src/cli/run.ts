@@ -31,8 +31,8 @@ export async function planFor(req: RunRequest): Promise<DrillPlan> {
 }
 
 /** Starts a drill workflow on its target's id; a second drill on the same target is refused. */
-export async function startDrill(client: Client, input: DrillInput, component: string) {
-  const workflowId = targetWorkflowId(input.platform, component);
+export async function startDrill(client: Client, input: DrillInput, target: string) {
+  const workflowId = targetWorkflowId(input.platform, target);
   try {
     return await client.workflow.start(drillWorkflow, {
       taskQueue: TASK_QUEUE,
@@ -45,8 +45,8 @@ export async function startDrill(client: Client, input: DrillInput, component: s
     const running = await client.workflow.getHandle(workflowId).describe();
     const memo = (running.memo ?? {}) as { runId?: string; drill?: string };
     throw new UserError(
-      `a drill is already running on ${component}: ${memo.drill ?? 'unknown drill'} run ${memo.runId ?? '?'} (workflow ${workflowId}, started ${running.startTime.toISOString()})`,
-      `wait for it, or stop it with \`firedrill abort ${component}\``,
+      `a drill is already running on ${target}: ${memo.drill ?? 'unknown drill'} run ${memo.runId ?? '?'} (workflow ${workflowId}, started ${running.startTime.toISOString()})`,
+      `wait for it, or stop it with \`firedrill abort ${target}\``,
     );
   }
 }
@@ -166,7 +166,7 @@ export function runCommand(program: Command): void {
             platform,
             reportsDir: reportsDir(),
           };
-          const handle = await startDrill(env.client, input, plan.component);
+          const handle = await startDrill(env.client, input, plan.target);
           console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
           await followProgress(handle);
           const result = await drillResult(handle);

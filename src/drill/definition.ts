@@ -61,6 +61,13 @@ export interface DrillEnv {
    */
   fire(fault: Fault, command: (t0: number) => Promise<void>): Promise<void>;
   /**
+   * A side effect inject() needs before the fault (a process paused for a snapshot, a pause of
+   * replication…): journaled before the command and undone like the fault — the compensation calls
+   * revert() with `effect` (its `preparation` field set to the entry's name), whether or not the
+   * fault itself was ever fired. revert() must therefore recognise it; undoing twice is harmless.
+   */
+  prepare(effect: Fault, command: () => Promise<void>): Promise<void>;
+  /**
    * Aborted when the operator aborts the run (or the step is cancelled). Long waits inside a step
    * may watch it; fire() refuses once it is aborted, so a fault is never issued after an abort.
    */
@@ -72,6 +79,8 @@ export interface Fault {
   description: string;
   /** Components and members touched, e.g. ["kafka/kafka-1"]. */
   touched: string[];
+  /** Set by the engine on an effect of prepare() handed to revert(): its journal entry. */
+  preparation?: string;
   [detail: string]: unknown;
 }
 
@@ -116,7 +125,17 @@ export interface DrillDefinition<S = unknown> {
    * A component of the topology model and the DR scenario whose targets apply. Only a target that
    * is not part of SLO-Scout (the calibration service) declares its own `targets`.
    */
-  target: { component: string; scenario: string; targets?: { rto: string; rpo: string; source: string } };
+  target: {
+    component: string;
+    scenario: string;
+    targets?: { rto: string; rpo: string; source: string };
+    /**
+     * A string option naming one of several independent instances of the component (the
+     * calibration service serves many): the drill then holds only that instance, and drills on
+     * the other instances may run beside it. Absent: the drill holds the whole component.
+     */
+    instanceOption?: string;
+  };
   variants: Record<string, VariantSpec>;
   defaultVariant: string;
   options?: Record<string, OptionSpec>;

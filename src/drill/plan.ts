@@ -10,6 +10,11 @@ export interface DrillPlan {
   variant: string;
   options: Record<string, OptionValue>;
   component: string;
+  /**
+   * What the run holds exclusively, one drill at a time: the component, or `component/instance`
+   * for a drill on one instance of it (target.instanceOption). Names its workflow id and its lock.
+   */
+  target: string;
   scenario: string;
   targets: Targets;
   deadlineMs: number;

@@ -81,6 +81,14 @@ export function validateDefinition(d: Partial<DrillDefinition>, file: string, to
   } catch (err) {
     throw bad('target', `does not resolve: ${(err as Error).message}`);
   }
+  const instance = d.target!.instanceOption;
+  if (instance !== undefined) {
+    const spec = own(d.options, instance);
+    if (!spec || spec.type !== 'string' || spec.default === undefined)
+      throw bad('target.instanceOption', `"${instance}" must name a string option with a default`);
+    if (!spec.check)
+      throw bad(`options.${instance}`, 'names an instance: give it a check() that holds it to a pattern');
+  }
   const batch = d.ledger?.batch;
   if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 1_000))
     throw bad('ledger.batch', `${batch} must be a whole number from 1 to 1000`);
@@ -203,6 +211,9 @@ export function planRun(d: DrillDefinition, req: RunRequest, topology: Topology)
     variant,
     options,
     component: d.target.component,
+    target: d.target.instanceOption
+      ? `${d.target.component}/${typed.string(d.target.instanceOption)}`
+      : d.target.component,
     scenario: d.target.scenario,
     targets,
     deadlineMs,

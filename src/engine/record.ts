@@ -8,6 +8,7 @@ import { achievedResolutionMs, recoveryFigures, type LatencyBound } from '../mea
 import {
   FAULT_CONFIRMED,
   type DrillResult,
+  type Marker,
   type LedgerClassification,
   type RecoveryFigures,
 } from '../measure/types.ts';
@@ -17,6 +18,10 @@ import { scrubSecrets } from '../util/secrets.ts';
 
 export interface RecordOutcome {
   injected: boolean;
+  /** The compensation gave up (verdict FAULT-LEFT). */
+  faultLeftReason?: string;
+  /** Markers known beyond this worker's files (the workflow's, the journal's T0). */
+  markers?: Marker[];
   /** The steady state's latency bound (absent when the run never reached a steady state). */
   latency?: LatencyBound | null;
   abortedReason?: string;
@@ -26,6 +31,22 @@ export interface RecordOutcome {
     inconclusiveReason?: string;
     recoveryPointAt?: number | null;
   } | null;
+}
+
+/**
+ * This worker's markers with those known elsewhere, each once (same marker, same instant), in
+ * time order: steps of one run may have run on workers with different run folders.
+ */
+export function mergeMarkers(local: readonly Marker[], known: readonly Marker[]): Marker[] {
+  const seen = new Set<string>();
+  const out: Marker[] = [];
+  for (const m of [...local, ...known]) {
+    const key = `${m.marker}@${m.at}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(m);
+  }
+  return out.sort((a, b) => a.at - b.at);
 }
 
 export function sha256File(path: string): string | null {
@@ -44,7 +65,7 @@ export function composeResult(args: {
   cwd?: string;
 }): DrillResult {
   const { plan, files, outcome } = args;
-  const markers = files.markers();
+  const markers = mergeMarkers(files.markers(), outcome.markers ?? []);
   const t0 = markers.find((m) => m.marker === 'T0')?.at;
   const fullAt = markers.find((m) => m.marker === 'T_full')?.at;
   const canaries = files.canaries();
@@ -66,6 +87,7 @@ export function composeResult(args: {
     outcome.abortedReason ??
     (!injected && outcome.errorReason ? `nothing was injected: ${outcome.errorReason}` : undefined);
   const { verdict, reason } = decideVerdict({
+    faultLeftReason: outcome.faultLeftReason,
     abortedReason,
     injected,
     inconclusiveReason,
@@ -89,7 +111,7 @@ export function composeResult(args: {
     targets: plan.targets,
     verdict,
     reason,
-    markers: files.markers(),
+    markers: mergeMarkers(files.markers(), outcome.markers ?? []),
     recovery,
     fullAt,
     t0,

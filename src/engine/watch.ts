@@ -109,7 +109,17 @@ export async function awaitSteadyState<S>(
   };
 }
 
+/** The run's fault as the journal has it: T0 and what was done, once the command was issued. */
+export interface FiredFault {
+  t0: number;
+  fault: Fault;
+  /** The command returned and the record is final (T0 exact, the drill's details in). */
+  settled: boolean;
+}
+
 export interface WatchOptions {
+  /** The fault, when it has been fired (from the shared journal: any worker may have fired it). */
+  fired: () => FiredFault | undefined;
   signal: AbortSignal;
   heartbeat: (details: unknown) => void;
   onProgress?: (p: { ok: number; failed: number; lastOk: boolean | null }) => void;
@@ -144,8 +154,9 @@ export async function watchRecovery<S>(
   files: RunFiles,
   opts: WatchOptions,
 ): Promise<WatchOutcome> {
-  let t0 = files.firstMarker('T0')?.at;
-  let fault: Fault | undefined = t0 !== undefined ? files.fault() : undefined;
+  let fired = opts.fired();
+  let t0 = fired?.t0;
+  let fault: Fault | undefined = fired?.fault;
   const samples = files.canaries();
   if (t0 !== undefined && samples.some((c) => c.end > t0!))
     files.mark('watch-resumed', Date.now(), `after ${samples.length} samples`);
@@ -162,11 +173,12 @@ export async function watchRecovery<S>(
   let lastOk: boolean | null = null;
 
   const refresh = () => {
-    if (t0 === undefined) {
-      t0 = files.firstMarker('T0')?.at;
-      if (t0 !== undefined) fault = files.fault();
-    } else if (!fault || fault.pending) {
-      fault = files.fault();
+    // Until the fault is settled its T0 may still be the early instant written before the
+    // command, and its record the one written before the drill's own details: read both again.
+    if (!fired?.settled) {
+      fired = opts.fired();
+      t0 = fired?.t0;
+      fault = fired?.fault;
     }
     if (t0 === undefined) return;
     figures = recoveryFigures(samples, t0, {

@@ -17,7 +17,7 @@ import { newRunId, reportsDir } from '../util/runs.ts';
 export interface GameDayInput {
   gameDayId: string;
   reportsDir: string;
-  runs: (DrillInput & { component: string })[];
+  runs: (DrillInput & { target: string })[];
 }
 
 export interface GameDayPlan {
@@ -70,7 +70,7 @@ export async function planGameDay(opts: {
         variant,
         platform,
         reportsDir: dir,
-        component: plan.component,
+        target: plan.target,
       });
     }
   }

@@ -8,6 +8,7 @@ import type {
   Targets,
   Verdict,
 } from './types.ts';
+import { VERDICTS } from './types.ts';
 
 export interface ResultInput {
   runId: string;
@@ -138,7 +139,6 @@ export function buildResult(input: ResultInput): DrillResult {
 // ---------------------------------------------------------------------------------------------
 // Validation against the contract
 
-const VERDICTS: readonly string[] = ['MET', 'BREACHED', 'ABORTED', 'INCONCLUSIVE'];
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const SHA256_RE = /^[0-9a-f]{64}$/i;
 
@@ -190,7 +190,7 @@ export function validateResult(r: unknown): string[] {
       errors.push('finishedAt: earlier than startedAt');
     }
   }
-  check('verdict', root.verdict, (v) => VERDICTS.includes(v as string), `one of ${VERDICTS.join(', ')}`);
+  check('verdict', root.verdict, (v) => (VERDICTS as readonly string[]).includes(v as string), `one of ${VERDICTS.join(', ')}`);
   if (root.verdict !== 'MET' || root.reason !== undefined) {
     check('reason', root.reason, nonEmptyStr, `a non-empty string (verdict ${String(root.verdict)})`);
   }

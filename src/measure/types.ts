@@ -81,7 +81,14 @@ export interface LedgerClassification {
   corruptedIds: number[];
 }
 
-export type Verdict = 'MET' | 'BREACHED' | 'ABORTED' | 'INCONCLUSIVE';
+/**
+ * FAULT-LEFT: the compensation gave up and the fault is still in place. It outranks every other
+ * verdict: whatever was measured, the system was left broken (`firedrill faults` lists it).
+ */
+export type Verdict = 'MET' | 'BREACHED' | 'ABORTED' | 'INCONCLUSIVE' | 'FAULT-LEFT';
+
+/** Every verdict, in the order the result contract lists them. */
+export const VERDICTS: readonly Verdict[] = ['MET', 'BREACHED', 'ABORTED', 'INCONCLUSIVE', 'FAULT-LEFT'];
 
 export interface Targets {
   rtoMs: number;

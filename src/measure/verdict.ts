@@ -2,6 +2,8 @@
 import type { LedgerClassification, RecoveryFigures, Targets, Verdict } from './types.ts';
 
 export interface VerdictInput {
+  /** The compensation gave up: what is still broken. Wins over everything, abort included. */
+  faultLeftReason?: string;
   /** Steady state never held, or an operator aborted. Wins over everything, even after injection. */
   abortedReason?: string;
   /** The fault command was (or may have been) issued. */
@@ -52,7 +54,7 @@ function lossPhrase(l: LedgerClassification): string {
 const EPSILON_MS = 1e-6;
 
 /**
- * The measurement spec's verdicts (revised 2026-12-01). ABORTED when aborted (or never injected);
+ * The measurement spec's verdicts (revised 2026-12-01), and FAULT-LEFT before them all. ABORTED when aborted (or never injected);
  * INCONCLUSIVE when injected but the measurement is incomplete: no canary after T0, the fault never
  * confirmed on the system, the ledger not read back, or not recovered by a deadline *shorter* than
  * the target RTO (the target was not missed yet); BREACHED when any target is missed (every miss is
@@ -63,6 +65,7 @@ const EPSILON_MS = 1e-6;
  */
 export function decideVerdict(input: VerdictInput): { verdict: Verdict; reason?: string } {
   const { targets, recovery, ledger } = input;
+  if (input.faultLeftReason) return { verdict: 'FAULT-LEFT', reason: input.faultLeftReason };
   if (input.abortedReason) return { verdict: 'ABORTED', reason: input.abortedReason };
   if (!input.injected)
     return { verdict: 'ABORTED', reason: 'the fault was never injected; nothing is scored' };

@@ -2,9 +2,8 @@
 // is running now, how long each phase takes — plus Node's defaults. One registry per worker, fed by
 // the activities (result hook, phase timing); served by ./server.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DrillResult, Verdict } from '../measure/types.ts';
+import { VERDICTS, type DrillResult } from '../measure/types.ts';
 
-export const VERDICTS: Verdict[] = ['MET', 'BREACHED', 'ABORTED', 'INCONCLUSIVE'];
 
 /** A drill as the metrics need it: its variants and default targets. */
 export interface DrillTargets {

@@ -3,7 +3,7 @@
 // tells a whole archive from one cut short. Credentials are redacted on the way out, as in reports.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { CanarySample, DrillResult, Marker } from '../measure/types.ts';
+import { VERDICTS, type CanarySample, type DrillResult, type Marker } from '../measure/types.ts';
 import { redact } from '../report/index.ts';
 import { plural } from '../report/stats.ts';
 import { UserError } from '../util/errors.ts';
@@ -59,7 +59,7 @@ export function runLine(run: StoredRun): string {
 
 export const endLine = (runs: number) => JSON.stringify({ type: 'end', runs }) + '\n';
 
-const VERDICTS = new Set(['MET', 'BREACHED', 'ABORTED', 'INCONCLUSIVE']);
+const VERDICT_NAMES = new Set<string>(VERDICTS);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -74,7 +74,8 @@ function runProblem(line: Record<string, unknown>): string | undefined {
   for (const key of ['startedAt', 'finishedAt'])
     if (typeof r[key] !== 'string' || !Number.isFinite(Date.parse(r[key])))
       return `result.${key} is not an instant`;
-  if (!VERDICTS.has(r.verdict as string)) return `result.verdict "${String(r.verdict)}" is not a verdict`;
+  if (!VERDICT_NAMES.has(r.verdict as string))
+    return `result.verdict "${String(r.verdict)}" is not a verdict`;
   for (const key of ['targets', 'rto', 'rpo', 'evidence'])
     if (!isObject(r[key])) return `result.${key} is missing`;
   if (!Array.isArray(r.timeline)) return 'result.timeline is missing';

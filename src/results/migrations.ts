@@ -58,6 +58,45 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         ledger_sha256     text
       );`,
   },
+  {
+    version: 2,
+    name: 'fault journal, target locks, verdict FAULT-LEFT',
+    // The journal is the one record of what a drill did to a system that every worker shares: a
+    // retry on any machine reads it before it could inject again. The lock says who holds a
+    // target until its revert is recorded. A CHECK is widened by replacing it in one statement.
+    sql: `
+      CREATE TABLE fault_journal (
+        id          bigserial PRIMARY KEY,
+        run_id      text NOT NULL,
+        entry       text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('fault','preparation')),
+        target      text NOT NULL,
+        workflow_id text,
+        drill       text NOT NULL,
+        variant     text NOT NULL,
+        state       text NOT NULL CHECK (state IN ('planned','firing','fired','reverting','reverted','left')),
+        detail      jsonb,
+        t0          timestamptz,
+        t0_done     timestamptz,
+        reason      text,
+        reverts     integer NOT NULL DEFAULT 0,
+        input       jsonb NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (run_id, entry)
+      );
+      CREATE INDEX fault_journal_unreverted ON fault_journal (updated_at) WHERE state <> 'reverted';
+      CREATE TABLE target_locks (
+        target      text PRIMARY KEY,
+        run_id      text NOT NULL,
+        workflow_id text,
+        drill       text NOT NULL,
+        taken_at    timestamptz NOT NULL DEFAULT now()
+      );
+      ALTER TABLE runs DROP CONSTRAINT runs_verdict_check,
+        ADD CONSTRAINT runs_verdict_check
+        CHECK (verdict IN ('MET','BREACHED','ABORTED','INCONCLUSIVE','FAULT-LEFT'));`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -66,7 +66,7 @@ export function useEngine(
     async input(req) {
       const plan = await planFor(req);
       return {
-        component: plan.component,
+        component: plan.target, // what startDrill holds: the component, or one instance of it
         input: {
           ...req,
           runId: newRunId(plan.drill, plan.variant),

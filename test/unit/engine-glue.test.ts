@@ -226,10 +226,10 @@ describe('watchRecovery: open loop against a target that hangs', () => {
     } as unknown as DrillEnv;
     setTimeout(() => {
       t0 = Date.now();
-      files.mark('T0', t0, 'fault');
-      files.writeJson('fault.json', { description: 'x', touched: [] });
     }, 300);
     const outcome = await watchRecovery(hangingDrill, env, {}, plan, files, {
+      // As the journal answers: nothing until the fault is fired, then its T0.
+      fired: () => (t0 ? { t0, fault: { description: 'x', touched: [] }, settled: true } : undefined),
       latencyBoundMs: 100,
       signal: new AbortController().signal,
       heartbeat: () => {},

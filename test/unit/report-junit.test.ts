@@ -120,7 +120,13 @@ describe('JUnit XML', () => {
     for (const c of cases) {
       const run = runs.find((r) => c.attrs.name === `${r.variant} ${r.runId}`)!;
       const o = outcome(c);
-      const expected = { MET: undefined, BREACHED: 'failure', INCONCLUSIVE: 'error', ABORTED: 'skipped' }[
+      const expected = {
+        MET: undefined,
+        BREACHED: 'failure',
+        INCONCLUSIVE: 'error',
+        ABORTED: 'skipped',
+        'FAULT-LEFT': 'error',
+      }[
         run.verdict
       ];
       expect(o?.name).toBe(expected);
