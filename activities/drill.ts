@@ -1,6 +1,6 @@
 // Temporal adapters over src/engine: each activity rebuilds its session from serializable input,
 // heartbeats while it waits, and honours cancellation (abort signal, workflow cancel).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type pino from 'pino';
@@ -9,16 +9,24 @@ import { getDrill } from '../src/drill/catalogue.ts';
 import { checkPlatformSupports } from '../src/drill/requirements.ts';
 import { planRun, type DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
-import { ledgerPrefix, ledgerStats, runLedgerWriter } from '../src/engine/ledger-writer.ts';
+import { ledgerPrefix, ledgerStatsOf, runLedgerWriter } from '../src/engine/ledger-writer.ts';
 import { confirmFault } from '../src/engine/confirm.ts';
 import { composeResult } from '../src/engine/record.ts';
-import { RunFiles } from '../src/engine/run-files.ts';
+import { parseJsonLines, RunFiles } from '../src/engine/run-files.ts';
+import type { SharedEvidence } from '../src/engine/shared-evidence.ts';
 import { openSession, withDrill, type Session } from '../src/engine/session.ts';
 import { targetKey } from '../workflows/names.ts';
-import { awaitSteadyState, watchRecovery, type FiredFault } from '../src/engine/watch.ts';
+import { awaitSteadyState, watchRecovery } from '../src/engine/watch.ts';
+import { followFault } from '../src/engine/fired.ts';
+import { liveness, STALL_MS, type Liveness } from './liveness.ts';
 import { FAULT_ENTRY, UNDONE_STATES, type FaultJournal, type JournalEntry } from '../src/results/journal.ts';
 import { classifyLedger, foldLedger, parseLedgerLog } from '../src/measure/ledger.ts';
-import { FAULT_CONFIRMED, FAULT_UNCONFIRMED, type DrillResult } from '../src/measure/types.ts';
+import {
+  FAULT_CONFIRMED,
+  FAULT_UNCONFIRMED,
+  type CanarySample,
+  type DrillResult,
+} from '../src/measure/types.ts';
 import { ResultStore } from '../src/results/store.ts';
 import { loadTopology } from '../src/topology/load.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -33,6 +41,8 @@ export interface DrillActivityDeps {
   databaseUrl: (input: DrillInput) => string;
   /** The fault journal and target locks of the run's results database (shared by every worker). */
   journal: (input: DrillInput) => Promise<FaultJournal>;
+  /** The run's evidence lines shared through that database (absent: this worker's folder is all). */
+  evidence?: (input: DrillInput) => SharedEvidence;
   /**
    * This worker's own folder for run evidence, in place of the one the run names (a worker on
    * another machine or pod has its own disk). The journal, not the folder, is the truth.
@@ -53,72 +63,6 @@ async function userFacing<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** How long a step may go without real progress before it stops heartbeating (and is retried). */
-export const STALL_MS = { step: 2 * 60_000, revert: 5 * 60_000 };
-
-/**
- * A step's liveness: `touch` on real progress (a marker, a platform call settling, a journal
- * write); `run` heartbeats while there was some within `stallMs`. A step stuck inside one call
- * stops heartbeating, so the server times the attempt out (heartbeatTimeout) and retries it,
- * instead of a hung call staying "alive" for the whole start-to-close timeout.
- */
-export function liveness(stallMs: number, log?: pino.Logger) {
-  let last = Date.now();
-  let what = 'started';
-  let warned = false;
-  return {
-    touch(progress: string) {
-      last = Date.now();
-      what = progress;
-      warned = false;
-    },
-    async run<T>(fn: () => Promise<T>, everyMs = 1_000): Promise<T> {
-      const ctx = Context.current();
-      const timer = setInterval(() => {
-        if (Date.now() - last < stallMs) return ctx.heartbeat({ progress: what });
-        if (!warned)
-          log?.warn(
-            { lastProgress: what, stalledMs: Date.now() - last },
-            'no progress: the step stops heartbeating so that it is retried',
-          );
-        warned = true;
-      }, everyMs);
-      try {
-        return await fn();
-      } finally {
-        clearInterval(timer);
-      }
-    },
-  };
-}
-type Liveness = ReturnType<typeof liveness>;
-
-/** The run's fault as a FiredFault, from its journal entry (undefined before it was fired). */
-export function firedFrom(entry: JournalEntry | undefined): FiredFault | undefined {
-  if (!entry || entry.t0 === null || !entry.detail || !UNDONE_STATES.concat('reverted').includes(entry.state))
-    return undefined;
-  return { t0: entry.t0, fault: entry.detail, settled: entry.state !== 'firing' };
-}
-
-/** Follows the run's fault entry every `everyMs` until it is settled; `current()` answers at once. */
-function followFault(journal: FaultJournal, runId: string, everyMs = 25) {
-  let fired: FiredFault | undefined;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && !fired?.settled) {
-      fired = firedFrom(await journal.entry(runId, FAULT_ENTRY).catch(() => undefined)) ?? fired;
-      await sleep(everyMs);
-    }
-  })();
-  return {
-    current: () => fired,
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
 export function createDrillActivities(deps: DrillActivityDeps): DrillActivities {
   const logFor = (input: DrillInput) =>
     deps.log.child({
@@ -133,12 +77,14 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     const ctx = Context.current();
     return openSession(where(input), plan, logFor(input), ctx.cancellationSignal, {
       journal,
+      evidence: deps.evidence?.(input),
       workflowId: ctx.info.workflowExecution?.workflowId ?? null,
       progress: live?.touch,
     });
   };
   const journalOf = (s: Session) => s.journal!;
   const filesOf = (input: DrillInput) => RunFiles.for(where(input).reportsDir, input.runId);
+  const canariesOf = async (s: Session) => parseJsonLines<CanarySample>(await s.streamLines('canary'));
 
   return {
     async planDrill(input) {
@@ -213,10 +159,14 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       try {
         await live.run(() =>
           withDrill(s, async (st) => {
+            const shared = deps.evidence?.(input);
             const stats = await runLedgerWriter(s.drill, s.env, st, plan, s.files.ledgerFile, {
               signal: stop.signal,
               onProgress: () => live.touch('ledger writes'),
+              share: shared && ((text) => shared.append(input.runId, 'ledger', text)),
+              resumeFrom: ledgerStatsOf(await s.streamLines('ledger')),
             });
+            await shared?.flush(input.runId); // verify, on any worker, reads what was shared
             s.env.log.info({ ...stats }, 'ledger stopped');
           }),
         );
@@ -230,10 +180,11 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
     },
 
     async awaitLedger(input, plan) {
-      const files = filesOf(input);
+      const s = await session(input, plan);
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const stats = ledgerStats(files.ledgerFile);
+        // The writer may run on another worker: its log as every worker shared it.
+        const stats = ledgerStatsOf(await s.streamLines('ledger'));
         if (stats.acked >= plan.minAckedBeforeFault) return stats.acked;
         if (Date.now() > deadline) {
           throw ApplicationFailure.nonRetryable(
@@ -241,7 +192,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
           );
         }
         Context.current().heartbeat();
-        await sleep(50);
+        await sleep(100);
       }
     },
 
@@ -286,7 +237,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       // The recovery watch was started just before this activity: fire only once it is sampling,
       // so the first canary after T0 is at most one probe interval late.
       const since = Date.now();
-      for (let i = 0; i < 100 && !s.files.canaries().some((c) => c.at >= since); i++)
+      for (let i = 0; i < 100 && !(await canariesOf(s)).some((c) => c.at >= since); i++)
         await sleep(plan.probeIntervalMs);
       return live.run(
         () =>
@@ -360,7 +311,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
           withDrill(s, async (st) => {
             // The ledger first: its text and events are garbage before the read-back arrives, so
             // the two largest allocations of a drill are not held at the same time.
-            const entries = foldLedger(parseLedgerLog(readFileSync(s.files.ledgerFile, 'utf8')));
+            const entries = foldLedger(parseLedgerLog((await s.streamLines('ledger')).join('\n')));
             // A system just back from a fault may still be settling (e.g. a leader election):
             // read back a few times before calling the measurement incomplete.
             let readBack: Awaited<ReturnType<typeof s.drill.readBack>> | undefined;
@@ -474,11 +425,22 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
               ...(entry.t0Done !== null ? [{ marker: 'T0_done', at: entry.t0Done }] : []),
             ]
           : [];
+      // Every worker's evidence of the run, into this worker's folder before it is recorded: the
+      // record's ledger digest, the report and an export read the folder.
+      const ledgerLines = await s.streamLines('ledger');
+      const canaryLines = await s.streamLines('canary');
+      if (deps.evidence) {
+        s.files.replaceLines('ledger.jsonl', ledgerLines);
+        s.files.replaceLines('canary.jsonl', canaryLines);
+        s.files.replaceLines('markers.jsonl', await s.streamLines('markers'));
+      }
+      const canaries = parseJsonLines<CanarySample>(canaryLines);
       const result = composeResult({
         runId: input.runId,
         platform: input.platform.kind,
         plan,
         files: s.files,
+
         outcome: { ...outcome, markers: [...(outcome.markers ?? []), ...journaled] },
         config,
         versions,
@@ -487,7 +449,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       s.files.writeJson('result.json', result);
       const store = await ResultStore.connect(deps.databaseUrl(input));
       try {
-        await store.saveRun(result, s.files.canaries(), outcome.workflowId);
+        await store.saveRun(result, canaries, outcome.workflowId);
       } finally {
         await store.close();
       }

@@ -9,6 +9,8 @@ import { standingBackup } from '../src/gameday/backup.ts';
 import { planGameDay, type GameDayInput } from '../src/gameday/plan.ts';
 import { Sandbox } from '../src/platform/local/sandbox.ts';
 import type { ComponentName } from '../src/platform/local/types.ts';
+import { heldTargets } from '../src/results/held.ts';
+import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import { UserError } from '../src/util/errors.ts';
 
 export interface GameDayRequest {
@@ -53,11 +55,14 @@ export function createGameDayActivities(deps: {
         };
         if (deps.ensureSandbox !== false) {
           const only = ['results', ...needs] as ComponentName[];
+          // A component a drill holds is left as it is: a member down there may be its fault.
+          const held = heldTargets(request.sandbox, () => resultsDatabaseUrl(request.sandbox));
           await Sandbox.ensure({
             name: request.sandbox,
             only,
             log: (m) => log.info({ sandbox: request.sandbox }, m),
-          });
+            heldBy: held.heldBy,
+          }).finally(() => held.close());
           // As `firedrill gameday` does: a fresh sandbox has had no nightly backup yet.
           await standingBackup(
             request.sandbox,

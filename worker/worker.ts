@@ -13,6 +13,7 @@ import { metricsPortFromEnv, serveMetrics, type MetricsServer } from '../src/met
 import { resultsDatabaseUrl } from '../src/results/locate.ts';
 import type { FaultJournal } from '../src/results/journal.ts';
 import { PgFaultJournal } from '../src/results/journal-pg.ts';
+import { PgSharedEvidence } from '../src/results/evidence-pg.ts';
 import { createLogger } from '../src/util/log.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
 import { workflowBundle } from './bundle.ts';
@@ -88,12 +89,19 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     }
     return j;
   };
+  const evidence = new Map<string, PgSharedEvidence>();
+  const evidenceAt = (url: string) => {
+    let e = evidence.get(url);
+    if (!e) evidence.set(url, (e = PgSharedEvidence.open(url)));
+    return e;
+  };
   const activities = {
     ...createDrillActivities({
       log,
       client,
       databaseUrl: (input) => resultsDatabaseUrl(input.platform.sandbox),
       journal: (input) => journalAt(resultsDatabaseUrl(input.platform.sandbox)),
+      evidence: (input) => evidenceAt(resultsDatabaseUrl(input.platform.sandbox)),
       runFolderRoot: opts.runFolderRoot ?? (process.env.FIREDRILL_WORKER_RUNS || undefined),
       onResult: (result) => {
         metrics.recordResult(result);
@@ -130,6 +138,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await connection.close().catch(() => {});
       await clientConnection.close().catch(() => {});
       for (const j of journals.values()) await (await j.catch(() => undefined))?.close();
+      for (const e of evidence.values()) await e.close().catch(() => {});
     },
   };
 }

@@ -164,8 +164,11 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       watch = await watched;
       progress.markers.push(...watch.markers);
 
+      // The stop file is the fast path for a writer on the worker that wrote it; the
+      // cancellation reaches a writer on any other worker (at its next heartbeat).
       await quick.stopLedger(input);
-      await ledgerDone; // its log file is what counts
+      ledgerScope.cancel();
+      await ledgerDone; // its log is what counts
       phase('verify');
       verify = await watching.verifyData(input, plan);
     });

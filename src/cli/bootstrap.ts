@@ -6,6 +6,8 @@ import { COMPONENTS, type ComponentName } from '../platform/local/types.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { createLogger } from '../util/log.ts';
 import { ensureInstalled } from './setup.ts';
+import { heldTargets } from '../results/held.ts';
+import { resultsDatabaseUrl } from '../results/locate.ts';
 
 export interface Bootstrapped {
   client: Client;
@@ -27,7 +29,11 @@ export async function bootstrap(opts: {
   ) as ComponentName[];
   ensureInstalled();
   const started = Date.now();
-  const sandbox = await Sandbox.ensure({ name: opts.sandbox, only, log: say });
+  // A component a drill holds is left as it is: a member down there may be its fault.
+  const held = heldTargets(opts.sandbox, () => resultsDatabaseUrl(opts.sandbox));
+  const sandbox = await Sandbox.ensure({ name: opts.sandbox, only, log: say, heldBy: held.heldBy }).finally(
+    () => held.close(),
+  );
   say(
     `sandbox "${opts.sandbox}" ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${only.join(', ')})`,
   );

@@ -18,6 +18,7 @@ gamedayCommand(program);
 (await import('./results.ts')).resultsCommands(program);
 (await import('./schedule.ts')).scheduleCommands(program);
 (await import('./deploy.ts')).deployCommand(program);
+(await import('./faults.ts')).faultsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

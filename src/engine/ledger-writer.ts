@@ -25,9 +25,13 @@ export interface WriterStats extends LedgerStats {
 
 /** Highest id already in the log (a resumed writer continues after it) and the acks so far. */
 export function ledgerStats(file: string): LedgerStats & { maxId: number } {
+  return ledgerStatsOf(existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []);
+}
+
+/** The same, of the log's lines (as every worker shared them). */
+export function ledgerStatsOf(lines: readonly string[]): LedgerStats & { maxId: number } {
   const stats = { invoked: 0, acked: 0, failed: 0, unknown: 0, maxId: 0 };
-  if (!existsSync(file)) return stats;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of lines) {
     if (!line) continue;
     try {
       const e = JSON.parse(line) as { e: string; id: number };
@@ -66,7 +70,18 @@ export interface WriterOptions {
   maxRate?: number;
   writeTimeoutMs?: number;
   onProgress?: (stats: LedgerStats) => void;
+  /** Told every batch of log lines after it is in the file (shared with the other workers). */
+  share?: (text: string) => void;
+  /**
+   * The log as every worker wrote it so far, when this worker's file may not have all of it (a
+   * writer resumed on another machine): ids continue after its highest, with a gap, since ids an
+   * earlier writer sent in its last moments may not have been shared.
+   */
+  resumeFrom?: LedgerStats & { maxId: number };
 }
+
+/** Ids skipped by a writer resumed from shared lines: more than any writer sends unshared. */
+export const RESUME_ID_GAP = 100_000;
 
 /** Runs until the signal aborts. Several writers share one id sequence (plan.ledgerConcurrency). */
 export async function runLedgerWriter<S>(
@@ -77,8 +92,10 @@ export async function runLedgerWriter<S>(
   file: string,
   opts: WriterOptions,
 ): Promise<WriterStats> {
-  const start = ledgerStats(file);
-  let nextId = start.maxId + 1;
+  const local = ledgerStats(file);
+  const resumed = opts.resumeFrom && opts.resumeFrom.maxId > local.maxId;
+  const start = resumed ? opts.resumeFrom! : local;
+  let nextId = start.maxId + 1 + (resumed ? RESUME_ID_GAP : 0);
   const stats: WriterStats = {
     invoked: start.invoked,
     acked: start.acked,
@@ -87,8 +104,11 @@ export async function runLedgerWriter<S>(
     ackedCalls: 0,
   };
   // One write per event batch: a crash mid-append loses at most the tail, which parses as "cut short".
-  const log = (...events: Record<string, unknown>[]) =>
-    appendFileSync(file, events.map((e) => JSON.stringify(e) + '\n').join(''));
+  const log = (...events: Record<string, unknown>[]) => {
+    const text = events.map((e) => JSON.stringify(e) + '\n').join('');
+    appendFileSync(file, text);
+    opts.share?.(text);
+  };
   // A plan recorded by an older version (a workflow resumed across an upgrade) has neither field.
   const maxRate = opts.maxRate ?? plan.ledgerMaxRate ?? 1_000;
   const batchSize = drill.writeBatch ? (plan.ledgerBatch ?? 1) : 1;

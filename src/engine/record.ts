@@ -65,7 +65,8 @@ export function composeResult(args: {
   cwd?: string;
 }): DrillResult {
   const { plan, files, outcome } = args;
-  const markers = mergeMarkers(files.markers(), outcome.markers ?? []);
+  const known = outcome.markers ?? [];
+  const markers = mergeMarkers(files.markers(), known);
   const t0 = markers.find((m) => m.marker === 'T0')?.at;
   const fullAt = markers.find((m) => m.marker === 'T_full')?.at;
   const canaries = files.canaries();
@@ -111,7 +112,7 @@ export function composeResult(args: {
     targets: plan.targets,
     verdict,
     reason,
-    markers: mergeMarkers(files.markers(), outcome.markers ?? []),
+    markers: mergeMarkers(files.markers(), known),
     recovery,
     fullAt,
     t0,

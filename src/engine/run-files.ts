@@ -7,13 +7,20 @@ import type { Fault } from '../drill/definition.ts';
 import { scrubSecrets } from '../util/secrets.ts';
 
 export class RunFiles {
-  constructor(readonly dir: string) {
+  /**
+   * `share` is told every line appended to an evidence stream (markers, canaries), after it is in
+   * the file: how workers with different disks see one run (src/engine/shared-evidence.ts).
+   */
+  constructor(
+    readonly dir: string,
+    private readonly share?: (file: string, line: string) => void,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
   /** The run's folder under `reportsDir`; refuses a run id that is not one, or leads outside. */
-  static for(reportsDir: string, runId: string): RunFiles {
-    return new RunFiles(insideRoot(reportsDir, checkRunId(runId)));
+  static for(reportsDir: string, runId: string, share?: (file: string, line: string) => void): RunFiles {
+    return new RunFiles(insideRoot(reportsDir, checkRunId(runId)), share);
   }
 
   path(name: string): string {
@@ -22,21 +29,31 @@ export class RunFiles {
 
   // Evidence files are kept and shared: every write goes through the secret scrubber.
   private appendJson(name: string, value: unknown): void {
-    appendFileSync(this.path(name), JSON.stringify(scrubSecrets(value)) + '\n');
+    const line = JSON.stringify(scrubSecrets(value));
+    appendFileSync(this.path(name), line + '\n');
+    this.share?.(name, line);
+  }
+
+  /** The raw lines of a file of this folder (none when it is absent). */
+  lines(name: string): string[] {
+    if (!existsSync(this.path(name))) return [];
+    return readFileSync(this.path(name), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
+  }
+
+  /**
+   * Replaces a file's lines atomically, with lines already scrubbed (what every worker shared of a
+   * stream): the folder of the worker that records a run then holds all of its evidence.
+   */
+  replaceLines(name: string, lines: readonly string[]): void {
+    const tmp = `${this.path(name)}.${process.pid}.tmp`;
+    writeFileSync(tmp, lines.map((l) => l + '\n').join(''));
+    renameSync(tmp, this.path(name));
   }
 
   private readJsonLines<T>(name: string): T[] {
-    if (!existsSync(this.path(name))) return [];
-    const out: T[] = [];
-    for (const line of readFileSync(this.path(name), 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as T);
-      } catch {
-        /* a line cut short by a crash */
-      }
-    }
-    return out;
+    return parseJsonLines<T>(this.lines(name));
   }
 
   mark(marker: string, at = Date.now(), note?: string): Marker {
@@ -79,4 +96,17 @@ export class RunFiles {
   get ledgerFile(): string {
     return this.path('ledger.jsonl');
   }
+}
+
+/** JSON lines, skipping one cut short by a crash. */
+export function parseJsonLines<T>(lines: readonly string[]): T[] {
+  const out: T[] = [];
+  for (const line of lines) {
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      /* a line cut short by a crash */
+    }
+  }
+  return out;
 }

@@ -11,12 +11,21 @@ import { loadPlatformDriver, platformFor } from '../platform/registry.ts';
 import { FAULT_ENTRY, type EntryOwner, type FaultJournal } from '../results/journal.ts';
 import { targetKey } from '../../workflows/names.ts';
 import { runEvidence } from './evidence.ts';
+import {
+  mergeLines,
+  STREAM_FILES,
+  streamOfFile,
+  type EvidenceStream,
+  type SharedEvidence,
+} from './shared-evidence.ts';
 import { RunFiles } from './run-files.ts';
 
 export interface Session<S = unknown> {
   drill: DrillDefinition<S>;
   env: DrillEnv;
   files: RunFiles;
+  /** A stream of the run as every worker wrote it (this worker's folder alone without sharing). */
+  streamLines(stream: EvidenceStream): Promise<string[]>;
   /** Absent in a session that can never fire (a bench of write throughput). */
   journal?: FaultJournal;
   /** Who the run's journal entries belong to. */
@@ -29,6 +38,8 @@ export interface SessionDeps {
   workflowId?: string | null;
   /** Told of real progress (a mark, a platform call settling): what keeps a step's heartbeat alive. */
   progress?: (what: string) => void;
+  /** Shares the run's evidence lines with every worker (absent: this worker's folder is all). */
+  evidence?: SharedEvidence;
 }
 
 export async function openSession(
@@ -47,7 +58,22 @@ export async function openSession(
 ): Promise<Session> {
   const drill = await getDrill(input.drill);
   await loadPlatformDriver(input.platform);
-  const files = RunFiles.for(input.reportsDir, input.runId);
+  const shared = deps.evidence;
+  const files = RunFiles.for(
+    input.reportsDir,
+    input.runId,
+    shared &&
+      ((file, line) => {
+        const stream = streamOfFile(file);
+        if (stream) shared.append(input.runId, stream, line);
+      }),
+  );
+  const streamLines = async (stream: EvidenceStream) => {
+    const local = files.lines(STREAM_FILES[stream]);
+    if (!shared) return local;
+    await shared.flush(input.runId);
+    return mergeLines(await shared.lines(input.runId, stream), local);
+  };
   const { journal } = deps;
   const progress = deps.progress ?? (() => {});
   const owner: EntryOwner = {
@@ -111,7 +137,7 @@ export async function openSession(
       progress(`preparation ${name}`);
     },
   };
-  return { drill, env, files, journal, owner };
+  return { drill, env, files, journal, owner, streamLines };
 }
 
 /**

@@ -190,7 +190,12 @@ export function validateResult(r: unknown): string[] {
       errors.push('finishedAt: earlier than startedAt');
     }
   }
-  check('verdict', root.verdict, (v) => (VERDICTS as readonly string[]).includes(v as string), `one of ${VERDICTS.join(', ')}`);
+  check(
+    'verdict',
+    root.verdict,
+    (v) => (VERDICTS as readonly string[]).includes(v as string),
+    `one of ${VERDICTS.join(', ')}`,
+  );
   if (root.verdict !== 'MET' || root.reason !== undefined) {
     check('reason', root.reason, nonEmptyStr, `a non-empty string (verdict ${String(root.verdict)})`);
   }

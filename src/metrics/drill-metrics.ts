@@ -4,7 +4,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERDICTS, type DrillResult } from '../measure/types.ts';
 
-
 /** A drill as the metrics need it: its variants and default targets. */
 export interface DrillTargets {
   drill: string;

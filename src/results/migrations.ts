@@ -97,6 +97,23 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         ADD CONSTRAINT runs_verdict_check
         CHECK (verdict IN ('MET','BREACHED','ABORTED','INCONCLUSIVE','FAULT-LEFT'));`,
   },
+  {
+    version: 3,
+    name: 'run evidence shared by every worker',
+    // The ledger, canary and marker lines of a run in flight, in chunks as each worker writes
+    // them: the steps of one run may run on workers with different disks, and the one that
+    // verifies or records must see what the others wrote.
+    sql: `
+      CREATE TABLE run_evidence (
+        id      bigserial PRIMARY KEY,
+        run_id  text NOT NULL,
+        stream  text NOT NULL CHECK (stream IN ('ledger','canary','markers')),
+        worker  text NOT NULL,
+        lines   text NOT NULL,
+        at      timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX run_evidence_run ON run_evidence (run_id, stream, id);`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

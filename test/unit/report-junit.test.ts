@@ -126,9 +126,7 @@ describe('JUnit XML', () => {
         INCONCLUSIVE: 'error',
         ABORTED: 'skipped',
         'FAULT-LEFT': 'error',
-      }[
-        run.verdict
-      ];
+      }[run.verdict];
       expect(o?.name).toBe(expected);
       if (o) expect(o.attrs.message).toBe(run.reason);
       expect(

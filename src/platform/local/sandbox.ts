@@ -181,13 +181,31 @@ export class Sandbox {
    * Opens the sandbox if it is up and starts whichever of `only` it lacks; otherwise brings up a
    * new one with just those. What `run` and `gameday` use: they start only what they need.
    */
-  static async ensure(opts: SandboxOptions & { only: ComponentName[] }): Promise<Sandbox> {
+  /**
+   * Brings `only` up: starts what is missing, restarts members that are down — except on a
+   * component a drill holds (`heldBy` answers who, once the results database is up): a member
+   * down there may be that drill's fault, and restarting it would silently undo a fault still in
+   * flight or left in place.
+   */
+  static async ensure(
+    opts: SandboxOptions & {
+      only: ComponentName[];
+      heldBy?: (component: ComponentName) => Promise<string | undefined>;
+    },
+  ): Promise<Sandbox> {
     if (!Sandbox.exists(opts)) return Sandbox.up(opts);
     const sandbox = Sandbox.open(opts);
-    for (const name of opts.only) {
+    // The results database first: it holds the locks every other component is checked against.
+    const order = [...opts.only].sort((a, b) => Number(b === 'results') - Number(a === 'results'));
+    for (const name of order) {
       const existing = sandbox.state.components[name];
       if (existing && existing.members.every(memberRunning)) continue;
       if (existing) {
+        const holder = name === 'results' ? undefined : await opts.heldBy?.(name);
+        if (holder) {
+          sandbox.ctx.log(`${name}: a member is down and left as it is — ${holder}`);
+          continue;
+        }
         await sandbox.restart(name);
         continue;
       }
