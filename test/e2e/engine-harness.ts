@@ -100,11 +100,13 @@ export function externalWorkers(sandboxName: () => string) {
     }
   };
   return {
-    spawn(): ChildProcess {
+    /** `env` over the defaults, e.g. FIREDRILL_WORKER_RUNS: a worker with its own disk. */
+    spawn(env: Record<string, string> = {}): ChildProcess {
       const child = spawnWorkerProcess({
         FIREDRILL_SANDBOX: sandboxName(),
         FIREDRILL_LOG_LEVEL: 'warn',
         FIREDRILL_METRICS_PORT: '0',
+        ...env,
       });
       running.push(child);
       return child;

@@ -9,6 +9,7 @@ import { RESUME_ID_GAP, runLedgerWriter } from '../../src/engine/ledger-writer.t
 import { mergeMarkers } from '../../src/engine/record.ts';
 import { mergeLines } from '../../src/engine/shared-evidence.ts';
 import { decideVerdict } from '../../src/measure/verdict.ts';
+import { exitCodeOf, faultLeftLines } from '../../src/cli/verdict-exit.ts';
 import type { JournalEntry } from '../../src/results/journal.ts';
 import { holdsComponent, parseTargetKey, targetKey } from '../../workflows/names.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -163,5 +164,21 @@ describe('FAULT-LEFT outranks every verdict', () => {
       decideVerdict({ ...base, faultLeftReason: 'kafka-1 still down', abortedReason: 'operator' }),
     ).toEqual({ verdict: 'FAULT-LEFT', reason: 'kafka-1 still down' });
     expect(decideVerdict({ ...base, abortedReason: 'operator' }).verdict).toBe('ABORTED');
+  });
+});
+
+describe('the exit code of a run', () => {
+  it('is 3 when any fault is left in place, whatever else (mutant: FAULT-LEFT exits 1)', () => {
+    expect(exitCodeOf([{ verdict: 'MET' }])).toBe(0);
+    expect(exitCodeOf([{ verdict: 'MET' }, { verdict: 'BREACHED' }])).toBe(1);
+    expect(exitCodeOf([{ verdict: 'BREACHED' }, { verdict: 'FAULT-LEFT' }, { verdict: 'MET' }])).toBe(3);
+    expect(
+      faultLeftLines([
+        { verdict: 'MET', runId: 'a' },
+        { verdict: 'FAULT-LEFT', runId: 'b', reason: 'kafka-1 down; retry: firedrill faults revert 4' },
+      ]),
+    ).toEqual([
+      'FAULT-LEFT (run b): kafka-1 down; retry: firedrill faults revert 4 — see `firedrill faults`',
+    ]);
   });
 });
