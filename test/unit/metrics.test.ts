@@ -170,6 +170,15 @@ describe('firedrill_faults_left', () => {
     expect(await series(m)).toEqual([['minio', 'minio-restore', 2]]);
   });
 
+  it('a FAULT-LEFT result of a run the journal already lists is not counted twice', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    m.setFaultsLeft([{ target: 'minio', drill: 'minio-restore', runId: 'left-1' }]);
+    const left = faultLeftRun({ runId: 'left-1', drill: 'minio-restore' });
+    left.evidence.component = 'minio';
+    m.recordResult(left);
+    expect(await series(m)).toEqual([['minio', 'minio-restore', 1]]);
+  });
+
   it('names the target from the result: evidence.target, else its component, else the drill', () => {
     const r = makeRun({ drill: 'kafka-broker-kill' });
     expect(resultTarget(r)).toBe('kafka-broker-kill');
