@@ -1,6 +1,7 @@
 // The worker's Prometheus metrics (prom-client): what a drill measured, against what target, what
-// is running now, how long each phase takes — plus Node's defaults. One registry per worker, fed by
-// the activities (result hook, phase timing); served by ./server.ts.
+// is running now, how long each phase takes, which faults were left in place — plus Node's
+// defaults. One registry per worker, fed by the activities (result hook, phase timing) and the
+// fault journal (setFaultsLeft); served by ./server.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERDICTS, type DrillResult } from '../measure/types.ts';
 
@@ -10,6 +11,26 @@ export interface DrillTargets {
   variants: string[];
   rtoMs: number;
   rpoMs: number | null;
+}
+
+/** A journaled fault (or preparation) whose revert gave up: what `firedrill faults` lists. */
+export interface FaultLeftEntry {
+  /** What the run held: the component, or `component/instance` (DrillPlan.target). */
+  target: string;
+  drill: string;
+  /** The run it belongs to: a FAULT-LEFT result of a run the journal already lists is not counted twice. */
+  runId?: string;
+}
+
+/**
+ * The target a recorded result held. The result record has no field of its own for it: the
+ * evidence's `target` when the engine puts it there, else its component, else the drill's name.
+ */
+export function resultTarget(r: DrillResult): string {
+  const { target, component } = r.evidence as { target?: unknown; component?: unknown };
+  if (typeof target === 'string' && target) return target;
+  if (typeof component === 'string' && component) return component;
+  return r.drill;
 }
 
 export interface PhaseTiming {
@@ -39,7 +60,12 @@ export class DrillMetrics {
   readonly targetRpo: Gauge<'drill'>;
   readonly inProgress: Gauge<'drill'>;
   readonly phaseDuration: Histogram<'drill' | 'phase' | 'outcome'>;
+  readonly faultsLeft: Gauge<'target' | 'drill'>;
 
+  /** The journal's faults left in place, as last read (setFaultsLeft). */
+  private faultsLeftJournal: FaultLeftEntry[] = [];
+  /** FAULT-LEFT results recorded since that read, by run id: shown at once, not at the next read. */
+  private readonly faultsLeftRecorded = new Map<string, FaultLeftEntry>();
   private readonly running = new Map<string, { drill: string; seen: number }>();
   private readonly knownDrills = new Set<string>();
   private readonly counted: string[] = [];
@@ -129,6 +155,42 @@ export class DrillMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
       registers,
     });
+    this.faultsLeft = new Gauge({
+      name: 'firedrill_faults_left',
+      help: 'Journaled faults the compensation could not undo, still in place, by target and drill (firedrill faults lists them)',
+      labelNames: ['target', 'drill'],
+      registers,
+    });
+  }
+
+  /**
+   * The faults the journal says are left in place, read afresh (the worker calls it periodically):
+   * the gauge is rebuilt from this list alone, so a fault reverted by hand (`firedrill faults
+   * revert`) drops out and its series disappears. One series per target and drill, set to how many
+   * entries it has.
+   */
+  setFaultsLeft(entries: readonly FaultLeftEntry[]): void {
+    this.faultsLeftJournal = entries.map((e) => ({ ...e }));
+    // The journal marks an entry `left` before its run is recorded, so a read lists every FAULT-LEFT
+    // result recorded before it (one that began just before the mark misses it until the next read).
+    this.faultsLeftRecorded.clear();
+    this.refreshFaultsLeft();
+  }
+
+  private refreshFaultsLeft(): void {
+    const journaled = new Set(
+      this.faultsLeftJournal.map((e) => e.runId).filter((id): id is string => id !== undefined),
+    );
+    const recorded = [...this.faultsLeftRecorded.values()].filter((e) => !journaled.has(e.runId!));
+    const series = new Map<string, { target: string; drill: string; count: number }>();
+    for (const e of [...this.faultsLeftJournal, ...recorded]) {
+      const key = JSON.stringify([e.target, e.drill]);
+      const s = series.get(key) ?? { target: e.target, drill: e.drill, count: 0 };
+      s.count++;
+      series.set(key, s);
+    }
+    this.faultsLeft.reset();
+    for (const { target, drill, count } of series.values()) this.faultsLeft.set({ target, drill }, count);
   }
 
   /** Targets per drill, and every runs_total series at 0 so increase() sees a first breach. */
@@ -163,6 +225,11 @@ export class DrillMetrics {
       this.counted.push(r.runId);
       if (this.counted.length > COUNTED_MEMORY) this.counted.shift();
       this.runs.inc({ drill: r.drill, variant: r.variant, verdict: r.verdict });
+    }
+    // At once, not at the next journal read: the alert on firedrill_faults_left must not wait.
+    if (r.verdict === 'FAULT-LEFT' && !this.faultsLeftRecorded.has(r.runId)) {
+      this.faultsLeftRecorded.set(r.runId, { target: resultTarget(r), drill: r.drill, runId: r.runId });
+      this.refreshFaultsLeft();
     }
     this.setLast(r);
   }

@@ -57,8 +57,10 @@ export interface GroupStats {
   breached: number;
   inconclusive: number;
   aborted: number;
+  /** Runs whose compensation gave up: the fault is still in place (or was until reverted by hand). */
+  faultLeft: number;
   scored: number;
-  /** MET / scored, 0..1; null when nothing was scored. */
+  /** MET / scored, 0..1 (a FAULT-LEFT run is scored and failed); null when nothing was scored. */
   passRate: number | null;
   rto: Distribution | null;
   rtoFull: Distribution | null;
@@ -97,6 +99,7 @@ export interface DrillStats extends GroupStats {
 }
 
 export type FindingKind =
+  | 'fault-left'
   | 'evidence-missing'
   | 'evidence-mismatch'
   | 'breach'
@@ -110,7 +113,8 @@ export type FindingKind =
   | 'evidence-gap'
   | 'coarse-resolution';
 
-export type Severity = 'high' | 'medium' | 'low' | 'info';
+/** critical is FAULT-LEFT's alone: the system was left broken, which outranks any missed objective. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
 export interface Finding {
   severity: Severity;
@@ -130,6 +134,7 @@ export interface Totals {
   breached: number;
   inconclusive: number;
   aborted: number;
+  faultLeft: number;
   passRate: number | null;
 }
 
@@ -141,7 +146,7 @@ export interface Analysis {
 }
 
 export const METHOD_NOTES: string[] = [
-  'Pass rate = MET ÷ (MET + BREACHED + INCONCLUSIVE). ABORTED runs scored nothing (steady state never held, or an operator stopped them); they are counted and listed as findings but left out of the rate.',
+  'Pass rate = MET ÷ (MET + BREACHED + INCONCLUSIVE + FAULT-LEFT). A FAULT-LEFT run (the compensation gave up and left the fault in place) is scored and counts as a failure, whatever it measured. ABORTED runs scored nothing (steady state never held, or an operator stopped them); they are counted and listed as findings but left out of the rate.',
   'RTO figures are RTO(service) = T_service − T0 of every scored run that measured one; scored runs that never recovered before their deadline are counted as "unrecovered".',
   'Median is the middle value (mean of the two middle values for an even count); p95 is the nearest-rank 95th percentile, always an observed value — with fewer than 20 runs it equals the maximum.',
   'RPO (count) = lost + corrupted acknowledged writes; RPO (seconds) = T0 − oldest acknowledged write that did not survive.',
@@ -154,4 +159,5 @@ export const startMs = (r: DrillResult) => Date.parse(r.startedAt);
 export const chronological = (a: DrillResult, b: DrillResult) =>
   startMs(a) - startMs(b) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
 
+/** Every verdict but ABORTED is scored: FAULT-LEFT is, as a failure (it is never MET). */
 export const isScored = (v: Verdict) => v !== 'ABORTED';

@@ -4,7 +4,19 @@ import type { DrillResult } from '../measure/types.ts';
 import { chronological, startMs, type DrillStats, type Finding, type Severity } from './analysis.ts';
 import { formatMs as fmtMs } from './format.ts';
 
-const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+/** What an operator runs about a fault left in place (the CLI's `firedrill faults`). */
+export const FAULTS_COMMAND = 'firedrill faults';
+export const FAULT_REVERT_COMMAND = 'firedrill faults revert <id>';
+
+/** The finding of a FAULT-LEFT run: which run, what is still in place (its reason), and what to run. */
+export function faultLeftMessage(r: Pick<DrillResult, 'runId' | 'reason'>): string {
+  return (
+    `FAULT-LEFT: run ${r.runId} gave up reverting its fault, which is still in place: ${(r.reason ?? 'no reason recorded').replace(/[.\s]+$/, '')}. ` +
+    `\`${FAULTS_COMMAND}\` lists what is left; \`${FAULT_REVERT_COMMAND}\` retries the revert.`
+  );
+}
 
 /** Tolerance between the ledger's RPO (seconds) and T0 − recovery point on restore drills. */
 export const RECOVERY_POINT_TOLERANCE_S = 1;
@@ -48,6 +60,10 @@ export function findingsFor(
         kind: mismatch ? 'evidence-mismatch' : 'evidence-missing',
         message: evidence.detail,
       });
+    }
+    // Before everything else about the run: the system is still broken.
+    if (r.verdict === 'FAULT-LEFT') {
+      out.push({ ...base, severity: 'critical', kind: 'fault-left', message: faultLeftMessage(r) });
     }
     if (r.verdict === 'BREACHED') {
       const rto =

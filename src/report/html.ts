@@ -13,6 +13,9 @@ import { chartLibrary, reportAssets } from './assets.ts';
 import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
+  FAULT_REVERT_COMMAND,
+  FAULTS_COMMAND,
+  faultLeftMessage,
   formatDrift,
   formatMs,
   formatMsOrDash,
@@ -169,13 +172,16 @@ const VERDICT_CLASS: Record<string, string> = {
   BREACHED: 'breached',
   INCONCLUSIVE: 'inconclusive',
   ABORTED: 'aborted',
+  'FAULT-LEFT': 'fault-left',
 };
 
 /** 2026-11-16T09:00:00.000Z → 2026-11-16 09:00:00Z */
 const compactInstant = (isoText: string) => isoText.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
-const pill = (verdict: string) =>
-  `<span class="pill ${VERDICT_CLASS[verdict] ?? 'aborted'}">${esc(verdict)}</span>`;
+const verdictClass = (verdict: string) =>
+  Object.hasOwn(VERDICT_CLASS, verdict) ? VERDICT_CLASS[verdict]! : 'aborted';
+
+const pill = (verdict: string) => `<span class="pill ${verdictClass(verdict)}">${esc(verdict)}</span>`;
 
 function rateClass(rate: number | null): string {
   if (rate === null) return 'na';
@@ -209,12 +215,23 @@ function rtoCells(g: GroupStats): string {
 
 const counts = (g: GroupStats) =>
   `<span class="c met" title="MET">${g.met}</span> / <span class="c breached" title="BREACHED">${g.breached}</span> / ` +
-  `<span class="c inconclusive" title="INCONCLUSIVE">${g.inconclusive}</span> / <span class="c aborted" title="ABORTED">${g.aborted}</span>`;
+  `<span class="c inconclusive" title="INCONCLUSIVE">${g.inconclusive}</span> / <span class="c aborted" title="ABORTED">${g.aborted}</span> / ` +
+  `<span class="c fault-left${g.faultLeft ? ' loud' : ''}" title="FAULT-LEFT">${g.faultLeft}</span>`;
+
+const COUNTS_TITLE = 'MET / BREACHED / INCONCLUSIVE / ABORTED / FAULT-LEFT';
 
 function summaryTable(model: ReportModel): string {
   const rows = model.drills.map((d, i) => {
     const status =
-      d.breached > 0 ? 'breached' : d.inconclusive > 0 ? 'inconclusive' : d.met > 0 ? 'met' : 'aborted';
+      d.faultLeft > 0
+        ? 'fault-left'
+        : d.breached > 0
+          ? 'breached'
+          : d.inconclusive > 0
+            ? 'inconclusive'
+            : d.met > 0
+              ? 'met'
+              : 'aborted';
     return `<tr class="status-${status}">
   <td><a href="#d${i}">${esc(d.drill)}</a><div class="sub">${d.variants.map((v) => esc(v.variant)).join(', ')}</div></td>
   <td class="num">${esc(formatMs(d.targets.rtoMs))}</td>
@@ -230,7 +247,7 @@ function summaryTable(model: ReportModel): string {
 </tr>`;
   });
   return `<div class="scroll"><table class="summary">
-<thead><tr><th rowspan="2">drill</th><th colspan="2" class="group">target</th><th rowspan="2" class="num">runs</th><th rowspan="2" class="num" title="MET / BREACHED / INCONCLUSIVE / ABORTED">M / B / I / A</th><th rowspan="2" class="num">pass<br>rate</th>
+<thead><tr><th rowspan="2">drill</th><th colspan="2" class="group">target</th><th rowspan="2" class="num">runs</th><th rowspan="2" class="num" title="${COUNTS_TITLE}">M / B / I / A / F</th><th rowspan="2" class="num">pass<br>rate</th>
 <th colspan="4" class="group">RTO (service)</th><th rowspan="2" class="num">observed<br>÷ target</th><th rowspan="2" class="num">max RPO</th><th rowspan="2" class="num">trend</th><th rowspan="2">latest</th></tr>
 <tr><th class="num">RTO</th><th class="num">RPO</th><th class="num">min</th><th class="num">median</th><th class="num">p95</th><th class="num">max</th></tr></thead>
 <tbody>
@@ -264,7 +281,7 @@ function variantsTable(d: DrillStats): string {
 <td class="num ${rateClass(v.passRate)}">${esc(formatRate(v.passRate))}</td>${rtoCells(v)}<td class="num ${rpoClass(v)}">${esc(maxRpoText(v))}</td>
 <td class="num"><span class="spark">${esc(v.trend.sparkline)}</span> <span class="sub">${esc(formatSlope(v.trend.slopeMsPerDay))}</span></td></tr>`,
   );
-  return `<h4>By variant</h4><table class="variants"><thead><tr><th>variant</th><th>runs</th><th>M / B / I / A</th><th>pass rate</th><th>RTO min</th><th>median</th><th>p95</th><th>max</th><th>max RPO</th><th>trend</th></tr></thead>
+  return `<h4>By variant</h4><table class="variants"><thead><tr><th>variant</th><th>runs</th><th title="${COUNTS_TITLE}">M / B / I / A / F</th><th>pass rate</th><th>RTO min</th><th>median</th><th>p95</th><th>max</th><th>max RPO</th><th>trend</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 }
 
@@ -339,10 +356,10 @@ function runDetails(run: ReportRun, index: number, runIndex: Map<string, number>
 <tr><th>non-prefix loss</th><td class="${rpo.nonPrefix ? 'bad' : ''}">${rpo.nonPrefix ? 'yes' : 'no'}</td></tr>
 <tr><th>recovery point</th><td class="mono">${rpo.recoveryPointAt ? esc(rpo.recoveryPointAt) : '—'}${rpo.recoveryPointSeconds != null ? ` (T0 − ${esc(rpo.recoveryPointSeconds)} s)` : ''}</td></tr>
 </tbody></table>`;
-  return `<details class="run v-${VERDICT_CLASS[r.verdict] ?? 'aborted'}" id="r${index}"${open}>
+  return `<details class="run v-${verdictClass(r.verdict)}" id="r${index}"${open}>
 <summary>${pill(r.verdict)} <span class="mono">${esc(r.runId)}</span> <span class="sub">${esc(r.variant)} · ${esc(r.startedAt)} · RTO ${esc(formatMsOrDash(f.rtoServiceMs))} of ${esc(formatMs(r.targets.rtoMs))} · lost ${f.rpoCount ?? '—'}</span></summary>
 <div class="run-body">
-  ${r.reason ? `<p class="reason"><strong>${esc(r.verdict)}:</strong> ${esc(r.reason)}</p>` : ''}
+  ${r.verdict === 'FAULT-LEFT' ? `<p class="reason" role="alert">${esc(faultLeftMessage(r))}</p>` : r.reason ? `<p class="reason"><strong>${esc(r.verdict)}:</strong> ${esc(r.reason)}</p>` : ''}
   ${r.hypothesis ? `<p class="hypothesis"><strong>Hypothesis:</strong> ${esc(r.hypothesis)}</p>` : ''}
   <figure>
     <div class="chart timeline-chart" data-run="r${index}" role="img" aria-label="canary samples of run ${esc(r.runId)} relative to ${esc(run.originMarker)}"></div>
@@ -396,7 +413,7 @@ function drillSection(
 <p class="kpis">${plural(d.runs, 'run')} · pass rate <strong class="${rateClass(d.passRate)}">${esc(formatRate(d.passRate))}</strong> · median RTO ${esc(formatMsOrDash(d.rto?.median))} (p95 ${esc(formatMsOrDash(d.rto?.p95))}) · observed ÷ target ${esc(formatRatio(d.observedOverTarget))} · max RPO ${esc(maxRpoText(d))} · trend ${esc(formatSlope(d.trend.slopeMsPerDay))}</p>
 <figure>
   <div class="chart trend-chart" data-drill="d${index}" role="img" aria-label="RTO per run of ${esc(d.drill)} against the target"></div>
-  <figcaption>RTO (service) per run against the target RTO (dashed red). Dots: <span class="c met">● MET</span> <span class="c breached">● BREACHED</span> <span class="c inconclusive">● INCONCLUSIVE</span>; <span class="c breached">▲</span> at the top: not recovered before the deadline.</figcaption>
+  <figcaption>RTO (service) per run against the target RTO (dashed red). Dots: <span class="c met">● MET</span> <span class="c breached">● BREACHED</span> <span class="c inconclusive">● INCONCLUSIVE</span> <span class="c fault-left">● FAULT-LEFT</span>; <span class="c breached">▲</span> at the top: not recovered before the deadline; a large <span class="c fault-left">●</span> or a <span class="c fault-left">▲</span> labelled “fault left in place”: the run’s revert gave up.</figcaption>
 </figure>
 ${variantsTable(d)}
 <h4>Runs</h4>
@@ -406,9 +423,21 @@ ${runs.map((r) => runDetails(r, runIndex.get(r.result.runId)!, runIndex, openAll
 </section>`;
 }
 
+/** Above everything else when any run left its fault in place: which runs, and what to run. */
+function faultLeftBanner(model: ReportModel, runIndex: Map<string, number>): string {
+  const left = model.runs.filter((r) => r.result.verdict === 'FAULT-LEFT');
+  if (!left.length) return '';
+  const links = left
+    .map((r) => `<a class="mono" href="#r${runIndex.get(r.result.runId)}">${esc(r.result.runId)}</a>`)
+    .join(', ');
+  return `<div class="fault-left-banner" role="alert"><strong>${plural(left.length, 'run')} left ${left.length === 1 ? 'its fault' : 'their faults'} in place:</strong> ${links}. <code>${esc(FAULTS_COMMAND)}</code> lists what is still broken; <code>${esc(FAULT_REVERT_COMMAND)}</code> retries the revert.</div>
+`;
+}
+
 function tiles(model: ReportModel): string {
   const t = model.totals;
   const high = model.findings.filter((f) => f.severity === 'high').length;
+  const critical = model.findings.filter((f) => f.severity === 'critical').length;
   return `<div class="tiles">
   <div class="tile"><div class="k">runs</div><div class="v">${t.runs}</div><div class="sub">${plural(t.drills, 'drill')}</div></div>
   <div class="tile t-${rateClass(t.passRate)}"><div class="k">pass rate</div><div class="v">${esc(formatRate(t.passRate))}</div><div class="sub">MET ÷ scored runs</div></div>
@@ -416,7 +445,8 @@ function tiles(model: ReportModel): string {
   <div class="tile ${t.breached ? 't-bad' : ''}"><div class="k">BREACHED</div><div class="v">${t.breached}</div></div>
   <div class="tile ${t.inconclusive ? 't-warn' : ''}"><div class="k">INCONCLUSIVE</div><div class="v">${t.inconclusive}</div></div>
   <div class="tile"><div class="k">ABORTED</div><div class="v">${t.aborted}</div><div class="sub">not scored</div></div>
-  <div class="tile ${high ? 't-bad' : ''}"><div class="k">findings</div><div class="v">${model.findings.length}</div><div class="sub">${high} high</div></div>
+  <div class="tile ${t.faultLeft ? 't-fault-left' : ''}"><div class="k">FAULT-LEFT</div><div class="v">${t.faultLeft}</div><div class="sub">fault still in place</div></div>
+  <div class="tile ${critical ? 't-fault-left' : high ? 't-bad' : ''}"><div class="k">findings</div><div class="v">${model.findings.length}</div><div class="sub">${critical ? `${critical} critical, ` : ''}${high} high</div></div>
 </div>`;
 }
 
@@ -431,7 +461,7 @@ export function renderHtml(model: ReportModel): string {
   const period = `${model.period.since} → ${model.period.until}`;
   const body = model.empty
     ? `<div class="empty">No runs in this period${model.drill ? ` for drill <strong>${esc(model.drill)}</strong>` : ''}.</div>`
-    : `${tiles(model)}
+    : `${faultLeftBanner(model, runIndex)}${tiles(model)}
 <h2>Summary per drill</h2>
 ${summaryTable(model)}
 <h2>Findings</h2>

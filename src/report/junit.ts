@@ -1,9 +1,9 @@
 // The report as JUnit XML, for CI dashboards: one <testsuite> per drill, one <testcase> per run
 // (classname = drill, name = "variant runId"). BREACHED → <failure>, INCONCLUSIVE → <error>,
-// ABORTED → <skipped>. RTO/RPO figures ride in <properties> (per suite: the period's statistics; per
+// ABORTED → <skipped>, FAULT-LEFT → <error type="FAULT-LEFT">. RTO/RPO figures ride in <properties> (per suite: the period's statistics; per
 // case: the run's figures), the convention Jenkins, GitLab and pytest's record_property share.
 import type { ReportModel, ReportRun } from './model.ts';
-import { formatDrift, formatMs, formatMsOrDash, type DrillStats } from './stats.ts';
+import { faultLeftMessage, formatDrift, formatMs, formatMsOrDash, type DrillStats } from './stats.ts';
 
 // Characters XML 1.0 does not allow at all (control characters, lone surrogates, U+FFFE/U+FFFF).
 const INVALID_XML =
@@ -53,6 +53,7 @@ function suiteProperties(d: DrillStats): Record<string, string | number | boolea
     'target.rpoMs': d.targets.rpoMs === null ? 'not promised' : d.targets.rpoMs,
     'target.source': d.targets.source,
     runs: d.runs,
+    faultLeft: d.faultLeft,
     passRate: d.passRate === null ? null : +d.passRate.toFixed(4),
     'rto.service.min.ms': d.rto?.min ?? null,
     'rto.service.median.ms': d.rto?.median ?? null,
@@ -114,6 +115,14 @@ function testcase(run: ReportRun): string {
   if (r.verdict === 'INCONCLUSIVE')
     out.push(`      <error${attrs({ message, type: 'INCONCLUSIVE' })}>${xmlText(details(run))}</error>`);
   if (r.verdict === 'ABORTED') out.push(`      <skipped${attrs({ message })}/>`);
+  // An error, not a failure: a failure says the system missed its objective, which is a measurement;
+  // FAULT-LEFT says the drill itself could not finish its job (the revert gave up) and left the
+  // system broken, which is what JUnit's <error> (the test could not complete properly) means. Every
+  // CI tool shows both red, and the type names the verdict either way.
+  if (r.verdict === 'FAULT-LEFT')
+    out.push(
+      `      <error${attrs({ message: faultLeftMessage(r), type: 'FAULT-LEFT' })}>${xmlText(details(run))}</error>`,
+    );
   out.push(
     `      <system-out>${xmlText(run.markers.map((m) => `${m.at} ${m.marker} (${m.relMs >= 0 ? '+' : ''}${m.relMs} ms)${m.note ? ` ${m.note}` : ''}`).join('\n'))}</system-out>`,
     '    </testcase>',
@@ -129,7 +138,7 @@ export function renderJunit(model: ReportModel): string {
   );
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: model.title, tests: t.runs, failures: t.breached, errors: t.inconclusive, skipped: t.aborted, time: seconds(totalMs), timestamp: model.generatedAt })}>`,
+    `<testsuites${attrs({ name: model.title, tests: t.runs, failures: t.breached, errors: t.inconclusive + t.faultLeft, skipped: t.aborted, time: seconds(totalMs), timestamp: model.generatedAt })}>`,
   ];
   if (model.empty) {
     out.push(
@@ -149,7 +158,7 @@ export function renderJunit(model: ReportModel): string {
       0,
     );
     out.push(
-      `  <testsuite${attrs({ name: d.drill, tests: d.runs, failures: d.breached, errors: d.inconclusive, skipped: d.aborted, time: seconds(ms), timestamp: runs[0]?.result.startedAt })}>`,
+      `  <testsuite${attrs({ name: d.drill, tests: d.runs, failures: d.breached, errors: d.inconclusive + d.faultLeft, skipped: d.aborted, time: seconds(ms), timestamp: runs[0]?.result.startedAt })}>`,
       properties('    ', {
         'period.since': model.period.since,
         'period.until': model.period.until,

@@ -4,6 +4,8 @@
 import type { ReportModel, ReportRun } from './model.ts';
 import {
   evidenceNote,
+  FAULT_REVERT_COMMAND,
+  FAULTS_COMMAND,
   formatDrift,
   formatMs,
   formatMsOrDash,
@@ -41,11 +43,30 @@ function table(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-const verdictBadge = (v: string) =>
-  ({ MET: '✅ MET', BREACHED: '❌ BREACHED', INCONCLUSIVE: '⚠️ INCONCLUSIVE', ABORTED: '⏹ ABORTED' })[v] ??
-  mdText(v);
+const BADGES: Record<string, string> = {
+  MET: '✅ MET',
+  BREACHED: '❌ BREACHED',
+  INCONCLUSIVE: '⚠️ INCONCLUSIVE',
+  ABORTED: '⏹ ABORTED',
+  // Bold as well as the siren: the one verdict that says the system is still broken.
+  'FAULT-LEFT': '🚨 **FAULT-LEFT**',
+};
+const verdictBadge = (v: string) => (Object.hasOwn(BADGES, v) ? BADGES[v]! : mdText(v));
 
-const counts = (g: GroupStats) => `${g.met} / ${g.breached} / ${g.inconclusive} / ${g.aborted}`;
+const COUNTS_HEAD = 'MET / BREACHED / INCONCLUSIVE / ABORTED / FAULT-LEFT';
+const counts = (g: GroupStats) =>
+  `${g.met} / ${g.breached} / ${g.inconclusive} / ${g.aborted} / ${g.faultLeft ? `**${g.faultLeft}**` : 0}`;
+
+/** The banner above everything else when any run left its fault in place. */
+function faultLeftBanner(model: ReportModel): string[] {
+  const left = model.runs.filter((r) => r.result.verdict === 'FAULT-LEFT');
+  if (!left.length) return [];
+  return [
+    `> 🚨 **${plural(left.length, 'run')} left ${left.length === 1 ? 'its fault' : 'their faults'} in place: ${left.map((r) => mdCode(r.result.runId)).join(', ')}.** ` +
+      `\`${FAULTS_COMMAND}\` lists what is still broken; \`${FAULT_REVERT_COMMAND}\` retries the revert.`,
+    '',
+  ];
+}
 
 function maxRpo(g: GroupStats): string {
   if (g.maxRpo.count === null) return '—';
@@ -79,7 +100,7 @@ function summary(model: ReportModel): string {
       'target RTO',
       'target RPO',
       'runs',
-      'MET / BREACHED / INCONCLUSIVE / ABORTED',
+      COUNTS_HEAD,
       'pass rate',
       'RTO min',
       'RTO median',
@@ -99,7 +120,7 @@ function findings(model: ReportModel): string {
   return table(
     ['severity', 'drill', 'run', 'finding'],
     model.findings.map((f) => [
-      f.severity,
+      f.severity === 'critical' ? '🚨 **critical**' : f.severity,
       mdText(f.drill + (f.variant ? ` / ${f.variant}` : '')),
       f.runId ? mdCode(f.runId) : '(all runs)',
       mdText(f.message),
@@ -117,18 +138,7 @@ function drillSection(d: DrillStats, runs: ReportRun[]): string {
   if (d.variants.length > 1) {
     out.push(
       table(
-        [
-          'variant',
-          'runs',
-          'MET / BREACHED / INCONCLUSIVE / ABORTED',
-          'pass rate',
-          'RTO min',
-          'median',
-          'p95',
-          'max',
-          'max RPO',
-          'trend',
-        ],
+        ['variant', 'runs', COUNTS_HEAD, 'pass rate', 'RTO min', 'median', 'p95', 'max', 'max RPO', 'trend'],
         d.variants.map((v) => [
           mdText(v.variant),
           String(v.runs),
@@ -194,7 +204,12 @@ function runEvidence(run: ReportRun): string {
   if (r.hypothesis) out.push(`- **hypothesis**: ${mdText(r.hypothesis)}`);
   out.push(
     `- **targets**: RTO ${formatMs(r.targets.rtoMs)}, RPO ${formatRpoTarget(r.targets)} — ${mdText(r.targets.source)}`,
-    `- **verdict**: ${r.verdict}${r.reason ? ` — ${mdText(r.reason)}` : ''}`,
+    `- **verdict**: ${r.verdict === 'FAULT-LEFT' ? verdictBadge(r.verdict) : r.verdict}${r.reason ? ` — ${mdText(r.reason)}` : ''}`,
+    ...(r.verdict === 'FAULT-LEFT'
+      ? [
+          `- **still in place**: \`${FAULTS_COMMAND}\` lists it; \`${FAULT_REVERT_COMMAND}\` retries the revert`,
+        ]
+      : []),
     `- **RTO**: service ${formatMsOrDash(r.rto.serviceMs)}, full ${formatMsOrDash(r.rto.fullMs)}, detect ${formatMsOrDash(r.rto.detectMs)}, unavailable ${formatMsOrDash(r.rto.unavailableMs)} (probe every ${r.rto.probeIntervalMs} ms, achieved resolution ${formatMsOrDash(r.rto.resolutionMs ?? null)}, latency bound ${formatMsOrDash(r.rto.latencyBoundMs ?? null)}, ${r.rto.outstandingAtService ?? '—'} outstanding at T_service); drift vs previous: ${formatDrift(f.drift)}${f.drift ? ` (previous ${mdCode(f.drift.previousRunId)}: ${formatMs(f.drift.previousMs)})` : ''}`,
     rpo.measured === false
       ? '- **ledger**: not measured (could not be read back)'
@@ -228,7 +243,8 @@ export function renderMarkdown(model: ReportModel): string {
     out.push('**No runs in this period.**', '');
   } else {
     out.push(
-      `**${plural(t.runs, 'run')} of ${plural(t.drills, 'drill')}: ${t.met} MET, ${t.breached} BREACHED, ${t.inconclusive} INCONCLUSIVE, ${t.aborted} ABORTED — pass rate ${formatRate(t.passRate)}; ${plural(model.findings.length, 'finding')}.**`,
+      ...faultLeftBanner(model),
+      `**${plural(t.runs, 'run')} of ${plural(t.drills, 'drill')}: ${t.met} MET, ${t.breached} BREACHED, ${t.inconclusive} INCONCLUSIVE, ${t.aborted} ABORTED, ${t.faultLeft} FAULT-LEFT — pass rate ${formatRate(t.passRate)}; ${plural(model.findings.length, 'finding')}.**`,
       '',
       '## Summary per drill',
       '',

@@ -4,9 +4,12 @@
 // clocks; instants come in as the result records' ISO strings and leave as epoch milliseconds.
 //
 // Method, stated once so every format can print it:
-// - pass rate = MET / (MET + BREACHED + INCONCLUSIVE). ABORTED runs scored nothing (steady state never
+// - pass rate = MET / (MET + BREACHED + INCONCLUSIVE + FAULT-LEFT). A FAULT-LEFT run (the compensation
+//   gave up; the fault is still in place) is scored and always a failure: a drill that leaves the
+//   system broken did not pass, whatever it measured. ABORTED runs scored nothing (steady state never
 //   held, or an operator stopped them): they are counted and listed as findings, not in the rate.
-// - RTO figures use RTO(service) of every scored run that measured one (MET, BREACHED, INCONCLUSIVE);
+// - RTO figures use RTO(service) of every scored run that measured one (MET, BREACHED, INCONCLUSIVE,
+//   FAULT-LEFT: the recovery it watched happened before the revert gave up);
 //   a BREACHED run that never recovered before its deadline has none and is counted as "unrecovered".
 // - median: the middle value, or the mean of the two middle values. p95: nearest rank (the smallest
 //   observed value with at least 95 % of runs at or below it), so it is always a measured figure; with
@@ -143,6 +146,7 @@ export function groupStats(runs: readonly RunFigures[]): GroupStats {
     breached: count('BREACHED'),
     inconclusive: count('INCONCLUSIVE'),
     aborted: count('ABORTED'),
+    faultLeft: count('FAULT-LEFT'),
     scored: scoredRuns.length,
     passRate: scoredRuns.length ? met / scoredRuns.length : null,
     rto,
@@ -208,6 +212,7 @@ export function totalsOf(runs: readonly RunFigures[], drills: number): Totals {
     breached: count('BREACHED'),
     inconclusive: count('INCONCLUSIVE'),
     aborted: count('ABORTED'),
+    faultLeft: count('FAULT-LEFT'),
     passRate: scored ? count('MET') / scored : null,
   };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DrillMetrics } from '../../src/metrics/drill-metrics.ts';
-import { makeRun } from '../unit/report-fixtures.ts';
+import { faultLeftRun, makeRun } from '../unit/report-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../deploy/monitoring/', import.meta.url));
 const PROMTOOL = '/usr/bin/promtool';
@@ -15,16 +15,16 @@ const run = promisify(execFile);
 describe('monitoring with promtool', () => {
   it('promtool check rules', async () => {
     const { stdout } = await run(PROMTOOL, ['check', 'rules', 'alerts.yml'], { cwd: DIR });
-    expect(stdout).toMatch(/SUCCESS: 2 rules found/);
+    expect(stdout).toMatch(/SUCCESS: 3 rules found/);
   });
 
   it('promtool check config (the example scrape configuration, with the rules)', async () => {
     const { stdout } = await run(PROMTOOL, ['check', 'config', 'prometheus.yml'], { cwd: DIR });
     expect(stdout).toMatch(/SUCCESS: prometheus.yml is valid prometheus config file syntax/);
-    expect(stdout).toMatch(/SUCCESS: 2 rules found/);
+    expect(stdout).toMatch(/SUCCESS: 3 rules found/);
   });
 
-  it('promtool test rules (DrillBreached, NoMetRunIn7Days)', async () => {
+  it('promtool test rules (DrillBreached, FiredrillFaultLeftInPlace, NoMetRunIn7Days)', async () => {
     const { stdout } = await run(PROMTOOL, ['test', 'rules', 'alerts.test.yml'], {
       cwd: DIR,
       timeout: 120_000,
@@ -36,6 +36,8 @@ describe('monitoring with promtool', () => {
     const m = new DrillMetrics();
     m.describeDrills([{ drill: 'calibration', variants: ['outage'], rtoMs: 30_000, rpoMs: 0 }]);
     m.recordResult(makeRun({ drill: 'calibration', variant: 'outage' }));
+    m.recordResult(faultLeftRun({ drill: 'calibration', variant: 'outage' }));
+    m.setFaultsLeft([{ target: 'calibration', drill: 'calibration', runId: 'r' }]);
     m.observePhase({ runId: 'r', drill: 'calibration', phase: 'recover', seconds: 2, ok: true });
     const res = spawnSync(PROMTOOL, ['check', 'metrics'], {
       input: await m.registry.metrics(),

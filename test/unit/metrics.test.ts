@@ -2,10 +2,10 @@
 // activity boundary, and the /metrics server (127.0.0.1 only, 0 = off, a busy port is not fatal).
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DrillMetrics } from '../../src/metrics/drill-metrics.ts';
+import { DrillMetrics, resultTarget } from '../../src/metrics/drill-metrics.ts';
 import { instrumentActivities } from '../../src/metrics/instrument.ts';
 import { metricsPortFromEnv, serveMetrics } from '../../src/metrics/server.ts';
-import { makeRun } from './report-fixtures.ts';
+import { faultLeftRun, makeRun } from './report-fixtures.ts';
 
 async function value(
   m: DrillMetrics,
@@ -93,11 +93,99 @@ describe('DrillMetrics', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('FAULT-LEFT is a verdict series of its own, zeroed for the catalogue and counted', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    m.describeDrills([{ drill: 'calibration', variants: ['outage'], rtoMs: 30_000, rpoMs: 0 }]);
+    const l = { drill: 'calibration', variant: 'outage', verdict: 'FAULT-LEFT' };
+    expect(await value(m, 'firedrill_drill_runs_total', l)).toBe(0);
+    m.recordResult(faultLeftRun({ drill: 'calibration', variant: 'outage' }));
+    expect(await value(m, 'firedrill_drill_runs_total', l)).toBe(1);
+    expect(await value(m, 'firedrill_drill_last_verdict', l)).toBe(1);
+    expect(await value(m, 'firedrill_drill_last_verdict', { ...l, verdict: 'MET' })).toBe(0);
+  });
+
   it('exports Node defaults and names histograms by their samples', async () => {
     const names = await new DrillMetrics().exportedNames();
     expect(names).toContain('process_resident_memory_bytes');
     expect(names).toContain('firedrill_drill_phase_duration_seconds_bucket');
     expect(names).not.toContain('firedrill_drill_phase_duration_seconds');
+  });
+});
+
+describe('firedrill_faults_left', () => {
+  const series = async (m: DrillMetrics) =>
+    ((await m.registry.getMetricsAsJSON()).find((x) => x.name === 'firedrill_faults_left')?.values ?? [])
+      .map((v) => [v.labels.target, v.labels.drill, v.value])
+      .sort();
+
+  it('is exported with help text that says what it counts', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    expect(await m.exportedNames()).toContain('firedrill_faults_left');
+    expect(await m.registry.metrics()).toContain(
+      '# HELP firedrill_faults_left Journaled faults the compensation could not undo, still in place',
+    );
+  });
+
+  it('holds one series per target and drill, set to its count; a fault reverted by hand drops out', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    m.setFaultsLeft([
+      { target: 'kafka/kafka-1', drill: 'kafka-broker-kill', runId: 'r1' },
+      { target: 'kafka/kafka-1', drill: 'kafka-broker-kill', runId: 'r2' },
+      { target: 'minio', drill: 'minio-restore', runId: 'r3' },
+    ]);
+    expect(await series(m)).toEqual([
+      ['kafka/kafka-1', 'kafka-broker-kill', 2],
+      ['minio', 'minio-restore', 1],
+    ]);
+    m.setFaultsLeft([{ target: 'kafka/kafka-1', drill: 'kafka-broker-kill', runId: 'r2' }]);
+    expect(await series(m)).toEqual([['kafka/kafka-1', 'kafka-broker-kill', 1]]);
+    m.setFaultsLeft([]);
+    expect(await series(m)).toEqual([]);
+    expect(await m.registry.metrics()).not.toMatch(/^firedrill_faults_left\{/m);
+  });
+
+  it('a FAULT-LEFT result raises it for its target at once, once, until the journal says otherwise', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    const left = faultLeftRun({ runId: 'left-1', drill: 'kafka-broker-kill' });
+    left.evidence.target = 'kafka/kafka-2';
+    m.recordResult(makeRun({ runId: 'met-1', drill: 'kafka-broker-kill' }));
+    expect(await series(m)).toEqual([]);
+    m.recordResult(left);
+    m.recordResult(left); // a retried recordResult
+    expect(await series(m)).toEqual([['kafka/kafka-2', 'kafka-broker-kill', 1]]);
+    // The journal lists the same run: counted once.
+    m.setFaultsLeft([{ target: 'kafka/kafka-2', drill: 'kafka-broker-kill', runId: 'left-1' }]);
+    expect(await series(m)).toEqual([['kafka/kafka-2', 'kafka-broker-kill', 1]]);
+    // Reverted by hand: the next journal read has nothing left.
+    m.setFaultsLeft([]);
+    expect(await series(m)).toEqual([]);
+  });
+
+  it('a FAULT-LEFT result the journal does not list yet adds to what it lists', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    m.setFaultsLeft([{ target: 'minio', drill: 'minio-restore', runId: 'old' }]);
+    const left = faultLeftRun({ runId: 'new', drill: 'minio-restore' });
+    left.evidence.component = 'minio';
+    m.recordResult(left);
+    expect(await series(m)).toEqual([['minio', 'minio-restore', 2]]);
+  });
+
+  it('a FAULT-LEFT result of a run the journal already lists is not counted twice', async () => {
+    const m = new DrillMetrics({ defaults: false });
+    m.setFaultsLeft([{ target: 'minio', drill: 'minio-restore', runId: 'left-1' }]);
+    const left = faultLeftRun({ runId: 'left-1', drill: 'minio-restore' });
+    left.evidence.component = 'minio';
+    m.recordResult(left);
+    expect(await series(m)).toEqual([['minio', 'minio-restore', 1]]);
+  });
+
+  it('names the target from the result: evidence.target, else its component, else the drill', () => {
+    const r = makeRun({ drill: 'kafka-broker-kill' });
+    expect(resultTarget(r)).toBe('kafka-broker-kill');
+    r.evidence.component = 'kafka';
+    expect(resultTarget(r)).toBe('kafka');
+    r.evidence.target = 'kafka/kafka-0';
+    expect(resultTarget(r)).toBe('kafka/kafka-0');
   });
 });
 

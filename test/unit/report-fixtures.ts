@@ -218,3 +218,26 @@ export function monthOfRuns(): DrillResult[] {
     }),
   ];
 }
+
+/** What the engine records as the reason of a run whose revert gave up: what is still broken. */
+export const FAULT_LEFT_REASON =
+  'the revert of "SIGKILL broker 2" gave up after 20 attempts (last error: ECONNREFUSED 127.0.0.1:9093): broker 2 is still down';
+
+/** A run whose compensation gave up: it measured a recovery, then left its fault in place. */
+export const faultLeftRun = (spec: RunSpec = {}) =>
+  makeRun({ verdict: 'FAULT-LEFT', reason: FAULT_LEFT_REASON, ...spec });
+
+/** monthOfRuns, and a kafka-broker-kill run (day 17, RTO 4.4 s) whose revert gave up. */
+export function monthWithFaultLeft(): DrillResult[] {
+  return [
+    ...monthOfRuns(),
+    faultLeftRun({
+      drill: 'kafka-broker-kill',
+      variant: 'leader',
+      runId: 'kafka-broker-kill-leader-20261118T080000-left',
+      start: EPOCH + 17 * DAY,
+      serviceMs: 4_400,
+      targetRtoMs: 300_000,
+    }),
+  ];
+}

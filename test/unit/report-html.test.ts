@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { esc, renderHtml, scriptJson, thinSamples } from '../../src/report/html.ts';
 import { buildReport, render } from '../../src/report/index.ts';
-import { DAY, EPOCH, makeRun, monthOfRuns, samplesFor } from './report-fixtures.ts';
+import {
+  DAY,
+  EPOCH,
+  faultLeftRun,
+  makeRun,
+  monthOfRuns,
+  monthWithFaultLeft,
+  samplesFor,
+} from './report-fixtures.ts';
 
 const since = EPOCH - DAY;
 const until = EPOCH + 31 * DAY;
@@ -57,6 +65,7 @@ describe('HTML report', () => {
     expect(html).toContain('seed: HA, &quot;Patroni … &lt; 30s RTO&quot;');
     expect(html).toContain('+3.2 s (+69.6%)');
     expect(html).not.toContain('No findings');
+    expect(html).not.toContain('class="fault-left-banner"'); // no run left a fault
   });
 
   it('escapes a <script> in a reason, a drill name, a note and a config value', () => {
@@ -145,5 +154,64 @@ describe('HTML report: which runs open', () => {
     const gameDay = render(buildReport(runs, samplesFor(runs), { since, until, openRuns: true }), 'html');
     expect(opened(gameDay)).toBe(total(gameDay));
     expect(total(gameDay)).toBe(runs.length);
+  });
+});
+
+describe('HTML report: FAULT-LEFT is loud', () => {
+  const runs = monthWithFaultLeft();
+  const left = runs[runs.length - 1]!;
+  const html = render(buildReport(runs, samplesFor(runs), { since, until }), 'html');
+  const index = runs
+    .slice()
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))
+    .findIndex((r) => r.runId === left.runId);
+
+  it('opens the page with an alert banner linking the run and naming `firedrill faults`', () => {
+    const banner = /<div class="fault-left-banner" role="alert">([\s\S]*?)<\/div>/.exec(html)![1]!;
+    expect(banner).toContain('1 run left its fault in place:');
+    expect(banner).toContain(`<a class="mono" href="#r${index}">${left.runId}</a>`);
+    expect(banner).toContain('<code>firedrill faults</code>');
+    expect(banner).toContain('<code>firedrill faults revert &lt;id&gt;</code>');
+    expect(html.indexOf('class="fault-left-banner"')).toBeLessThan(html.indexOf('<div class="tiles">'));
+  });
+
+  it('has its own tile, counts and summary status', () => {
+    expect(html).toMatch(
+      /<div class="tile t-fault-left"><div class="k">FAULT-LEFT<\/div><div class="v">1<\/div>/,
+    );
+    expect(html).toContain('<div class="sub">1 critical, 3 high</div>');
+    expect(html).toContain('<span class="c fault-left loud" title="FAULT-LEFT">1</span>');
+    expect(html).toContain('<tr class="status-fault-left">'); // kafka-broker-kill, though it also breached
+    expect(html).toContain('>M / B / I / A / F</th>');
+  });
+
+  it('shows its run with its own pill and frame, open, the reason first, and the finding first', () => {
+    expect(html).toContain('<span class="pill fault-left">FAULT-LEFT</span>');
+    expect(html).toContain(`<details class="run v-fault-left" id="r${index}" open>`);
+    expect(html).toMatch(
+      new RegExp(`<p class="reason" role="alert">FAULT-LEFT: run ${left.runId} gave up reverting its fault`),
+    );
+    const firstFinding = /<tbody>\s*<tr class="sev-(\w+)">[\s\S]*?<td>(fault-left|[\w-]+)<\/td>/.exec(
+      html.slice(html.indexOf('<table class="findings">')),
+    )!;
+    expect(firstFinding.slice(1)).toEqual(['critical', 'fault-left']);
+    expect(html).toContain('<span class="sev critical">critical</span>');
+  });
+
+  it('is in the trend chart, with a legend entry', () => {
+    const data = JSON.parse(dataBlock(html)) as {
+      drills: { name: string; points: { verdict: string; runId: string }[] }[];
+    };
+    const kafka = data.drills.find((d) => d.name === 'kafka-broker-kill')!;
+    expect(kafka.points.find((p) => p.runId === left.runId)?.verdict).toBe('FAULT-LEFT');
+    expect(html.match(/<span class="c fault-left">● FAULT-LEFT<\/span>/g)).toHaveLength(3);
+  });
+
+  it('escapes what the reason carries', () => {
+    const r = faultLeftRun({ reason: 'broker <script>alert(1)</script> & "2" still down' });
+    const out = render(buildReport([r], samplesFor([r]), { since, until }), 'html');
+    expect(out).not.toContain('<script>alert');
+    expect(out).toContain('broker &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;2&quot; still down');
+    expect(out.match(/<script\b/g)).toHaveLength(3);
   });
 });

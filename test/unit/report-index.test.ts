@@ -4,7 +4,7 @@ import { parseInstant, reportCommand } from '../../src/cli/report.ts';
 import { buildReport, FORMATS, redact, render, scrubText } from '../../src/report/index.ts';
 import { JSON_FORMAT } from '../../src/report/json.ts';
 import { UserError } from '../../src/util/errors.ts';
-import { DAY, EPOCH, makeRun, monthOfRuns, samplesFor } from './report-fixtures.ts';
+import { DAY, EPOCH, faultLeftRun, makeRun, monthOfRuns, samplesFor } from './report-fixtures.ts';
 
 const since = EPOCH - DAY;
 const until = EPOCH + 31 * DAY;
@@ -81,6 +81,15 @@ describe('buildReport', () => {
     });
     expect(json.runs[0].samples).toEqual(samples.get(runs[0]!.runId));
     expect(json.runs[0].result.evidence.ledgerSha256).toBe('ab12'.repeat(16));
+  });
+
+  it('JSON counts FAULT-LEFT in the totals and per drill, and lists it as the first, critical finding', () => {
+    const runs = [makeRun({ start: EPOCH }), faultLeftRun({ start: EPOCH + DAY, runId: 'left-1' })];
+    const json = JSON.parse(render(buildReport(runs, samplesFor(runs), { since, until }), 'json'));
+    expect(json.totals).toMatchObject({ runs: 2, met: 1, faultLeft: 1, passRate: 0.5 });
+    expect(json.drills[0]).toMatchObject({ faultLeft: 1, scored: 2, passRate: 0.5 });
+    expect(json.findings[0]).toMatchObject({ severity: 'critical', kind: 'fault-left', runId: 'left-1' });
+    expect(json.runs[1].result.verdict).toBe('FAULT-LEFT');
   });
 });
 

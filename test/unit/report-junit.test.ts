@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, render } from '../../src/report/index.ts';
 import { xmlAttr, xmlText } from '../../src/report/junit.ts';
-import { DAY, EPOCH, makeRun, monthOfRuns, samplesFor } from './report-fixtures.ts';
+import { faultLeftMessage } from '../../src/report/stats.ts';
+import {
+  DAY,
+  EPOCH,
+  FAULT_LEFT_REASON,
+  faultLeftRun,
+  makeRun,
+  monthOfRuns,
+  monthWithFaultLeft,
+  samplesFor,
+} from './report-fixtures.ts';
 
 // A tiny, strict XML reader: enough to prove the output is well-formed and to read it back.
 interface El {
@@ -114,8 +124,11 @@ describe('JUnit XML', () => {
     }
   });
 
-  it('BREACHED → <failure message=reason>, INCONCLUSIVE → <error>, ABORTED → <skipped>, MET → nothing', () => {
+  it('BREACHED → <failure message=reason>, INCONCLUSIVE and FAULT-LEFT → <error>, ABORTED → <skipped>, MET → nothing', () => {
+    const runs = monthWithFaultLeft();
+    const doc = parseXml(render(buildReport(runs, samplesFor(runs), { since, until }), 'junit'));
     const cases = all(doc, 'testcase');
+    expect(runs.map((r) => r.verdict)).toContain('FAULT-LEFT');
     const outcome = (c: El) => c.children.find((x) => ['failure', 'error', 'skipped'].includes(x.name));
     for (const c of cases) {
       const run = runs.find((r) => c.attrs.name === `${r.variant} ${r.runId}`)!;
@@ -128,7 +141,8 @@ describe('JUnit XML', () => {
         'FAULT-LEFT': 'error',
       }[run.verdict];
       expect(o?.name).toBe(expected);
-      if (o) expect(o.attrs.message).toBe(run.reason);
+      if (o) expect(o.attrs.message).toBe(run.verdict === 'FAULT-LEFT' ? faultLeftMessage(run) : run.reason);
+      if (o && o.name !== 'skipped') expect(o.attrs.type).toBe(run.verdict);
       expect(
         c.children.filter((x) => ['failure', 'error', 'skipped'].includes(x.name)).length,
       ).toBeLessThanOrEqual(1);
@@ -157,6 +171,32 @@ describe('JUnit XML', () => {
     });
     const skipped = all(doc, 'testcase').find((c) => c.children.some((x) => x.name === 'skipped'))!;
     expect(props(skipped)['rto.service.ms']).toBe('');
+  });
+
+  it('FAULT-LEFT is an <error type="FAULT-LEFT"> naming what is left and the commands, and counts in errors', () => {
+    const runs = monthWithFaultLeft();
+    const left = parseXml(render(buildReport(runs, samplesFor(runs), { since, until }), 'junit'));
+    // 1 INCONCLUSIVE + 1 FAULT-LEFT
+    expect(left.attrs).toMatchObject({ tests: '15', failures: '2', errors: '2', skipped: '1' });
+    const kafka = all(left, 'testsuite')[0]!;
+    expect(kafka.attrs).toMatchObject({ name: 'kafka-broker-kill', tests: '8', errors: '1', failures: '1' });
+    expect(props(kafka)).toMatchObject({ faultLeft: '1', passRate: '0.75' });
+    const error = all(kafka, 'error')[0]!;
+    expect(error.attrs.type).toBe('FAULT-LEFT');
+    expect(error.attrs.message).toContain(FAULT_LEFT_REASON);
+    expect(error.attrs.message).toContain('`firedrill faults`');
+    expect(error.attrs.message).toContain('`firedrill faults revert <id>`');
+    expect(error.text).toMatch(
+      /^kafka-broker-kill\/leader run kafka-broker-kill-leader-20261118T080000-left: FAULT-LEFT — /,
+    );
+  });
+
+  it('escapes a FAULT-LEFT reason too', () => {
+    const r = faultLeftRun({ reason: 'broker <2> & "3" still down' });
+    const out = render(buildReport([r], samplesFor([r]), { since, until }), 'junit');
+    expect(out).not.toContain('<2>');
+    const error = all(parseXml(out), 'error')[0]!;
+    expect(error.attrs.message).toContain('broker <2> & "3" still down');
   });
 
   it('escapes everything user-provided, and what it escapes reads back unchanged', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyse,
   distribution,
+  METHOD_NOTES,
   formatDrift,
   formatMs,
   formatRatio,
@@ -11,7 +12,15 @@ import {
   runFiguresFor,
   sparkline,
 } from '../../src/report/stats.ts';
-import { DAY, EPOCH, makeRun, monthOfRuns } from './report-fixtures.ts';
+import {
+  DAY,
+  EPOCH,
+  FAULT_LEFT_REASON,
+  faultLeftRun,
+  makeRun,
+  monthOfRuns,
+  monthWithFaultLeft,
+} from './report-fixtures.ts';
 
 const period = { sinceMs: EPOCH - DAY, untilMs: EPOCH + 60 * DAY };
 
@@ -294,6 +303,51 @@ describe('findings', () => {
         'target-changed',
         'targets differ between runs in this period (RTO 30 s, 1 min); figures compare with the latest target',
       ],
+    ]);
+  });
+});
+
+describe('FAULT-LEFT: the compensation gave up and the fault is still in place', () => {
+  const at = (d: number) => EPOCH + d * DAY;
+  const runs = [
+    makeRun({ runId: 'met-1', start: at(0), serviceMs: 3000 }),
+    makeRun({ runId: 'met-2', start: at(1), serviceMs: 4000 }),
+    faultLeftRun({ runId: 'left-1', start: at(2), serviceMs: 5000 }),
+    makeRun({ runId: 'ab-1', start: at(3), verdict: 'ABORTED' }),
+  ];
+  const { drills, totals, findings } = analyse(runs, period);
+
+  it('has its own count, per drill, per variant and in the totals', () => {
+    expect(drills[0]).toMatchObject({ runs: 4, met: 2, faultLeft: 1, aborted: 1, breached: 0 });
+    expect(drills[0]!.variants[0]).toMatchObject({ faultLeft: 1 });
+    expect(totals).toMatchObject({ runs: 4, met: 2, faultLeft: 1, aborted: 1 });
+  });
+
+  it('is scored, as a failure: pass rate = MET ÷ (MET + BREACHED + INCONCLUSIVE + FAULT-LEFT)', () => {
+    expect(drills[0]!.scored).toBe(3);
+    expect(drills[0]!.passRate).toBeCloseTo(2 / 3, 12);
+    expect(totals.passRate).toBeCloseTo(2 / 3, 12);
+    expect(METHOD_NOTES[0]).toMatch(/^Pass rate = MET ÷ \(MET \+ BREACHED \+ INCONCLUSIVE \+ FAULT-LEFT\)\./);
+    expect(METHOD_NOTES[0]).toContain('counts as a failure');
+  });
+
+  it('is the first finding, critical, naming the run, what is left in place and `firedrill faults`', () => {
+    expect(findings[0]).toMatchObject({ severity: 'critical', kind: 'fault-left', runId: 'left-1' });
+    expect(findings[0]!.message).toBe(
+      `FAULT-LEFT: run left-1 gave up reverting its fault, which is still in place: ${FAULT_LEFT_REASON}. ` +
+        '`firedrill faults` lists what is left; `firedrill faults revert <id>` retries the revert.',
+    );
+    expect(findings.filter((f) => f.severity === 'critical')).toHaveLength(1);
+  });
+
+  it('outranks a breach of a drill that sorts first and ran earlier', () => {
+    const { findings: month } = analyse(monthWithFaultLeft(), {
+      sinceMs: EPOCH - DAY,
+      untilMs: EPOCH + 31 * DAY,
+    });
+    expect(month.map((f) => [f.severity, f.kind]).slice(0, 2)).toEqual([
+      ['critical', 'fault-left'],
+      ['high', 'breach'],
     ]);
   });
 });

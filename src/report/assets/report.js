@@ -4,7 +4,13 @@
 (function () {
   'use strict';
   var DATA = JSON.parse(document.getElementById('report-data').textContent);
-  var VERDICT = { MET: '#1a7f37', BREACHED: '#cf222e', INCONCLUSIVE: '#bf8700', ABORTED: '#6e7781' };
+  var VERDICT = {
+    MET: '#1a7f37',
+    BREACHED: '#cf222e',
+    INCONCLUSIVE: '#bf8700',
+    ABORTED: '#6e7781',
+    'FAULT-LEFT': '#82071e',
+  };
   var MARKER = { T0: '#1f2328', T_detect: '#cf222e', T_service: '#1a7f37', T_full: '#0969da' };
   // Tick steps that read well as durations: 1-2-5 below a second, then 1, 2, 5, 10, 15, 30 s, minutes, hours.
   var MS_INCRS = [
@@ -372,14 +378,16 @@
                 ctx.fill();
                 ctx.stroke();
                 ctx.font = '600 ' + px(11) + 'px system-ui, sans-serif';
-                var right = cx + px(90) > b.left + b.width;
+                var label = p.verdict === 'FAULT-LEFT' ? 'fault left in place' : 'not recovered';
+                var right = cx + px(9) + ctx.measureText(label).width > b.left + b.width;
                 ctx.textAlign = right ? 'right' : 'left';
-                ctx.fillText('not recovered', right ? cx - px(9) : cx + px(9), ty + px(9));
+                ctx.fillText(label, right ? cx - px(9) : cx + px(9), ty + px(9));
                 return;
               }
               var cy = u.valToPos(p.rtoMs, 'y', true);
               ctx.beginPath();
-              ctx.arc(cx, cy, px(5), 0, 2 * Math.PI);
+              // A run that left its fault in place stands out among the other dots.
+              ctx.arc(cx, cy, px(p.verdict === 'FAULT-LEFT' ? 8 : 5), 0, 2 * Math.PI);
               ctx.fill();
               ctx.stroke();
             });
