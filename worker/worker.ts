@@ -6,7 +6,7 @@ import type pino from 'pino';
 import { createDrillActivities } from '../activities/drill.ts';
 import { createGameDayActivities } from '../activities/gameday.ts';
 import { createKubernetesActivities } from '../activities/kubernetes.ts';
-import { DrillMetrics } from '../src/metrics/drill-metrics.ts';
+import { DrillMetrics, type FaultLeftEntry } from '../src/metrics/drill-metrics.ts';
 import { instrumentActivities } from '../src/metrics/instrument.ts';
 import { catalogueTargets } from '../src/metrics/seed.ts';
 import { metricsPortFromEnv, serveMetrics, type MetricsServer } from '../src/metrics/server.ts';
@@ -15,7 +15,7 @@ import type { FaultJournal } from '../src/results/journal.ts';
 import { PgFaultJournal } from '../src/results/journal-pg.ts';
 import { PgSharedEvidence } from '../src/results/evidence-pg.ts';
 import { createLogger } from '../src/util/log.ts';
-import { TASK_QUEUE } from '../workflows/names.ts';
+import { TASK_QUEUE, parseTargetKey } from '../workflows/names.ts';
 import { workflowBundle } from './bundle.ts';
 import type { DrillResult } from '../src/measure/types.ts';
 
@@ -123,6 +123,28 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   });
   const port = opts.metricsPort ?? metricsPortFromEnv(process.env, null);
   const metricsServer = port ? await serveMetrics(metrics.registry, { port, log }) : undefined;
+  // The faults left in place, from the journal, for the alert rule (FiredrillFaultLeftInPlace):
+  // read by a worker that serves /metrics, at start and every 30 s.
+  const refreshFaultsLeft = async () => {
+    const urls = new Set(journals.keys());
+    try {
+      urls.add(resultsDatabaseUrl(process.env.FIREDRILL_SANDBOX));
+    } catch {
+      /* no results database known yet */
+    }
+    const left: FaultLeftEntry[] = [];
+    for (const url of urls) {
+      const journal = await journalAt(url).catch(() => undefined);
+      for (const e of (await journal?.unreverted()) ?? [])
+        if (e.state === 'left')
+          left.push({ target: parseTargetKey(e.target)?.target ?? e.target, drill: e.drill, runId: e.runId });
+    }
+    metrics.setFaultsLeft(left);
+  };
+  const faultsTimer = metricsServer
+    ? setInterval(() => void refreshFaultsLeft().catch(() => {}), 30_000).unref()
+    : undefined;
+  if (metricsServer) void refreshFaultsLeft().catch(() => {});
   const run = worker.run();
   log.info({ address: opts.address, taskQueue: opts.taskQueue ?? TASK_QUEUE }, 'worker started');
   return {
@@ -132,6 +154,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     metricsServer,
     run,
     async stop() {
+      clearInterval(faultsTimer);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await run.catch(() => {});
       await metricsServer?.close();

@@ -137,6 +137,7 @@ export function composeResult(args: {
       options: plan.options,
       scenario: plan.scenario,
       component: plan.component,
+      target: plan.target,
     },
   });
 }
