@@ -95,11 +95,24 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         for (const component of plan.needs) s.env.platform.endpoints(component); // refuses if not running
         // Held from here until the revert is recorded, whichever worker or entry point asks next.
         const key = targetKey(input.platform, plan.target);
-        const lock = await journalOf(s).takeLock(key, {
-          runId: input.runId,
-          workflowId: s.owner.workflowId,
-          drill: plan.drill,
-        });
+        const journal = journalOf(s);
+        const me = { runId: input.runId, workflowId: s.owner.workflowId, drill: plan.drill };
+        let lock = await journal.takeLock(key, me);
+        if (!lock.taken && lock.holder.workflowId === me.workflowId) {
+          // The holder ran under this same workflow id, which this run now has: its execution is
+          // over (a terminated workflow never released). Taken over only if it left nothing in place.
+          const stale = lock.holder;
+          const open = (await journal.entries(stale.runId)).filter(
+            (e) => e.detail && UNDONE_STATES.includes(e.state),
+          );
+          if (!open.length) {
+            lock = await journal.takeOver(key, stale.runId, me);
+            s.env.log.warn(
+              { staleRun: stale.runId, since: new Date(stale.takenAt).toISOString() },
+              'the target was still held by a run that is over and left nothing in place: taken over',
+            );
+          }
+        }
         if (!lock.taken)
           throw new UserError(
             `${plan.target} is held by run ${lock.holder.runId} (${lock.holder.drill}) since ${new Date(lock.holder.takenAt).toISOString()}: its fault may still be in place`,

@@ -113,8 +113,18 @@ export function faultsCommands(program: Command): void {
     )
     .option('--json', 'print the entries as JSON')
     .action(async (opts: { sandbox: string; json?: boolean }) => {
-      const entries = await withJournal(opts.sandbox, (j) => j.unreverted());
-      if (opts.json) return console.log(JSON.stringify(entries.map(({ input: _input, ...e }) => e)));
+      const [entries, locks] = await withJournal(opts.sandbox, async (j) => [
+        await j.unreverted(),
+        await j.locks(),
+      ]);
+      if (opts.json)
+        return console.log(
+          JSON.stringify({ faults: entries.map(({ input: _input, ...e }) => e), held: locks }),
+        );
+      for (const l of locks)
+        console.log(
+          `held     ${parseTargetKey(l.target) ? `${parseTargetKey(l.target)!.target}@${parseTargetKey(l.target)!.place}` : l.target} by run ${l.runId} (${l.drill}) since ${new Date(l.takenAt).toISOString()}`,
+        );
       if (!entries.length) return console.log('no fault is known to be left in place');
       for (const e of entries) console.log(describeEntry(e));
       const left = entries.filter((e) => e.state === 'left');

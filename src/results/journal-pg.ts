@@ -176,6 +176,19 @@ export class PgFaultJournal implements FaultJournal {
     return h.runId === holder.runId ? { taken: true } : { taken: false, holder: h };
   }
 
+  async takeOver(
+    target: string,
+    staleRunId: string,
+    holder: Omit<LockHolder, 'target' | 'takenAt'>,
+  ): Promise<LockOutcome> {
+    await this.pool.query(
+      `UPDATE target_locks SET run_id = $3, workflow_id = $4, drill = $5, taken_at = now()
+         WHERE target = $1 AND run_id = $2`,
+      [target, staleRunId, holder.runId, holder.workflowId, holder.drill],
+    );
+    return this.takeLock(target, holder);
+  }
+
   async releaseLock(target: string, runId: string): Promise<void> {
     await this.pool.query('DELETE FROM target_locks WHERE target = $1 AND run_id = $2', [target, runId]);
   }

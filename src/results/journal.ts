@@ -85,6 +85,15 @@ export interface FaultJournal {
   byId(id: number): Promise<JournalEntry | undefined>;
   /** Takes the target for the run, or answers who holds it. Taking it again for the same run is a no-op. */
   takeLock(target: string, holder: Omit<LockHolder, 'target' | 'takenAt'>): Promise<LockOutcome>;
+  /**
+   * Moves the target from `staleRunId` to `holder`, only if that run still holds it: for a lock
+   * whose run is over and left nothing in place (a workflow terminated before it could release).
+   */
+  takeOver(
+    target: string,
+    staleRunId: string,
+    holder: Omit<LockHolder, 'target' | 'takenAt'>,
+  ): Promise<LockOutcome>;
   /** Releases the run's hold on the target (another run's hold is left alone). */
   releaseLock(target: string, runId: string): Promise<void>;
   /** Every target held, oldest first. */

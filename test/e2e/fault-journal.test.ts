@@ -101,4 +101,34 @@ describe('fault journal', () => {
       await journal.close();
     }
   }, 300_000);
+
+  it('a lock left by a terminated run that fired nothing is taken over (one with a fault left is not: above)', async () => {
+    const journal = await PgFaultJournal.connect(url());
+    try {
+      // 20,000 acknowledged writes before the fault: seconds of margin to end it before it fires.
+      const { input, component } = await engine.input({
+        drill: 'calibration',
+        options: { 'writes-before': 20_000 },
+      });
+      const handle = await startDrill(engine.client(), input, component);
+      const key = targetKey(input.platform, 'calibration');
+      await waitFor(
+        'the lock taken',
+        async () => (await journal.locks()).some((l) => l.runId === input.runId),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+        },
+      );
+      // Terminated before it fired: nothing to revert, and no compensation ran to release it.
+      await handle.terminate('the test ends it abruptly');
+      expect((await journal.entry(input.runId, FAULT_ENTRY))?.state ?? 'planned').toBe('planned');
+      expect((await journal.locks()).find((l) => l.target === key)?.runId).toBe(input.runId);
+      const next = await engine.run({ drill: 'calibration', options: { outage: '500ms' } });
+      expect(['MET', 'BREACHED', 'INCONCLUSIVE']).toContain(next.verdict);
+      expect((await journal.locks()).some((l) => l.target === key)).toBe(false);
+    } finally {
+      await journal.close();
+    }
+  }, 180_000);
 });
