@@ -14,10 +14,11 @@
 //
 // Variant `milvus-restore`: a crash-consistent snapshot of Milvus's whole storage (embedded etcd,
 // rocksmq, binlogs and index files together) is taken after a flush, with the process group
-// paused (SIGSTOP) while the directory is copied — what a volume snapshot gives. The ledger keeps
-// writing; then Milvus is killed and its storage wiped; the snapshot is restored and Milvus started.
-// RPO = T0 − snapshot time, and exactly the ledger entities acknowledged after the snapshot must be
-// missing.
+// paused (SIGSTOP) while the directory is copied — what a volume snapshot gives; the pause is a
+// journaled preparation of the fault, so the compensation resumes Milvus if a worker dies inside
+// it. The ledger keeps writing; then Milvus is killed and its storage wiped; the snapshot is
+// restored and Milvus started. RPO = T0 − snapshot time, and exactly the ledger entities
+// acknowledged after the snapshot must be missing.
 //
 // Service recovered: search answers (the canary: one ANN search in the dataset partition). Full:
 // the index is built and recall@10 ≥ baseline − 0.01, with every dataset row present.
@@ -54,6 +55,7 @@ import {
 } from '../src/systems/milvus/collection.ts';
 import { dataset, DISTRIBUTION, ensureDataset, type Dataset } from '../src/systems/milvus/dataset.ts';
 import { insertLedger, readLedger } from '../src/systems/milvus/ledger.ts';
+import { isPauseEffect, pauseEffect, resumePaused } from '../src/systems/milvus/pause.ts';
 import { measureRecall, searchIds } from '../src/systems/milvus/recall.ts';
 import { UserError } from '../src/util/errors.ts';
 import { sleep } from '../src/util/wait.ts';
@@ -233,7 +235,15 @@ export default defineDrill<State>({
   needs: [COMPONENT],
   requires: {
     capabilities: ['kill', 'restart', 'actions'],
-    actions: ['index-files', 'overwrite-files', 'restore-snapshot', 'snapshots', 'wipe-data'],
+    actions: [
+      'index-files',
+      'overwrite-files',
+      'restore-snapshot',
+      'resume',
+      'snapshot',
+      'snapshots',
+      'wipe-data',
+    ],
   },
   remediateAfterMs: (o) => o.number('observe'),
 
@@ -307,7 +317,14 @@ export default defineDrill<State>({
     if (env.variant === 'milvus-restore') {
       await flush(s.c, s.collection);
       env.mark('flushed', s.collection);
-      const snap = await action(env)('snapshot', { label: `${env.runId.replace(/[^\w-]/g, '_')}` });
+      const label = env.runId.replace(/[^\w-]/g, '_');
+      // The pause inside the snapshot is journaled first: a worker dying inside the copy leaves an
+      // entry whose revert resumes Milvus, not a stopped Milvus that nothing knows about.
+      let snap: Snapshot | undefined;
+      await env.prepare(await pauseEffect(env.platform, label), async () => {
+        snap = await action(env)('snapshot', { label });
+      });
+      if (!snap) throw new Error('the snapshot preparation returned without a snapshot');
       env.mark(
         'snapshot',
         `${snap.label}: ${(snap.bytes / 1e6).toFixed(0)} MB, Milvus paused ${snap.pausedMs} ms`,
@@ -449,6 +466,14 @@ export default defineDrill<State>({
   },
 
   async revert(env, fault) {
+    // A preparation (the snapshot's pause) is undone on its own: SIGCONT, nothing else touched.
+    if (fault.preparation) {
+      if (!isPauseEffect(fault))
+        throw new Error(
+          `preparation ${fault.preparation} ("${fault.description}") is not one this drill makes`,
+        );
+      return resumePaused(env, fault);
+    }
     await ensureHealthy(env, fault as MilvusFault);
   },
 

@@ -33,7 +33,9 @@ import {
 } from '../src/systems/timescaledb/ledger.ts';
 import { COMPONENT } from '../src/systems/timescaledb/names.ts';
 import { failoverSettings } from '../src/systems/timescaledb/patroni.ts';
+import { lookAtCluster, lookUntilServing, revertPlan } from '../src/systems/timescaledb/serving.ts';
 import { segmentRange, segmentTimeline } from '../src/systems/timescaledb/wal.ts';
+import { FAULT_CONFIRMED } from '../src/measure/types.ts';
 import { UserError } from '../src/util/errors.ts';
 
 interface WalContinuity {
@@ -85,6 +87,19 @@ function walContinuity(report: RestoreReport, backup: BackupRecord, archived: Ar
   const expected = segmentRange(timeline, backup.walStart, report.replaySegment, report.walSegmentSizeBytes);
   const missing = expected.filter((s) => !present.has(s));
   return { ...base, expected: expected.length, missing, gapFree: missing.length === 0 };
+}
+
+/** Looks at the cluster over a window and says, in a log line, what the step will do and why. */
+async function lookBeforeRestoring(env: DrillEnv, step: string): Promise<'nothing' | 'heal' | 'restore'> {
+  const seen = await lookUntilServing(() => lookAtCluster(env));
+  const plan = revertPlan(seen);
+  const log = plan === 'restore' ? env.log.warn : env.log.info;
+  log.call(
+    env.log,
+    { step, plan, looks: seen.looks, elapsedMs: seen.elapsedMs, last: seen.last.summary },
+    seen.why,
+  );
+  return plan;
 }
 
 const readRestore = (env: DrillEnv) =>
@@ -241,11 +256,13 @@ export default defineDrill<PgState>({
 
   async remediate(env, fault) {
     const f = fault as RestoreFault;
-    const h = await patroniOf(env.platform)
-      .health()
-      .catch(() => undefined);
-    // A retry after the primary was restored only re-seeds the replicas.
-    if (h?.leader) await env.platform.restart(COMPONENT);
+    // The restore starts at once only on a cluster seen destroyed and not yet restored (waiting
+    // would add to the RTO). A retry after a restore began, or a fault never confirmed, looks
+    // first, like the revert: a cluster that serves only gets its replicas re-seeded.
+    const seen = new Set(env.evidence.markers().map((m) => m.marker));
+    const destroyed = seen.has(FAULT_CONFIRMED) && !seen.has('restore-started');
+    if (!destroyed && (await lookBeforeRestoring(env, 'remediation')) !== 'restore')
+      await env.platform.restart(COMPONENT);
     else await restoreRunbook(env, f.primary);
   },
 
@@ -255,12 +272,11 @@ export default defineDrill<PgState>({
 
   async revert(env, fault) {
     const f = fault as RestoreFault;
-    const h = await patroniOf(env.platform)
-      .health()
-      .catch(() => undefined);
-    if (h?.healthy) return;
-    // No primary left: the data is gone, and restoring it is the only way back.
-    if (!h?.leader) await restoreRunbook(env, f.primary ?? env.platform.members(COMPONENT)[0]!.name);
+    // Idempotent, and it looks before destroying: the restore kills and wipes, so it runs only for
+    // a cluster that has not served its data over a whole window (one slow probe is not "gone").
+    const plan = await lookBeforeRestoring(env, 'revert');
+    if (plan === 'nothing') return;
+    if (plan === 'restore') await restoreRunbook(env, f.primary ?? env.platform.members(COMPONENT)[0]!.name);
     await healCluster(env);
   },
 

@@ -58,8 +58,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     // The SDK's own logs go through pino too, at warn, so a drill's output stays readable. The
     // runtime is a process-wide singleton: if something created it first, keep that one.
+    // Signals are the process's owner's: worker/main.ts shuts down on them, while the CLI's
+    // in-process worker must outlive a Ctrl-C until the drill it runs has reverted its fault.
+    // The native core's logs are forwarded here too: printed by the core they went to stdout,
+    // after `firedrill run --json`'s record (seen: a late activity completion after an abort).
     try {
       Runtime.install({
+        shutdownSignals: [],
+        telemetryOptions: { logging: { forward: {} } },
         logger: new DefaultLogger((process.env.FIREDRILL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) =>
           log.warn({ sdk: entry.meta }, entry.message),
         ),

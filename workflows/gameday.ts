@@ -5,13 +5,25 @@
 // plan, with its fresh game-day and run ids, comes from a planning activity at run time, so every
 // scheduled execution gets its own ids and picks up drills added since the schedule was created
 // (the activity's result is in the history: replay stays deterministic).
-import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 import type { GameDayActivities, GameDayRequest } from '../activities/gameday.ts';
 import type { DrillActivities } from '../activities/types.ts';
 import type { GameDayInput } from '../src/gameday/plan.ts';
 import type { DrillResult } from '../src/measure/types.ts';
 import { drillWorkflow } from './drill.ts';
-import { gameDayProgressQuery, targetWorkflowId, type GameDayProgress } from './names.ts';
+import {
+  abortSignal,
+  gameDayProgressQuery,
+  stopGameDaySignal,
+  targetWorkflowId,
+  type GameDayProgress,
+} from './names.ts';
 
 export interface GameDayOutcome {
   gameDayId: string;
@@ -38,6 +50,15 @@ export async function gameDayWorkflow(
   const startedAt = Date.now();
   const progress: GameDayProgress = { gameDayId: '', total: 0, current: 0, results: [] };
   setHandler(gameDayProgressQuery, () => progress);
+  // A stop aborts the drill that runs (its compensation reverts the fault and records ABORTED)
+  // and starts no further drill; the game day still writes its summary.
+  let running: ChildWorkflowHandle<typeof drillWorkflow> | undefined;
+  const abortRunning = () => running?.signal(abortSignal, progress.stopped).catch(() => undefined);
+  setHandler(stopGameDaySignal, (reason) => {
+    if (progress.stopped) return;
+    progress.stopped = reason || 'stopped by the operator';
+    void abortRunning();
+  });
   const input = 'request' in request ? await planning.planGameDay(request.request) : request;
   progress.gameDayId = input.gameDayId;
   progress.total = input.runs.length;
@@ -45,8 +66,14 @@ export async function gameDayWorkflow(
   for (const [i, run] of input.runs.entries()) {
     progress.current = i;
     const { target, ...drillInput } = run;
+    if (progress.stopped) {
+      const error = `not started: the game day was stopped (${progress.stopped})`;
+      results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
+      progress.results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
+      continue;
+    }
     try {
-      const result = await executeChild(drillWorkflow, {
+      running = await startChild(drillWorkflow, {
         workflowId: targetWorkflowId(run.platform, target),
         args: [drillInput],
         memo: {
@@ -56,6 +83,8 @@ export async function gameDayWorkflow(
           parent: workflowInfo().workflowId,
         },
       });
+      if (progress.stopped) await abortRunning(); // the stop came while the drill was starting
+      const result = await running.result();
       results.push({ result });
       progress.results.push({
         runId: run.runId,
@@ -70,6 +99,8 @@ export async function gameDayWorkflow(
           : String(err);
       results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
       progress.results.push({ runId: run.runId, drill: run.drill, variant: run.variant, error });
+    } finally {
+      running = undefined;
     }
   }
   progress.current = input.runs.length;

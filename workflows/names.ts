@@ -10,6 +10,8 @@ export const abortSignal = defineSignal<[string?]>('abort');
 export const canaryProgressSignal = defineSignal<[CanaryProgress]>('canaryProgress');
 export const progressQuery = defineQuery<DrillProgress>('progress');
 export const gameDayProgressQuery = defineQuery<GameDayProgress>('gameDayProgress');
+/** Stop a game day: its running drill is aborted (and reverted), no further drill starts. */
+export const stopGameDaySignal = defineSignal<[string?]>('stopGameDay');
 
 export interface CanaryProgress {
   ok: number;
@@ -48,6 +50,8 @@ export interface GameDayProgress {
   total: number;
   current: number;
   results: { runId: string; drill: string; variant?: string; verdict?: string; error?: string }[];
+  /** Why the game day was stopped (stopGameDaySignal): the drills after `current` never start. */
+  stopped?: string;
 }
 
 // ---------- targets ----------

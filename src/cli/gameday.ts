@@ -6,13 +6,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { gameDayWorkflow, type GameDayOutcome } from '../../workflows/gameday.ts';
-import { TASK_QUEUE, gameDayProgressQuery, progressQuery, targetWorkflowId } from '../../workflows/names.ts';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  TASK_QUEUE,
+  gameDayProgressQuery,
+  progressQuery,
+  stopGameDaySignal,
+  targetWorkflowId,
+} from '../../workflows/names.ts';
 import { standingBackup } from '../gameday/backup.ts';
-import { planGameDay } from '../gameday/plan.ts';
+import { planGameDay, type GameDayInput } from '../gameday/plan.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { afterRun, writeGameDayReports } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
-import { progressLine, verdictTable } from './progress.ts';
+import { leftInPlaceText, onInterrupt } from './interrupt.ts';
+import { followGameDay, verdictTable } from './progress.ts';
 import { sandboxNameArg } from '../util/names.ts';
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {
@@ -36,6 +44,25 @@ export function summaryMarkdown(outcome: GameDayOutcome): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The second Ctrl-C: what the game day's running drill leaves in place. */
+async function gameDayLeftInPlace(
+  client: Client,
+  handle: WorkflowHandle,
+  input: GameDayInput,
+  sandbox: string,
+): Promise<string> {
+  const gd = await handle.query(gameDayProgressQuery).catch(() => undefined);
+  const run = gd ? input.runs[gd.current] : undefined;
+  if (!run) return `game day ${input.gameDayId}: no drill is running.`;
+  const workflowId = targetWorkflowId(run.platform, run.target);
+  const p = await client.workflow
+    .getHandle(workflowId)
+    .query(progressQuery)
+    .catch(() => undefined);
+  const mine = p?.runId === run.runId ? p : undefined;
+  return `game day ${input.gameDayId} (no further drill starts): ${leftInPlaceText(mine, { ...run, workflowId, sandbox })}`;
 }
 
 export function gamedayCommand(program: Command): void {
@@ -62,36 +89,19 @@ export function gamedayCommand(program: Command): void {
           workflowId: `firedrill-gameday-local-${opts.sandbox}`, // never two game days at once
           args: [input],
         });
-        const finished = handle.result();
-        let done = false;
-        finished.finally(() => (done = true)).catch(() => {});
-        let lastKey = '';
-        while (!done) {
-          try {
-            const gd = await handle.query(gameDayProgressQuery);
-            const run = input.runs[gd.current];
-            let line = `[${Math.min(gd.current + 1, gd.total)}/${gd.total}]`;
-            let key = String(gd.current);
-            if (run) {
-              const p = await env.client.workflow
-                .getHandle(targetWorkflowId(run.platform, run.target))
-                .query(progressQuery)
-                .catch(() => undefined);
-              const mine = p && p.runId === run.runId ? p : undefined;
-              line += ` ${mine ? progressLine(mine) : `${run.drill}/${run.variant} starting`}`;
-              key += `:${mine?.phase ?? 'starting'}`;
-            }
-            // A terminal gets a live line; a log gets one line per phase.
-            if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
-            else if (key !== lastKey) console.error(line);
-            lastKey = key;
-          } catch {
-            /* between children */
-          }
-          await Promise.race([finished.catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+        // Ctrl-C stops the game day: the running drill is aborted and reverted, no other starts.
+        const interrupt = onInterrupt({
+          what: `game day ${input.gameDayId} (its running drill; no further drill starts)`,
+          abort: (reason) => handle.signal(stopGameDaySignal, reason),
+          leftInPlace: () => gameDayLeftInPlace(env.client, handle, input, opts.sandbox),
+        });
+        let outcome: GameDayOutcome;
+        try {
+          await followGameDay(env.client, handle, input.runs);
+          outcome = await handle.result();
+        } finally {
+          interrupt.dispose();
         }
-        if (process.stderr.isTTY) process.stderr.write('\n');
-        const outcome = await finished;
         const md = summaryMarkdown(outcome);
         writeFileSync(join(input.reportsDir, 'summary.md'), md);
         console.log(md);
@@ -101,7 +111,7 @@ export function gamedayCommand(program: Command): void {
         );
         console.log(`report: ${reports[0]}`);
         const verdicts = outcome.results.map((r) => ('result' in r ? r.result.verdict : 'ERROR'));
-        if (verdicts.some((v) => v !== 'MET')) process.exitCode = 1;
+        if (verdicts.some((v) => v !== 'MET') || interrupt.interrupted) process.exitCode = 1;
       } finally {
         await env.close();
         await afterRun(opts.sandbox, opts.down);

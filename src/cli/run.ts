@@ -9,7 +9,7 @@ import {
 import type { Command } from 'commander';
 import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
-import { TASK_QUEUE, abortSignal, targetWorkflowId } from '../../workflows/names.ts';
+import { TASK_QUEUE, abortSignal, progressQuery, targetWorkflowId } from '../../workflows/names.ts';
 import { getDrill, loadCatalogue } from '../drill/catalogue.ts';
 import { parseOptionPairs } from '../drill/options.ts';
 import { checkPlatformSupports } from '../drill/requirements.ts';
@@ -21,6 +21,7 @@ import { UserError } from '../util/errors.ts';
 import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
 import { afterRun } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
+import { leftInPlaceText, onInterrupt } from './interrupt.ts';
 import { kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
 import { sandboxNameArg } from '../util/names.ts';
@@ -167,13 +168,29 @@ export function runCommand(program: Command): void {
             reportsDir: reportsDir(),
           };
           const handle = await startDrill(env.client, input, plan.target);
-          console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
-          await followProgress(handle);
-          const result = await drillResult(handle);
-          console.log(verdictTable([result]));
-          console.log(`report: ${result.evidence.artifactsDir}result.json`);
-          if (opts.json) console.log(JSON.stringify(result));
-          if (result.verdict !== 'MET') process.exitCode = 1;
+          // From here on Ctrl-C aborts and waits for the revert: this worker may be the drill's only one.
+          const interrupt = onInterrupt({
+            what: `drill ${plan.drill}/${plan.variant} (run ${input.runId})`,
+            abort: (reason) => handle.signal(abortSignal, reason),
+            leftInPlace: async () =>
+              leftInPlaceText(await handle.query(progressQuery).catch(() => undefined), {
+                ...input,
+                workflowId: handle.workflowId,
+                sandbox: platform.kind === 'local' ? opts.sandbox : undefined,
+              }),
+          });
+          try {
+            console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
+            await followProgress(handle);
+            const result = await drillResult(handle);
+            console.log(verdictTable([result]));
+            console.log(`report: ${result.evidence.artifactsDir}result.json`);
+            if (opts.json) console.log(JSON.stringify(result));
+            // An interrupted run is never a success, even if it ended before the abort took effect.
+            if (result.verdict !== 'MET' || interrupt.interrupted) process.exitCode = 1;
+          } finally {
+            interrupt.dispose();
+          }
         } finally {
           await env.close();
           // On stderr: with --json the result record stays the last line of stdout.

@@ -8,6 +8,10 @@ import { ConsistencyLevelEnum, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { describe, expect, it } from 'vitest';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
+import { planFor } from '../../src/cli/run.ts';
+import { openSession } from '../../src/engine/session.ts';
+import { pauseEffect } from '../../src/systems/milvus/pause.ts';
+import { createLogger } from '../../src/util/log.ts';
 import { useEngine, type Engine } from './engine-harness.ts';
 
 const engine = useEngine('fd5-milvus-drills', ['milvus']);
@@ -128,6 +132,28 @@ describe('milvus-index-corruption', { timeout: 900_000 }, () => {
     figures.push(
       `milvus-restore: RPO ${r.rpo.seconds} s (T0 − snapshot ${((t0 - snapshotAt) / 1000).toFixed(3)} s), lost ${r.rpo.lost} of ${r.rpo.acked}; RTO service ${r.rto.serviceMs} ms, full ${r.rto.fullMs} ms; recall after ${recall.after}`,
     );
+    await expectServing();
+  });
+
+  it('a snapshot pause that no worker ended is undone by the revert of its preparation', async () => {
+    // As a worker that died inside the copy leaves it: Milvus's process group SIGSTOPped, and the
+    // journaled effect. The compensation hands that effect to revert() on a fresh session.
+    const pid = engine.sandbox().component('milvus').members[0]!.pids['milvus-0']!;
+    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+    const { input } = await engine.input({ drill: 'milvus-index-corruption', variant: 'milvus-restore' });
+    const plan = await planFor(input);
+    const { drill, env } = await openSession(input, plan, createLogger({ component: 'test' }));
+    const effect = { ...(await pauseEffect(env.platform, 'never-ended')), preparation: 'prepare-1' };
+    process.kill(-pid, 'SIGSTOP');
+    try {
+      expect(state()).toBe('T');
+      await drill.revert(env, effect);
+      expect(state()).not.toBe('T');
+      await drill.revert(env, effect); // twice: harmless
+      expect(state()).not.toBe('T');
+    } finally {
+      process.kill(-pid, 'SIGCONT'); // leave Milvus running whatever happened
+    }
     await expectServing();
   });
 

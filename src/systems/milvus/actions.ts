@@ -37,6 +37,11 @@ export type MilvusActions = {
   'overwrite-files': { args: { paths: string[] }; result: { path: string; bytes: number; sha256: string }[] };
   /** Pauses Milvus, copies its storage root, resumes it. */
   snapshot: { args: { label?: string }; result: Snapshot };
+  /**
+   * Resumes Milvus's processes (SIGCONT) after a pause that may not have ended (a worker died
+   * inside the snapshot). Harmless when they run; `resumed` is false when Milvus is not running.
+   */
+  resume: { args: NoArgs; result: { member: string; resumed: boolean } };
   /** The labels of the snapshots taken, sorted. */
   snapshots: { args: NoArgs; result: string[] };
   /** Removes Milvus's whole storage root (the "volume lost" fault). Milvus must be stopped. */

@@ -132,6 +132,15 @@ const actions: ActionTable<MilvusActions> = {
     return { label, path: dest, at, pausedMs: resumedAt - at, bytes };
   },
 
+  /** SIGCONT to the process group a snapshot pauses: what its `finally` does, for a dead worker. */
+  async resume(_ctx, state) {
+    const member = state.members[0]!;
+    const pid = member.pids[member.name];
+    if (!pid || !memberRunning(member)) return { member: member.name, resumed: false };
+    process.kill(-pid, 'SIGCONT');
+    return { member: member.name, resumed: true };
+  },
+
   async snapshots(_ctx, state) {
     const dir = snapshotsDir(state);
     return existsSync(dir) ? readdirSync(dir).sort() : [];
