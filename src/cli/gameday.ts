@@ -21,6 +21,7 @@ import { afterRun, writeGameDayReports } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
 import { leftInPlaceText, onInterrupt } from './interrupt.ts';
 import { followGameDay, verdictTable } from './progress.ts';
+import { exitCodeOf, faultLeftLines } from './verdict-exit.ts';
 import { sandboxNameArg } from '../util/names.ts';
 
 export function summaryMarkdown(outcome: GameDayOutcome): string {
@@ -110,8 +111,12 @@ export function gamedayCommand(program: Command): void {
           `reports: ${input.reportsDir}/ (report.html, .md, .json, .junit.xml; summary.md, summary.json; one folder per run)`,
         );
         console.log(`report: ${reports[0]}`);
-        const verdicts = outcome.results.map((r) => ('result' in r ? r.result.verdict : 'ERROR'));
-        if (verdicts.some((v) => v !== 'MET') || interrupt.interrupted) process.exitCode = 1;
+        const results = outcome.results.flatMap((r) => ('result' in r ? [r.result] : []));
+        for (const line of faultLeftLines(results)) console.error(line);
+        // 3 when a fault is left in place; 1 when any drill did not meet (or did not run), or Ctrl-C.
+        const code = exitCodeOf(results);
+        const allRan = results.length === outcome.results.length;
+        process.exitCode = code === 3 ? 3 : code === 0 && allRan && !interrupt.interrupted ? 0 : 1;
       } finally {
         await env.close();
         await afterRun(opts.sandbox, opts.down);

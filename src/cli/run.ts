@@ -20,6 +20,7 @@ import { loadTopology } from '../topology/load.ts';
 import { UserError } from '../util/errors.ts';
 import { ENDPOINTS_ENV } from '../platform/kubernetes/endpoints.ts';
 import { afterRun } from './after-run.ts';
+import { exitCodeOf, faultLeftLines } from './verdict-exit.ts';
 import { bootstrap } from './bootstrap.ts';
 import { leftInPlaceText, onInterrupt } from './interrupt.ts';
 import { kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
@@ -186,8 +187,11 @@ export function runCommand(program: Command): void {
             console.log(verdictTable([result]));
             console.log(`report: ${result.evidence.artifactsDir}result.json`);
             if (opts.json) console.log(JSON.stringify(result));
+            // What is still broken, last and on stderr: the line an operator must not miss.
+            for (const line of faultLeftLines([result])) console.error(line);
             // An interrupted run is never a success, even if it ended before the abort took effect.
-            if (result.verdict !== 'MET' || interrupt.interrupted) process.exitCode = 1;
+            const code = exitCodeOf([result]);
+            process.exitCode = code === 0 && interrupt.interrupted ? 1 : code;
           } finally {
             interrupt.dispose();
           }
