@@ -4,6 +4,7 @@
 # as an OCI image by umoci, written as an OCI archive that `ctr images import` takes.
 #
 #   deploy/images/build.sh <name> <cache-dir>
+#   deploy/images/build.sh --hash <name>     (prints the recipe hash only)
 #
 # The archive is <cache-dir>/<name>-<recipe hash>.tar: a changed recipe (any file in its folder,
 # or this script) gets a new hash and is rebuilt; an unchanged one is reused. The TypeScript side
@@ -15,7 +16,9 @@
 # docker/buildah against a normal registry.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-name="${1:?usage: build.sh <name> <cache-dir>}"; cache="${2:?usage: build.sh <name> <cache-dir>}"
+hash_only=0; [ "${1:-}" != --hash ] || { hash_only=1; shift; }
+name="${1:?usage: build.sh [--hash] <name> <cache-dir>}"
+[ "$hash_only" = 1 ] || cache="${2:?usage: build.sh <name> <cache-dir>}"
 recipe="$here/$name"
 [ -f "$recipe/image.env" ] || { echo "image $name: no recipe at $recipe/image.env" >&2; exit 2; }
 
@@ -26,6 +29,7 @@ recipe_hash() {
   done) | sha256sum | cut -c1-16
 }
 hash="$(recipe_hash)"
+if [ "$hash_only" = 1 ]; then echo "$hash"; exit 0; fi
 out="$cache/$name-$hash.tar"
 if [ -f "$out" ]; then echo "image $name present ($out)"; exit 0; fi
 
@@ -73,4 +77,6 @@ run "umoci gc" umoci gc --layout "$layout"
 mkdir -p "$cache"
 run "tar" tar -C "$layout" -cf "$out.tmp" .
 mv "$out.tmp" "$out"
+# Archives of earlier versions of this recipe are never used again.
+find "$cache" -maxdepth 1 -name "$name-*.tar" ! -name "$(basename "$out")" -delete
 echo "image $name built: $out ($(du -h "$out" | cut -f1))"
