@@ -268,6 +268,26 @@ describe('a real Kubernetes node beside KWOK', () => {
       );
   });
 
+  it("cleans up a crashed run's node by itself: a second start of the same node ends the first, and its pods come back", async () => {
+    // The first node is left running, as a test process killed mid-run would leave it.
+    const first = node;
+    const pod = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+    const t0 = Date.now();
+    node = await startTestNode(cluster, { log: (m) => say(m) });
+    say(`node restarted over the leftover in ${Date.now() - t0} ms`);
+    expect(node.name).toBe(first.name);
+    expect(markedProcesses(nodeMarker(node.name)).length).toBeGreaterThanOrEqual(3);
+    // The StatefulSet's pod stays bound to the node name: the new kubelet starts it again.
+    const back = await eventually('redis-0 running again on the new node', async () => {
+      const p = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+      const restarted =
+        p.metadata!.uid !== pod.metadata!.uid ||
+        p.status?.containerStatuses?.[0]?.containerID !== pod.status?.containerStatuses?.[0]?.containerID;
+      return restarted && ready(p) ? p : undefined;
+    });
+    expect(await redis(back.status!.podIP!, 6379, 'PING')).toBe('+PONG');
+  });
+
   it('stop() leaves the host exactly as it was before the cluster started', async () => {
     const t0 = Date.now();
     const diff = await node.stop();

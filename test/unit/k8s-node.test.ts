@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   diffHostState,
+  managedCgroupDirs,
   normaliseIptablesSave,
   type HostState,
 } from '../../src/platform/kubernetes/host-state.ts';
@@ -167,6 +168,10 @@ describe('node layout', () => {
     expect(c).toMatch(/^\s*restrict_oom_score_adj = true$/m);
     expect(c).toMatch(/^\s*netns_mounts_under_state_dir = true$/m);
     expect(c).toContain("sandbox = 'localhost/firedrill/pause:3.10'");
+    expect(c).toMatch(/^version = 4$/m);
+    expect(c).toMatch(
+      /\[plugins\.'io\.containerd\.server\.v1\.grpc'\]\n\s+address = '\/var\/tmp\/node\/containerd\/containerd\.sock'/,
+    );
     expect(c).not.toMatch(/\/var\/lib\/containerd|\/run\/containerd|\/etc\/cni|\/opt\/containerd/);
     const k = kubeletConfig(layout);
     expect(k).toMatchObject({
@@ -191,5 +196,15 @@ describe('image recipe hash', () => {
       const sh = execFileSync(join(IMAGES_DIR, 'build.sh'), ['--hash', name], { encoding: 'utf8' }).trim();
       expect(recipeHash(name)).toBe(sh);
     }
+  });
+});
+
+describe('cgroups of this process’s manager', () => {
+  it('are the top directories of the hierarchies this process lives below the top of', () => {
+    expect(
+      managedCgroupDirs(
+        '9:name=systemd:/\n4:memory:/process_api/f7f4\n1:cpu:/\n0::/user.slice/session-1.scope\n',
+      ),
+    ).toEqual(['memory/process_api', 'unified/user.slice']);
   });
 });

@@ -109,8 +109,32 @@ export function normaliseIptablesSave(text: string): string {
     .join('\n');
 }
 
+/**
+ * cgroups of whatever manages this process, as `<hierarchy>/<top directory>`: when this process
+ * lives below the top level of a hierarchy (say memory:/process_api/<id>), its manager makes and
+ * removes siblings there for its own reasons. The node never touches them (the kubelet works at
+ * /kubepods), so they are recorded but not descended into.
+ */
+export function managedCgroupDirs(procSelfCgroup: string): string[] {
+  const out: string[] = [];
+  for (const line of procSelfCgroup.split('\n').filter(Boolean)) {
+    const [, controllers, path] = line.split(':');
+    const top = path?.split('/').filter(Boolean);
+    if (!top || top.length < 2) continue;
+    const hierarchy = controllers === '' ? 'unified' : controllers!.replace(/^name=/, '');
+    out.push(`${hierarchy}/${top[0]}`);
+  }
+  return out;
+}
+
 function cgroupDirs(root = '/sys/fs/cgroup'): string[] {
   const out: string[] = [];
+  let managed: Set<string>;
+  try {
+    managed = new Set(managedCgroupDirs(readFileSync('/proc/self/cgroup', 'utf8')));
+  } catch {
+    managed = new Set();
+  }
   const walk = (dir: string, rel: string) => {
     let entries;
     try {
@@ -122,7 +146,7 @@ function cgroupDirs(root = '/sys/fs/cgroup'): string[] {
       if (!e.isDirectory()) continue;
       const r = `${rel}/${e.name}`;
       out.push(r);
-      walk(join(dir, e.name), r);
+      if (!managed.has(r)) walk(join(dir, e.name), r);
     }
   };
   let hierarchies: string[] = [];

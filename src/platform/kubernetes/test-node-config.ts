@@ -69,13 +69,12 @@ state = ${q(p.containerdState)}
 # Plugins this node does not use, some of which would create host paths or sockets of their own.
 disabled_plugins = ['io.containerd.nri.v1.nri', 'io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.blockfile', 'io.containerd.snapshotter.v1.erofs', 'io.containerd.differ.v1.erofs', 'io.containerd.image-verifier.v1.bindir', 'io.containerd.tracing.processor.v1.otlp', 'io.containerd.internal.v1.tracing']
 
-[grpc]
-  address = ${q(p.containerdSocket)}
-
-[ttrpc]
-  address = ${q(p.containerdSocket + '.ttrpc')}
-
 [plugins]
+  # Config version 4 keeps the listeners under their server plugins (no [grpc]/[ttrpc] tables).
+  [plugins.'io.containerd.server.v1.grpc']
+    address = ${q(p.containerdSocket)}
+  [plugins.'io.containerd.server.v1.ttrpc']
+    address = ${q(p.containerdSocket + '.ttrpc')}
   [plugins.'io.containerd.internal.v1.opt']
     path = ${q(join(l.dir, 'containerd', 'opt'))}
   [plugins.'io.containerd.cri.v1.images']

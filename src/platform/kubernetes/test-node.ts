@@ -11,7 +11,7 @@
 // The host is recorded before anything changes (host-state.ts) and put back by stop()
 // (test-node-teardown.ts), which returns what still differs, so a test can demand nothing does.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { cacheRoot, readVersions } from '../local/toolchain.ts';
@@ -115,6 +115,13 @@ export function requireNode(): NodeBinaries {
     throw new UserError(
       `the real test node is not installed (missing ${missing.join(', ')})`,
       'run `npx firedrill setup --with k8s` (builds kubelet, kube-proxy and containerd, installs runc, the CNI plugins and nftables from Debian, and builds the node images)',
+    );
+  // containerd 2.4 always reads the host's drop-in folder (an empty `imports` does not stop it).
+  const dropIns = '/etc/containerd/conf.d';
+  if (existsSync(dropIns) && readdirSync(dropIns).some((f) => f.endsWith('.toml')))
+    throw new UserError(
+      `${dropIns} holds containerd settings that would apply to the test node too`,
+      'move them aside while the test node runs, or run the tests on a machine without a system containerd',
     );
   if (process.getuid?.() !== 0)
     throw new UserError(
