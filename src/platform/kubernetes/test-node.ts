@@ -170,18 +170,11 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     restoreHost({ dir, bridge, marker, forwardTable: forwardFilterTable({ name }), before, log });
 
   // A node of the same name left over from a crashed run: put the host back from its record first.
-  if (existsSync(paths.hostBefore)) {
-    const saved = JSON.parse(readFileSync(paths.hostBefore, 'utf8')) as HostState;
-    const rest = await teardown(saved);
+  const leftover = await stopLeftoverNode(name, log);
+  if (leftover)
     log(
-      `cleaned up a node "${name}" left over from an earlier run${rest.lines.length ? ` (still differs: ${rest.lines.join('; ')})` : ''}`,
+      `cleaned up a node "${name}" left over from an earlier run${leftover.lines.length ? ` (still differs: ${leftover.lines.join('; ')})` : ''}`,
     );
-  } else if (markedProcesses(marker).length) {
-    throw new UserError(
-      `processes of a node "${name}" are running but its record ${paths.hostBefore} is gone`,
-      `end them (marker ${marker}) and retry`,
-    );
-  }
   const before = readHostState();
   if (before.links.includes(bridge))
     throw new UserError(
@@ -190,6 +183,8 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     );
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(paths.hostBefore, JSON.stringify(before));
+  const record: NodeRecord = { name, bridge, forwardTable: forwardFilterTable({ name }), nodeIp, podCidr };
+  writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
 
   const apiPort = Number(new URL(cluster.server).port);
   const tls: Tls = {
@@ -365,6 +360,64 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     hostBefore: before,
     rssMiB: () => rssByCommand(markedProcesses(marker)),
     stop: () => (stopped ??= stop()),
+  };
+}
+
+/** What another process needs to stop the node: written beside the host record at start. */
+interface NodeRecord {
+  name: string;
+  bridge: string;
+  forwardTable: string;
+  nodeIp: string;
+  podCidr: string;
+}
+
+function readRecord(name: string): { record: NodeRecord; before: HostState } | undefined {
+  const dir = join(testNodeHome(), name);
+  const paths = nodePaths(dir);
+  if (!existsSync(paths.hostBefore) || !existsSync(join(dir, 'node.json'))) return undefined;
+  return {
+    record: JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as NodeRecord,
+    before: JSON.parse(readFileSync(paths.hostBefore, 'utf8')) as HostState,
+  };
+}
+
+/**
+ * Stops a node started by another (possibly crashed) process, from the record it left, and puts
+ * the host back; undefined when there is no such node. Its pods are not drained first: killing
+ * the runtime and unmounting its namespaces is enough here (the e2e test proves the host is clean).
+ */
+export async function stopLeftoverNode(
+  name: string,
+  log: (m: string) => void = () => {},
+): Promise<HostStateDiff | undefined> {
+  const marker = nodeMarker(name);
+  const saved = readRecord(name);
+  if (!saved) {
+    if (markedProcesses(marker).length)
+      throw new UserError(
+        `processes of a node "${name}" are running but its record in ${join(testNodeHome(), name)} is gone`,
+        `end them (their environment carries FIREDRILL_SANDBOX=${marker}) and retry`,
+      );
+    return undefined;
+  }
+  const dir = join(testNodeHome(), name);
+  const { record, before } = saved;
+  return restoreHost({ dir, bridge: record.bridge, marker, forwardTable: record.forwardTable, before, log });
+}
+
+/** A node's state as another process sees it: its record and its live processes. */
+export function testNodeStatus(name: string): {
+  recorded: boolean;
+  nodeIp?: string;
+  bridge?: string;
+  processes: Record<string, number>;
+} {
+  const saved = readRecord(name);
+  return {
+    recorded: !!saved,
+    ...(saved ? { nodeIp: saved.record.nodeIp, bridge: saved.record.bridge } : {}),
+    processes: rssByCommand(markedProcesses(nodeMarker(name))),
   };
 }
 
