@@ -19,7 +19,7 @@ import {
   type NodeLayout,
 } from '../../src/platform/kubernetes/test-node-config.ts';
 import { iptablesUndo, splitRule } from '../../src/platform/kubernetes/test-node-teardown.ts';
-import { gatewayOf } from '../../src/platform/kubernetes/test-node.ts';
+import { gatewayOf, overlappingRoutes } from '../../src/platform/kubernetes/test-node.ts';
 
 const host = (): HostState => ({
   sysctls: { 'vm.overcommit_memory': '0', 'kernel.panic': '1', 'net.ipv4.ip_forward': '0' },
@@ -142,6 +142,21 @@ describe('node layout', () => {
     expect(gatewayOf('10.245.7.77/16')).toEqual({ ip: '10.245.0.1', prefix: 16 });
     expect(() => gatewayOf('10.245.0.0/31')).toThrow(/not an IPv4 range/);
     expect(() => gatewayOf('fd00::/64')).toThrow(/not an IPv4 range/);
+  });
+
+  it('refuses pod and service ranges that overlap a route of the machine', () => {
+    const routes = [
+      'default via 192.0.2.1 dev eth0',
+      '192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2',
+      'local 192.0.2.2 dev eth0 table local proto kernel scope host src 192.0.2.2',
+      'fd00::/64 dev eth0 proto kernel metric 256 pref medium',
+    ];
+    expect(overlappingRoutes(routes, ['10.245.0.0/24', '10.96.0.0/16'])).toEqual([]);
+    expect(overlappingRoutes(routes, ['192.0.2.128/25'])).toEqual([routes[1]]);
+    expect(overlappingRoutes(routes, ['192.0.2.0/30'])).toEqual([routes[1], routes[2]]);
+    expect(overlappingRoutes([...routes, '10.0.0.0/8 via 192.0.2.9 dev eth0'], ['10.245.0.0/24'])).toEqual([
+      '10.0.0.0/8 via 192.0.2.9 dev eth0',
+    ]);
   });
 
   const layout: NodeLayout = {

@@ -150,6 +150,33 @@ export function gatewayOf(cidr: string): { ip: string; prefix: number } {
   return { ip: [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.'), prefix: Number(m[5]) };
 }
 
+function ipv4Range(cidr: string): [number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = m[5] === undefined ? 32 : Number(m[5]);
+  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const size = 2 ** (32 - bits);
+  const start = n - (n % size);
+  return [start, start + size - 1];
+}
+
+/**
+ * Routes of the host (as `ip route show table all` prints them) whose destination overlaps one of
+ * `ranges`: the node's bridge would capture that traffic. The default route and the local table's
+ * broadcast/local entries for other addresses do not count.
+ */
+export function overlappingRoutes(routes: string[], ranges: string[]): string[] {
+  const wanted = ranges.map(ipv4Range).filter((r): r is [number, number] => !!r);
+  return routes.filter((route) => {
+    const words = route.split(/\s+/);
+    const dest = ['local', 'broadcast', 'unicast', 'blackhole', 'unreachable', 'prohibit'].includes(words[0]!)
+      ? words[1]
+      : words[0];
+    const r = dest ? ipv4Range(dest) : undefined;
+    return !!r && wanted.some(([a, b]) => r[0] <= b && a <= r[1]);
+  });
+}
+
 export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions = {}): Promise<TestNode> {
   const name = opts.name ?? `${cluster.name}-node`;
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name))
@@ -180,6 +207,12 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     throw new UserError(
       `interface ${bridge} already exists and is not a firedrill node's`,
       `delete it (ip link delete ${bridge}) or give the node another bridge`,
+    );
+  const taken = overlappingRoutes(before.routes, [podCidr, SERVICE_CIDR]);
+  if (taken.length)
+    throw new UserError(
+      `the node's ranges (pods ${podCidr}, services ${SERVICE_CIDR}) overlap routes of this machine: ${taken.join('; ')}`,
+      'give the node another pod range (podCidr), or start it on a machine without those networks',
     );
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(paths.hostBefore, JSON.stringify(before));
