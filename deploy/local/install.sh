@@ -6,8 +6,9 @@
 #   deploy/local/install.sh [--quiet] [--with k8s]
 #
 # --with k8s (or FIREDRILL_INSTALL_K8S=1) also builds the Kubernetes test control plane (etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, KWOK): CI needs it, the local sandbox
-# does not. It is the slowest step on a new machine (see "k8s" below).
+# kube-apiserver, kube-controller-manager, kube-scheduler, KWOK) and the real test node beside it
+# (kubelet, kube-proxy, containerd, runc, CNI plugins, and its images from deploy/images): CI needs
+# them, the local sandbox does not. It is the slowest step on a new machine (see "k8s" below).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 quiet=0; with_k8s="${FIREDRILL_INSTALL_K8S:-0}"
@@ -33,9 +34,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 timed() { local t0=$SECONDS; "$@"; [ $((SECONDS - t0)) -lt 2 ] || did "${2:-$1} done in $((SECONDS - t0)) s"; }
 
 # --- Debian packages: PostgreSQL 15, Patroni, etcd, pgBackRest (and the tools tests use) -------
-debian() {
-  local missing=()
-  for p in $DEBIAN_PACKAGES $DEBIAN_TEST_PACKAGES; do
+debian() { # package lists (default: the sandbox's and the tests')
+  local missing=() wanted="${1:-$DEBIAN_PACKAGES $DEBIAN_TEST_PACKAGES}"
+  for p in $wanted; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then say "debian packages present"; return; fi
@@ -58,13 +59,17 @@ runas_user() {
 }
 
 # --- Go-built servers: Temporal CLI dev server, MinIO -------------------------------------------
-go_install() { # name version module binary
-  local dir="$cache/$1-$2"
-  if [ -x "$dir/bin/$4" ]; then say "$1 $2 present"; return; fi
-  need go "building $1 needs the Go toolchain (install Go from the Debian or Go packages)"
-  did "building $1 $2 with go install (a few minutes on a new machine)"
-  GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false nice -n 10 go install "$3@$5" || fail "go install $3@$5 failed"
-  mv "$dir/bin.tmp" "$dir/bin"
+go_install() { # name version module binary version [more packages of the same module...]
+  local dir="$cache/$1-$2" name=$1 label=$2 version=$5 pkgs=("$3@$5") bins=("$4") extra b
+  shift 5
+  for extra in "$@"; do pkgs+=("$extra@$version"); bins+=("$(basename "$extra")"); done
+  local missing=0; for b in "${bins[@]}"; do [ -x "$dir/bin/$b" ] || missing=1; done
+  if [ "$missing" = 0 ]; then say "$name $label present"; return; fi
+  need go "building $name needs the Go toolchain (install Go from the Debian or Go packages)"
+  did "building $name $label with go install (a few minutes on a new machine)"
+  rm -rf "$dir/bin.tmp"
+  GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false nice -n 19 go install "${pkgs[@]}" || fail "go install ${pkgs[*]} failed"
+  rm -rf "$dir/bin"; mv "$dir/bin.tmp" "$dir/bin"
 }
 
 # --- Kafka broker jars from Maven Central --------------------------------------------------------
@@ -107,7 +112,7 @@ go_build() { # name version module-dir binaries... (packages given as name=impor
   rm -rf "$dir/bin.tmp"; mkdir -p "$dir/bin.tmp"
   local pkgs=() out="$dir/bin.tmp/"; for spec in "$@"; do pkgs+=("${spec#*=}"); done
   [ $# -gt 1 ] || out="$dir/bin.tmp/${1%%=*}"  # one package: name the binary (etcd's builds as "server")
-  (cd "$moddir" && GOFLAGS="-buildvcs=false -mod=readonly" nice -n 10 go build -trimpath \
+  (cd "$moddir" && GOFLAGS="-buildvcs=false -mod=readonly" nice -n 19 go build -trimpath \
     -ldflags="-s -w ${GO_LDFLAGS_X:-}" -o "$out" "${pkgs[@]}") || fail "go build of $name $version failed"
   rm -rf "$dir/bin"; mv "$dir/bin.tmp" "$dir/bin"
 }
@@ -122,13 +127,31 @@ k8s() {
   pinned "$here/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
   local kv="${KUBERNETES_VERSION#v}" minor
   minor="$(echo "$kv" | cut -d. -f2)"
-  GO_LDFLAGS_X="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION" \
-    timed go_build kubernetes "$kv" "$here/k8s" \
+  local ldx="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  GO_LDFLAGS_X="$ldx" timed go_build kubernetes "$kv" "$here/k8s" \
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
     kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
   timed go_build etcd "${ETCD_VERSION#v}" "$here/etcd" etcd=go.etcd.io/etcd/server/v3
   timed go_install kwok "${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok kwok "$KWOK_VERSION"
+  k8s_node "$kv" "$ldx"
+}
+
+# --- The real test node (with --with k8s): src/platform/kubernetes/test-node.ts runs it ---------
+# kubelet and kube-proxy come from the control plane's wrapper module, but into their own folder:
+# rebuilding the control plane's folder would rebuild (and briefly remove) binaries running tests use.
+k8s_node() { # kubernetes-version version-ldflags
+  timed debian "$DEBIAN_NODE_PACKAGES"
+  GO_LDFLAGS_X="$2" timed go_build kubernetes-node "$1" "$here/k8s" \
+    kubelet=k8s.io/kubernetes/cmd/kubelet \
+    kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  local m=github.com/containerd/containerd/v2/cmd
+  timed go_install containerd "${CONTAINERD_VERSION#v}" "$m/ctr" ctr "$CONTAINERD_VERSION" \
+    "$m/containerd-shim-runc-v2" "$m/containerd"
+  local image
+  for image in $NODE_IMAGES; do
+    timed "$here/../images/build.sh" "$image" "$cache/images" || fail "image $image could not be built (its log is above)"
+  done
 }
 
 t0=$SECONDS

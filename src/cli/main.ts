@@ -19,6 +19,7 @@ gamedayCommand(program);
 (await import('./schedule.ts')).scheduleCommands(program);
 (await import('./deploy.ts')).deployCommand(program);
 (await import('./faults.ts')).faultsCommands(program);
+(await import('./cluster.ts')).clusterCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../topology/load.ts';
 import { toolchain } from '../platform/local/toolchain.ts';
 import { UserError } from '../util/errors.ts';
 
-/** Optional parts the installer builds only on request (`--with k8s`: the Kubernetes test control plane). */
+/** Optional parts the installer builds only on request (`--with k8s`: the Kubernetes test control plane and real test node). */
 export const OPTIONAL_PARTS = ['k8s'] as const;
 export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
 
@@ -47,7 +47,7 @@ export function setupCommand(program: Command): void {
     .option('--quiet', 'print only what is installed')
     .option(
       '--with <part>',
-      'also build an optional part: k8s (the Kubernetes test control plane, for the e2e tests)',
+      'also build an optional part: k8s (the Kubernetes test control plane and a real node with its images, for the e2e tests)',
     )
     .action((opts: { quiet?: boolean; with?: string }) => {
       if (opts.with !== undefined && !(OPTIONAL_PARTS as readonly string[]).includes(opts.with)) {

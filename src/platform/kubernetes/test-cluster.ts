@@ -7,7 +7,8 @@
 // name, after a crash) finds and ends every one of them.
 //
 // Nothing listens on any other address, and nothing is ever sent to the fake pod and node IPs:
-// no kubelet, container runtime or kube-proxy exists behind them.
+// no kubelet, container runtime or kube-proxy exists behind them. A real node can join beside the
+// KWOK ones (test-node.ts): the API server is started with the kubelet client flags it needs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { sleep } from '../../util/wait.ts';
 import { cacheRoot, readVersions } from '../local/toolchain.ts';
 import { HOST, PortAllocator } from '../local/ports.ts';
 import { call, httpOk, type Tls } from './test-https.ts';
-import { DISPOSABLE_EXTENSION, issue, makePki, writeKubeconfig } from './test-pki.ts';
+import { DISPOSABLE_EXTENSION, issue, makePki, writeKubeconfig, type Pki } from './test-pki.ts';
 
 export { DISPOSABLE_EXTENSION };
 import { isAlive, markedProcesses, startProcess, stopProcess, sweep, tail } from '../local/process.ts';
@@ -28,6 +29,10 @@ export interface TestCluster {
   kubeconfig: string;
   context: string;
   server: string;
+  /** The cluster CA (and its key): a real node joining the cluster gets its certificates from it. */
+  pki: Pki;
+  /** The admin client certificate (system:masters) the harness itself calls the API with. */
+  admin: { cert: string; key: string };
   stop(): Promise<void>;
 }
 
@@ -101,10 +106,10 @@ export function requireControlPlane(): ControlPlaneBinaries {
 // --- the cluster ----------------------------------------------------------------------------------
 
 /** A process of the cluster exited: waiting on is pointless. */
-class Exited extends Error {}
+export class Exited extends Error {}
 
 /** Polls until check() holds; a failed check is retried, an Exited one ends the wait at once. */
-async function until(
+export async function until(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
@@ -166,6 +171,14 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const kcm = issue(pki, 'controller-manager', '/CN=system:kube-controller-manager', false);
   const sched = issue(pki, 'scheduler', '/CN=system:kube-scheduler', false);
   const kwokCert = issue(pki, 'kwok', '/O=system:masters/CN=kwok-controller', false);
+  // For the API server's calls to a real kubelet (logs, exec, port-forward); the kubelet's webhook
+  // authorizer asks the API server, where system:masters may do anything.
+  const kubeletClient = issue(
+    pki,
+    'apiserver-kubelet-client',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    false,
+  );
 
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { name: context, server, ca: pki.ca, ...admin, user: `${context}-admin` });
@@ -266,6 +279,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       // 127.0.0.1 cannot be an Endpoints address: do not publish the `kubernetes` Service's endpoints.
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
+      // A real node (test-node.ts) serves its kubelet on its InternalIP with a certificate from
+      // this CA; KWOK nodes' fake addresses are never dialled (nothing asks for their logs).
+      `--kubelet-client-certificate=${kubeletClient.cert}`,
+      `--kubelet-client-key=${kubeletClient.key}`,
+      `--kubelet-certificate-authority=${pki.ca}`,
+      '--kubelet-preferred-address-types=InternalIP',
       '--profiling=false',
       '--v=0',
     ]);
@@ -417,6 +436,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     kubeconfig,
     context,
     server,
+    pki,
+    admin,
     async stop() {
       if (stopped) return;
       stopped = true;

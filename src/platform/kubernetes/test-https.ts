@@ -30,7 +30,11 @@ export function call(
           ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost' }
           : { rejectUnauthorized: false }),
         headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          ? {
+              // A PATCH body is a JSON merge patch; everything else sends whole objects.
+              'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+              'content-length': Buffer.byteLength(payload),
+            }
           : {},
         timeout: 10_000,
       },

@@ -53,23 +53,26 @@ export function makePki(dir: string): Pki {
   };
 }
 
-/** A leaf certificate signed by the cluster CA; `server` adds the loopback SANs. */
+/** The API server's names: loopback, and the `kubernetes` Service's ClusterIP and DNS names. */
+const API_SERVER_SANS =
+  'IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local';
+
+/**
+ * A leaf certificate signed by the cluster CA; `server` makes it a serving certificate for the
+ * API server's names, or for `sans` (openssl subjectAltName syntax) when given.
+ */
 export function issue(
   pki: Pki,
   base: string,
   subject: string,
   server: boolean,
+  sans = API_SERVER_SANS,
 ): { cert: string; key: string } {
   const key = `${base}.key`;
   const cert = `${base}.crt`;
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], pki.dir);
   const ext = server
-    ? [
-        '-addext',
-        'extendedKeyUsage=serverAuth,clientAuth',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
-      ]
+    ? ['-addext', 'extendedKeyUsage=serverAuth,clientAuth', '-addext', `subjectAltName=${sans}`]
     : ['-addext', 'extendedKeyUsage=clientAuth'];
   openssl(
     [

@@ -1,0 +1,300 @@
+// A real node beside the KWOK ones: containerd + runc + CNI bridge + kubelet + kube-proxy joined
+// to the test control plane. The node goes Ready on the bridge address firedrill made, a Redis
+// StatefulSet from the image setup built without a registry (imagePullPolicy: Never) becomes
+// Ready and answers PING from the host through its pod IP and its ClusterIP, a deleted pod comes
+// back and serves, a pod's traffic towards the outside is dropped, placeholder workloads still run
+// on KWOK, and after stop() the host is exactly as it was before the cluster started.
+import { Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from '../../src/platform/kubernetes/test-cluster.ts';
+import {
+  REAL_NODE_TAINT,
+  nodeMarker,
+  realNodePlacement,
+  startTestNode,
+  type TestNode,
+} from '../../src/platform/kubernetes/test-node.ts';
+import { diffHostState, readHostState, type HostState } from '../../src/platform/kubernetes/host-state.ts';
+import { markedProcesses } from '../../src/platform/local/process.ts';
+import { sleep } from '../../src/util/wait.ts';
+
+const NAME = 'e2e-k8s-node';
+const NS = 'firedrill-node';
+const say = (m: string) => console.log(`[k8s-node] ${m}`);
+
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+const ready = (p: k8s.V1Pod) =>
+  p.status?.phase === 'Running' &&
+  !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** One Redis inline command over TCP from this process (the host), e.g. PING -> "+PONG". */
+function redis(host: string, port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = new Socket();
+    let buf = '';
+    s.setTimeout(3_000, () => s.destroy(new Error(`redis ${host}:${port}: timed out`)));
+    s.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) {
+        s.end();
+        resolve(buf.split('\r\n')[0]!);
+      }
+    });
+    s.on('error', reject);
+    s.connect(port, host, () => s.write(`${command}\r\n`));
+  });
+}
+
+/** Packets the node's forward filter dropped (pods towards anything off the bridge). */
+function droppedOutbound(table: string): number {
+  const out = execFileSync('nft', ['list', 'table', 'inet', table], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.includes('pods get no route off this machine')) ?? '';
+  return Number(/packets (\d+)/.exec(line)?.[1] ?? NaN);
+}
+
+describe('a real Kubernetes node beside KWOK', () => {
+  let hostBefore: HostState;
+  let cluster: TestCluster;
+  let node: TestNode;
+  let core: k8s.CoreV1Api;
+  let apps: k8s.AppsV1Api;
+
+  beforeAll(async () => {
+    hostBefore = readHostState();
+    cluster = await startTestCluster({ name: NAME, nodes: 2, log: (m) => say(m) });
+    const t0 = Date.now();
+    node = await startTestNode(cluster, { log: (m) => say(m) });
+    say(`node up in ${Date.now() - t0} ms`);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    core = kc.makeApiClient(k8s.CoreV1Api);
+    apps = kc.makeApiClient(k8s.AppsV1Api);
+  });
+
+  afterAll(async () => {
+    await node?.stop();
+    await cluster?.stop();
+  });
+
+  it('registers a Ready node on the bridge address, tainted, beside Ready KWOK nodes', async () => {
+    const n = await core.readNode({ name: node.name });
+    expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const internal = n.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    expect(internal).toEqual([node.nodeIp]);
+    // The node IP is on firedrill's bridge, not an address the machine had before.
+    expect(execFileSync('ip', ['-o', 'addr', 'show', 'dev', node.bridge], { encoding: 'utf8' })).toContain(
+      `inet ${node.nodeIp}/`,
+    );
+    expect(hostBefore.addresses.some((a) => a.includes(` ${node.nodeIp}/`))).toBe(false);
+    expect(n.spec?.taints).toContainEqual(
+      expect.objectContaining({ key: REAL_NODE_TAINT.key, effect: 'NoSchedule' }),
+    );
+    expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/2\./);
+    const kwok = await core.listNode({ labelSelector: 'type=kwok' });
+    expect(kwok.items.map((k) => k.status?.conditions?.find((c) => c.type === 'Ready')?.status)).toEqual([
+      'True',
+      'True',
+    ]);
+  });
+
+  it('runs a Redis StatefulSet from the locally built image; it serves through its pod IP and ClusterIP and comes back when deleted', async () => {
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: 'redis' },
+        spec: { selector: { app: 'redis' }, ports: [{ name: 'redis', port: 6379, targetPort: 6379 }] },
+      },
+    });
+    const t0 = Date.now();
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: 'redis' },
+        spec: {
+          replicas: 1,
+          serviceName: 'redis',
+          selector: { matchLabels: { app: 'redis' } },
+          template: {
+            metadata: { labels: { app: 'redis' } },
+            spec: {
+              ...realNodePlacement(),
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'redis',
+                  image: node.images.redis!,
+                  imagePullPolicy: 'Never',
+                  args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'],
+                  ports: [{ containerPort: 6379 }],
+                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
+                  resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const pod = await eventually('redis-0 Ready', async () => {
+      const p = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+      return ready(p) ? p : undefined;
+    });
+    say(`redis-0 Ready ${Date.now() - t0} ms after the StatefulSet was created`);
+    expect(pod.spec?.nodeName).toBe(node.name);
+    expect(pod.status?.podIP).toMatch(/^10\.245\.0\./);
+
+    expect(await redis(pod.status!.podIP!, 6379, 'PING')).toBe('+PONG');
+    const svc = await core.readNamespacedService({ name: 'redis', namespace: NS });
+    const clusterIp = svc.spec!.clusterIP!;
+    // kube-proxy programs the Service once it sees the ready endpoint: retry until it does.
+    expect(await eventually('PING through the ClusterIP', () => redis(clusterIp, 6379, 'PING'), 30_000)).toBe(
+      '+PONG',
+    );
+    expect(await redis(clusterIp, 6379, 'SET drill 1')).toBe('+OK');
+
+    await core.deleteNamespacedPod({ name: 'redis-0', namespace: NS, gracePeriodSeconds: 0 });
+    const t1 = Date.now();
+    const reborn = await eventually('redis-0 recreated and Ready', async () => {
+      const p = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+      return p.metadata!.uid !== pod.metadata!.uid && ready(p) ? p : undefined;
+    });
+    say(`redis-0 recreated and Ready ${Date.now() - t1} ms after the delete`);
+    expect(reborn.spec?.nodeName).toBe(node.name);
+    // A new container: the key written to the old one (no persistence) is gone, PING answers.
+    expect(
+      await eventually(
+        'PING to the new pod via the ClusterIP',
+        async () => {
+          const r = await redis(clusterIp, 6379, 'GET drill');
+          return r === '$-1' ? r : undefined;
+        },
+        30_000,
+      ),
+    ).toBe('$-1');
+    expect(await redis(reborn.status!.podIP!, 6379, 'PING')).toBe('+PONG');
+  });
+
+  it("drops a pod's traffic towards the outside", async () => {
+    const table = `firedrill-node-${node.name}`;
+    const dropped = droppedOutbound(table);
+    // The outside interface's gateway: the pod's packets must never leave the machine.
+    const gateway = execFileSync('ip', ['route', 'show', 'default'], { encoding: 'utf8' }).split(' ')[2]!;
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'egress' },
+        spec: {
+          ...realNodePlacement(),
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'egress',
+              image: node.images.redis!,
+              imagePullPolicy: 'Never',
+              command: [
+                'bash',
+                '-c',
+                `timeout 3 bash -c 'echo > /dev/tcp/${gateway}/53' && echo reached || echo blocked`,
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const done = await eventually('the egress pod to finish', async () => {
+      const p = await core.readNamespacedPod({ name: 'egress', namespace: NS });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(done.status?.phase).toBe('Succeeded');
+    const logs = await core.readNamespacedPodLog({ name: 'egress', namespace: NS });
+    expect(String(logs).trim()).toBe('blocked');
+    expect(droppedOutbound(table)).toBeGreaterThan(dropped);
+  });
+
+  it('still runs placeholder workloads on KWOK (kept off the real node by its taint)', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'placeholder' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'placeholder' } },
+          template: {
+            metadata: { labels: { app: 'placeholder' } },
+            spec: { containers: [{ name: 'api', image: 'slo-scout/api:latest' }] },
+          },
+        },
+      },
+    });
+    const pods = await eventually('2 Ready placeholder pods', async () => {
+      const l = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=placeholder' });
+      return l.items.length === 2 && l.items.every(ready) ? l.items : undefined;
+    });
+    expect(pods.every((p) => p.spec?.nodeName?.startsWith('kwok-node-'))).toBe(true);
+  });
+
+  it('listens on the bridge address (kubelet) and 127.0.0.1 only', () => {
+    const pids = new Set(markedProcesses(nodeMarker(node.name)));
+    const rows = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))))
+      .map((l) => l.trim().split(/\s+/)[3]!);
+    say(`node listeners: ${rows.join(' ')} | RSS MiB ${JSON.stringify(node.rssMiB())}`);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const addr of rows)
+      expect(addr.replace(/:\d+$/, '')).toMatch(
+        new RegExp(`^(127\\.0\\.0\\.1|${node.nodeIp.replace(/\./g, '\\.')})$`),
+      );
+  });
+
+  it("cleans up a crashed run's node by itself: a second start of the same node ends the first, and its pods come back", async () => {
+    // The first node is left running, as a test process killed mid-run would leave it.
+    const first = node;
+    const pod = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+    const t0 = Date.now();
+    node = await startTestNode(cluster, { log: (m) => say(m) });
+    say(`node restarted over the leftover in ${Date.now() - t0} ms`);
+    expect(node.name).toBe(first.name);
+    expect(markedProcesses(nodeMarker(node.name)).length).toBeGreaterThanOrEqual(3);
+    // The StatefulSet's pod stays bound to the node name: the new kubelet starts it again.
+    const back = await eventually('redis-0 running again on the new node', async () => {
+      const p = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
+      const restarted =
+        p.metadata!.uid !== pod.metadata!.uid ||
+        p.status?.containerStatuses?.[0]?.containerID !== pod.status?.containerStatuses?.[0]?.containerID;
+      return restarted && ready(p) ? p : undefined;
+    });
+    expect(await redis(back.status!.podIP!, 6379, 'PING')).toBe('+PONG');
+  });
+
+  it('stop() leaves the host exactly as it was before the cluster started', async () => {
+    const t0 = Date.now();
+    const diff = await node.stop();
+    say(`node stopped in ${Date.now() - t0} ms`);
+    expect(diff.lines).toEqual([]);
+    expect(markedProcesses(nodeMarker(node.name))).toEqual([]);
+    await cluster.stop();
+    expect(diffHostState(hostBefore, readHostState()).lines).toEqual([]);
+  });
+});
