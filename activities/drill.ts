@@ -234,8 +234,15 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         // A retry after a crash, on this worker or another: never inject twice. `firing` means the
         // command may or may not have been issued; the compensation undoes it either way. Whether
         // it took effect is asked of the system, as after any injection.
-        if (entry.state === 'firing')
+        if (entry.state === 'firing') {
           s.env.mark('inject-resumed', 'worker died while injecting; the fault is not issued again');
+          // Settled with the instant journaled just before the command: the watch (which measures
+          // only from a settled T0) goes on, and what it measures can only over-read.
+          await journal.update(input.runId, FAULT_ENTRY, {
+            state: 'fired',
+            reason: 'the worker died inside the fault command: T0 is the instant journaled just before it',
+          });
+        }
         if (!s.files.firstMarker(FAULT_CONFIRMED) && !s.files.firstMarker(FAULT_UNCONFIRMED))
           await confirm(entry.detail!).catch(() => false);
         return fired(entry.detail!, entry);

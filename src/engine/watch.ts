@@ -154,8 +154,12 @@ export async function watchRecovery<S>(
   files: RunFiles,
   opts: WatchOptions,
 ): Promise<WatchOutcome> {
+  // Only a settled fault's T0 is measured from: while the command runs, the journal holds an
+  // instant written just before it, and canaries between that and the real T0 (many, on a loaded
+  // machine) would let the watch judge a recovery before the fault has even begun.
+  const settledT0 = (f: FiredFault | undefined) => (f?.settled ? f.t0 : undefined);
   let fired = opts.fired();
-  let t0 = fired?.t0;
+  let t0 = settledT0(fired);
   let fault: Fault | undefined = fired?.fault;
   const samples = files.canaries();
   if (t0 !== undefined && samples.some((c) => c.end > t0!))
@@ -173,11 +177,11 @@ export async function watchRecovery<S>(
   let lastOk: boolean | null = null;
 
   const refresh = () => {
-    // Until the fault is settled its T0 may still be the early instant written before the
-    // command, and its record the one written before the drill's own details: read both again.
+    // Until the fault is settled its record may still be the one written before the drill's own
+    // details, and its T0 not yet the real one: read both again.
     if (!fired?.settled) {
       fired = opts.fired();
-      t0 = fired?.t0;
+      t0 = settledT0(fired);
       fault = fired?.fault;
     }
     if (t0 === undefined) return;

@@ -249,6 +249,39 @@ describe('watchRecovery: open loop against a target that hangs', () => {
   }, 15_000);
 });
 
+describe('watchRecovery: measures only from a settled T0', () => {
+  it('canaries while the fault command runs never make a recovery (mutant: the early T0 measured)', async () => {
+    const files = runFiles();
+    const start = Date.now();
+    const realT0 = start + 500;
+    const outageMs = 300;
+    // Healthy until the real T0, then refusing for outageMs.
+    const d = drill({
+      canary: async () => {
+        const now = Date.now();
+        if (now >= realT0 && now < realT0 + outageMs) throw new Error('refused');
+      },
+    });
+    const plan = planRun(d, { drill: 'glue-drill', deadline: '20s' }, topology);
+    const env = {
+      log: { info() {}, warn() {} },
+      signal: new AbortController().signal,
+    } as unknown as DrillEnv;
+    const fault = { description: 'x', touched: [] };
+    const outcome = await watchRecovery(d, env, {}, plan, files, {
+      // The journal while the command runs (an instant written before it), then the real T0.
+      fired: () =>
+        Date.now() < realT0 ? { t0: start, fault, settled: false } : { t0: realT0, fault, settled: true },
+      latencyBoundMs: 100,
+      signal: new AbortController().signal,
+      heartbeat: () => {},
+    });
+    expect(outcome.recovery.detectAt).toBeGreaterThanOrEqual(realT0);
+    expect(outcome.recovery.serviceMs!).toBeGreaterThanOrEqual(outageMs);
+    expect(files.firstMarker('T_service')!.at).toBeGreaterThan(realT0 + outageMs);
+  }, 15_000);
+});
+
 describe('awaitSteadyState: the latency bound', () => {
   const env = { log: { info() {}, warn() {} }, signal: new AbortController().signal } as unknown as DrillEnv;
   const steady = (canaryMs: number, latencyBoundMs?: number) => {
