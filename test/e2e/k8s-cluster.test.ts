@@ -10,33 +10,12 @@ import {
   testClusterPids,
   type TestCluster,
 } from '../../src/platform/kubernetes/test-cluster.ts';
-import { sleep } from '../../src/util/wait.ts';
+import { eventually, podReady } from './k8s-wait.ts';
 
 const NAME = 'e2e-k8s-cluster';
 const NS = 'firedrill-harness';
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-const ready = (p: k8s.V1Pod) =>
-  p.status?.phase === 'Running' &&
-  !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const ready = podReady;
 
 describe('Kubernetes test control plane', () => {
   let cluster: TestCluster;

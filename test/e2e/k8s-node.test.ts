@@ -18,34 +18,15 @@ import {
 } from '../../src/platform/kubernetes/test-node.ts';
 import { diffHostState, readHostState, type HostState } from '../../src/platform/kubernetes/host-state.ts';
 import { markedProcesses } from '../../src/platform/local/process.ts';
-import { sleep } from '../../src/util/wait.ts';
+import { eventually as poll, podReady } from './k8s-wait.ts';
 
 const NAME = 'e2e-k8s-node';
 const NS = 'firedrill-node';
 const say = (m: string) => console.log(`[k8s-node] ${m}`);
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-const ready = (p: k8s.V1Pod) =>
-  p.status?.phase === 'Running' &&
-  !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const ready = podReady;
+const eventually = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000) =>
+  poll(what, check, timeoutMs, 100);
 
 /** One Redis inline command over TCP from this process (the host), e.g. PING -> "+PONG". */
 function redis(host: string, port: number, command: string): Promise<string> {
