@@ -10,7 +10,7 @@
 // the instances; the worst |RTO(service) − outage| of the MET runs; wall time; each worker's peak
 // RSS. Uses its own sandbox (FIREDRILL_BENCH_SANDBOX, default "bench-concurrency").
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,8 +55,12 @@ const WRITES_BEFORE = 10;
 const ACTIVITY_SLOTS = 3 * DRILLS + 20;
 const KILLED_WORKER = 1; // w2
 const RESTART_AFTER_MS = 5_000;
-/** Past this, drills still running are reported as unfinished, then aborted. */
-const RESULTS_TIMEOUT_MS = Number(process.env.FIREDRILL_BENCH_TIMEOUT_MS) || 10 * 60_000;
+/**
+ * Past this, drills still running are reported as unfinished, then aborted. A drill alone takes
+ * ~25 s; under this load and a worker's death (a step without heartbeats waits out its 2-minute
+ * start-to-close timeout) every drill of a sound run has finished well within it.
+ */
+const RESULTS_TIMEOUT_MS = Number(process.env.FIREDRILL_BENCH_TIMEOUT_MS) || 5 * 60_000;
 /**
  * `own` (default): each worker its own run folder, as on separate machines or pods. `shared`: one
  * folder for all three, as on one machine — to tell what the shared journal does from what
@@ -103,7 +107,11 @@ interface BenchWorker {
   incarnations: { pid: number; startedAt: number; stoppedAt?: number; peakRssMb: number; killed?: boolean }[];
 }
 
+/** Set once the cleanup began: no worker is started after it (it would outlive the bench). */
+let stopping = false;
+
 function startWorker(w: BenchWorker): void {
+  if (stopping) throw new Error('the bench is stopping: no worker is started');
   const out = openSync(w.log, 'a');
   w.child = spawnWorkerProcess(
     {
@@ -142,6 +150,7 @@ function signalWorker(w: BenchWorker, signal: NodeJS.Signals): void {
 /** The fault journal's rows and the target locks of these runs, from the results database. */
 async function journalOf(url: string, runIds: string[]): Promise<{ rows: JournalRow[]; locks: LockRow[] }> {
   const db = new pg.Client({ connectionString: url });
+  db.on('error', () => {}); // the server going away surfaces as the query's rejection
   await db.connect();
   try {
     const rows = await db.query<JournalRow>(
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
     const name = `w${i + 1}`;
     const runs = RUN_FOLDERS === 'own' ? join(benchDir, name, 'runs') : join(benchDir, 'runs');
     mkdirSync(runs, { recursive: true });
+    mkdirSync(join(benchDir, name), { recursive: true });
     workers.push({
       name,
       runs,
@@ -219,17 +229,20 @@ async function main(): Promise<void> {
       incarnations: [],
     });
   }
-  let connection: Connection | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
-    cleaned = true;
+    cleaned = stopping = true;
+    // Clients still talking to the servers being stopped may throw from their own timers: the
+    // cleanup carries on (workers and sandbox must go whatever they say).
+    process.on('uncaughtException', (err) => say(`during cleanup: ${err.message}`));
     clearInterval(sampler);
     for (const w of workers) signalWorker(w, 'SIGTERM');
     await sleep(2_000);
     for (const w of workers) signalWorker(w, 'SIGKILL');
-    await connection?.close().catch(() => {});
+    // The client connection is left to the process's exit: closing it under result() calls still
+    // polling (an interrupt, a drill left unfinished) throws from inside the gRPC retry timer.
     if (Sandbox.exists({ name: SANDBOX })) await Sandbox.open({ name: SANDBOX }).down();
     say(`sandbox "${SANDBOX}" down; workers stopped`);
   };
@@ -275,7 +288,7 @@ async function main(): Promise<void> {
       if (tick++ % 2 === 0) cpu.sample();
     }, 500);
 
-    connection = await Connection.connect({ address: sandbox.endpoints().temporal!.address! });
+    const connection = await Connection.connect({ address: sandbox.endpoints().temporal!.address! });
     const client = new Client({ connection });
     const drill = await getDrill('calibration');
     const topology = loadTopology();
@@ -330,6 +343,7 @@ async function main(): Promise<void> {
 
     // Kill one worker once half the drills have passed T0 (by the journal), restart it shortly after.
     const watchDb = new pg.Client({ connectionString: dbUrl });
+    watchDb.on('error', () => {}); // an interrupt takes the server down under it
     await watchDb.connect();
     const kill: Record<string, unknown> = {};
     try {
@@ -398,7 +412,14 @@ async function main(): Promise<void> {
         stuck.push({ runId: o.runId, instance: o.instance, progress: p });
         await handles[i]!.signal(abortSignal, 'bench: results timeout').catch(() => {});
       }
-      say(`${stuck.length} drills had not finished after ${RESULTS_TIMEOUT_MS / 1000} s: aborted`);
+      const phases: Record<string, number> = {};
+      for (const x of stuck) {
+        const phase = (x.progress as { phase?: string }).phase ?? 'unknown';
+        phases[phase] = (phases[phase] ?? 0) + 1;
+      }
+      say(
+        `${stuck.length} drills had not finished after ${RESULTS_TIMEOUT_MS / 1000} s (by phase: ${JSON.stringify(phases)}): aborted`,
+      );
       await Promise.race([settled, sleep(120_000)]);
     }
 
@@ -465,7 +486,17 @@ async function main(): Promise<void> {
     if (faultedAtTimeout)
       console.log(`instances still in a fault when the bench stopped waiting: ${faultedAtTimeout.length}`);
     if (spread) console.log(`evidence of a run across worker folders: ${JSON.stringify(spread.summary)}`);
-    console.log(`written: ${out}; worker logs and run folders: ${benchDir}`);
+    const clean =
+      figures.finished === DRILLS &&
+      figures.byVerdict.MET === DRILLS &&
+      !figures.doubleInjections.count &&
+      !figures.faultsLeft.count &&
+      !figures.revertsPerFault.notExactlyOne.length;
+    // A clean run's evidence is not needed (and a run folder per drill per worker adds up).
+    if (clean) for (const w of workers) rmSync(w.runs, { recursive: true, force: true });
+    console.log(
+      `written: ${out}; worker logs${clean ? '' : ' and run folders (kept: not every drill was MET and clean)'}: ${benchDir}`,
+    );
   } finally {
     await cleanup();
   }
@@ -523,3 +554,4 @@ function printReport(
 }
 
 await main();
+process.exit(0); // result() polls of unfinished drills would keep the process alive
