@@ -75,6 +75,8 @@ export interface ConcurrencyFigures {
     medianMs: number | null;
     p95Ms: number | null;
     worstRunId: string | null;
+    /** The largest errors with what explains them: the canary gap and the latency bound. */
+    largest: { runId: string; errorMs: number; resolutionMs: number | null; latencyBoundMs: number | null }[];
   };
 }
 
@@ -126,7 +128,12 @@ export function concurrencyFigures(
 
   const errors = outcomes
     .filter((o) => !o.unfinished && o.result?.verdict === 'MET' && o.result.rto.serviceMs !== null)
-    .map((o) => ({ runId: o.runId, error: Math.abs(o.result!.rto.serviceMs! - outageMs) }))
+    .map((o) => ({
+      runId: o.runId,
+      error: Math.abs(o.result!.rto.serviceMs! - outageMs),
+      resolutionMs: o.result!.rto.resolutionMs ?? null,
+      latencyBoundMs: o.result!.rto.latencyBoundMs ?? null,
+    }))
     .sort((a, b) => a.error - b.error);
   const sorted = errors.map((e) => e.error);
 
@@ -173,6 +180,15 @@ export function concurrencyFigures(
       medianMs: quantile(sorted, 0.5),
       p95Ms: quantile(sorted, 0.95),
       worstRunId: errors.at(-1)?.runId ?? null,
+      largest: errors
+        .slice(-5)
+        .reverse()
+        .map((e) => ({
+          runId: e.runId,
+          errorMs: e.error,
+          resolutionMs: e.resolutionMs,
+          latencyBoundMs: e.latencyBoundMs,
+        })),
     },
   };
 }

@@ -545,6 +545,10 @@ function printReport(
   console.log(
     `worst |RTO − outage|         ${e.worstMs ?? 'n/a'} ms over ${e.runs} MET runs (median ${e.medianMs ?? 'n/a'}, p95 ${e.p95Ms ?? 'n/a'}; worst ${e.worstRunId ?? '-'})`,
   );
+  for (const l of e.largest)
+    console.log(
+      `  ${l.runId}: ${l.errorMs} ms (largest canary gap ${l.resolutionMs} ms, latency bound ${l.latencyBoundMs} ms)`,
+    );
   console.log(`wall time                    ${report.wallSeconds} s`);
   console.log(`worker killed                ${JSON.stringify(report.kill)}`);
   for (const w of rss)
