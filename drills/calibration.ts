@@ -188,6 +188,7 @@ export default defineDrill({
         slowMs: o.number('slow'),
         drop,
         dropLast: o.number('drop-last') || undefined,
+        tag: env.runId,
       });
     });
     const dropped = receipt!.droppedIds;
@@ -200,11 +201,19 @@ export default defineDrill({
   },
 
   async confirm(env, _s, fault) {
-    // The target's own record, not the receipt the drill kept: it took this fault.
+    // The target's own record, not the receipt the drill kept: it took this run's command. The
+    // receipt is gone when a worker died between the command and the end of inject() and another
+    // worker resumed the step; the tag the target keeps is not.
     const seen = await target(env).lastFault();
+    if (seen.tag !== env.runId)
+      throw new Error(
+        `the target's last fault (at ${seen.faultAt}) was sent by ${seen.tag ?? 'an untagged command'}, not by this run`,
+      );
     const mine = (fault as Fault & { receipt?: FaultReceipt }).receipt;
-    if (!mine || seen.faultAt !== mine.faultAt)
-      throw new Error(`the target's fault (at ${seen.faultAt}) is not this run's (${mine?.faultAt})`);
+    if (mine && seen.faultAt !== mine.faultAt)
+      throw new Error(
+        `the target's last fault (at ${seen.faultAt}) is not the one this run sent (${mine.faultAt})`,
+      );
     // A command read late lets requests through inside the window. One or two (a canary in
     // flight at T0) cannot end the outage early; K in a row would, and the truth is then not D.
     if (seen.servedInWindow >= CONSECUTIVE_OK)

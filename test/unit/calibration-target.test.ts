@@ -4,7 +4,10 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import calibration from '../../drills/calibration.ts';
+import type { DrillEnv } from '../../src/drill/definition.ts';
+import { drillOptions } from '../../src/drill/options.ts';
 import { planRun } from '../../src/drill/validate.ts';
+import type { Platform } from '../../src/platform/platform.ts';
 import {
   createCalibrationServer,
   type FaultReceipt,
@@ -128,4 +131,31 @@ describe('the calibration drill names its instance', () => {
   it.each(['C1', '../x', 'a/b', '-x', 'x'.repeat(42), 'c 1'])('refuses the instance %j', (instance) =>
     expect(() => plan({ instance })).toThrow(/option "instance" of calibration: .* is not an instance name/),
   );
+});
+
+describe('the calibration drill confirms its own fault', () => {
+  // Only what confirm() reads: the run, its options, and where the target is.
+  const envFor = (runId: string, instance: string) =>
+    ({
+      runId,
+      variant: 'outage',
+      options: drillOptions('calibration', calibration.options, plan({ instance }).options),
+      platform: { endpoints: () => ({ url: base }) } as unknown as Platform,
+    }) as DrillEnv;
+  const fault = { description: 'outage', touched: ['calibration/conf'] };
+
+  it("from the target's record of who sent the last command, without the receipt", async () => {
+    await fetch(`${base}/i/conf/fault`, {
+      method: 'POST',
+      body: JSON.stringify({ durationMs: 10, tag: 'run-a' }),
+    });
+    // A worker that resumed the step after a crash has only what fire() journaled: no receipt.
+    await expect(calibration.confirm(envFor('run-a', 'conf'), {}, fault)).resolves.toMatch(
+      /^the target took the fault at /,
+    );
+    await expect(calibration.confirm(envFor('run-b', 'conf'), {}, fault)).rejects.toThrow(
+      /was sent by run-a, not by this run/,
+    );
+    await fetch(`${base}/i/conf/reset`, { method: 'POST' });
+  });
 });

@@ -35,6 +35,11 @@ export interface FaultCommand {
   drop?: [number, number];
   /** Or: drop the N most recently acknowledged writes (a suffix). */
   dropLast?: number;
+  /**
+   * Who sent it (a drill sends its run id), echoed in the receipt: a step resumed on another
+   * worker after a crash no longer has the receipt, but can still tell the last fault is its own.
+   */
+  tag?: string;
 }
 
 export interface FaultReceipt {
@@ -49,6 +54,8 @@ export interface FaultReceipt {
    * them (a command read late), so a drill must not score this fault.
    */
   servedInWindow: number;
+  /** The command's tag (null: untagged). */
+  tag: string | null;
 }
 
 /**
@@ -67,6 +74,8 @@ export interface InstanceCounts {
   idleResets: number;
   faulted: boolean;
 }
+
+const MAX_TAG = 200;
 
 export type Send = (status: number, payload?: unknown) => void;
 
@@ -114,6 +123,8 @@ export class CalibrationInstance {
     this.faultCommands++;
     if (cmd.mode !== undefined && !FAULT_MODES.includes(cmd.mode))
       return { error: `mode "${cmd.mode}" is not one of ${FAULT_MODES.join(', ')}` };
+    if (cmd.tag !== undefined && (typeof cmd.tag !== 'string' || cmd.tag.length > MAX_TAG))
+      return { error: `tag must be a string of at most ${MAX_TAG} characters` };
     if (!Number.isFinite(cmd.durationMs) || cmd.durationMs < 0)
       return { error: `durationMs ${JSON.stringify(cmd.durationMs)} must be a number of ms, 0 or more` };
     this.mode = cmd.mode ?? 'refuse';
@@ -135,6 +146,7 @@ export class CalibrationInstance {
       droppedIds: victims.map(idOf).sort((a, b) => a - b),
       receivedAt,
       servedInWindow: this.served.filter((t) => t >= this.faultAt).length,
+      tag: cmd.tag ?? null,
     };
     return this.last;
   }
