@@ -75,10 +75,20 @@ export interface ConcurrencyFigures {
     medianMs: number | null;
     p95Ms: number | null;
     worstRunId: string | null;
+    /**
+     * Over the runs whose watch was never interrupted (largest canary gap after T0 at most
+     * UNINTERRUPTED_GAP_MS): the error the load alone causes. A watch that died with its worker is
+     * resumed after the heartbeat timeout, and that gap counts as unavailable (over-read, never under).
+     */
+    worstUninterruptedMs: number | null;
+    interruptedRuns: number;
     /** The largest errors with what explains them: the canary gap and the latency bound. */
     largest: { runId: string; errorMs: number; resolutionMs: number | null; latencyBoundMs: number | null }[];
   };
 }
+
+/** A canary gap longer than this after T0 means the watch stopped (its worker died) and resumed. */
+export const UNINTERRUPTED_GAP_MS = 1_000;
 
 const MAY_HOLD_A_FAULT = ['firing', 'fired', 'reverting', 'left'];
 
@@ -180,6 +190,9 @@ export function concurrencyFigures(
       medianMs: quantile(sorted, 0.5),
       p95Ms: quantile(sorted, 0.95),
       worstRunId: errors.at(-1)?.runId ?? null,
+      worstUninterruptedMs:
+        errors.filter((e) => (e.resolutionMs ?? 0) <= UNINTERRUPTED_GAP_MS).at(-1)?.error ?? null,
+      interruptedRuns: errors.filter((e) => (e.resolutionMs ?? 0) > UNINTERRUPTED_GAP_MS).length,
       largest: errors
         .slice(-5)
         .reverse()

@@ -204,6 +204,39 @@ function evidenceSpread(workers: BenchWorker[], runIds: string[]) {
   };
 }
 
+const TIMEOUT_TYPES: Record<number, string> = {
+  1: 'start-to-close',
+  2: 'schedule-to-start',
+  3: 'schedule-to-close',
+  4: 'heartbeat',
+};
+
+/**
+ * What the worker's death cost, from the workflows' own histories: activities that took more than
+ * one attempt, by activity and by why the last failed attempt ended (Temporal retries on the server
+ * and records only the attempt that finished, with the previous one's failure). A step with
+ * heartbeats is retried within its heartbeat timeout; one without waits out its start-to-close.
+ */
+async function activityRetries(handles: WorkflowHandle[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const h of handles) {
+    const events = (await h.fetchHistory().catch(() => undefined))?.events ?? [];
+    const names = new Map<string, string>();
+    for (const e of events) {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (name) names.set(String(e.eventId), name);
+      const started = e.activityTaskStartedEventAttributes;
+      if (!started || (started.attempt ?? 1) <= 1) continue;
+      const last = started.lastFailure;
+      const timeout = last?.timeoutFailureInfo?.timeoutType;
+      const why = timeout ? `${TIMEOUT_TYPES[Number(timeout)] ?? 'other'} timeout` : 'failed';
+      const key = `${names.get(String(started.scheduledEventId)) ?? '?'} after ${why}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   ensureInstalled();
   const benchDir = join(reportsDir(), `bench-concurrency-${new Date().toISOString().replace(/[-:.]/g, '')}`);
@@ -423,10 +456,15 @@ async function main(): Promise<void> {
       await Promise.race([settled, sleep(120_000)]);
     }
 
+    // Unfinished drills are counted as such even if the abort settled them since.
+    for (const x of stuck) outcomes.find((o) => o.runId === x.runId)!.unfinished = true;
+    const retries = await activityRetries(handles);
+    const settleS = outcomes
+      .filter((o) => o.settledAt !== undefined && !o.unfinished)
+      .map((o) => ({ runId: o.runId, s: +((o.settledAt! - wallStart) / 1000).toFixed(1) }))
+      .sort((a, b) => a.s - b.s);
     const counts = await target.allCounts();
     const { rows, locks } = await journalOf(dbUrl, runIds);
-    // Unfinished drills are counted as such even if the abort settled them since.
-    for (const s of stuck) outcomes.find((o) => o.runId === s.runId)!.unfinished = true;
     const figures = concurrencyFigures(outcomes, counts, rows, locks, OUTAGE_MS);
     const spread = RUN_FOLDERS === 'own' ? evidenceSpread(workers, runIds) : undefined;
 
@@ -474,6 +512,11 @@ async function main(): Promise<void> {
       stuck,
       faultedAtTimeout,
       cpuSeconds,
+      activityRetries: retries,
+      settledAfterSeconds: {
+        median: settleS[Math.floor(settleS.length / 2)]?.s ?? null,
+        last: settleS.slice(-3),
+      },
       evidenceSpread: spread,
       evidence: benchDir,
     };
@@ -482,6 +525,13 @@ async function main(): Promise<void> {
     printReport(report, figures, workerRss);
     console.log(
       `CPU seconds while the drills ran (${cpuSeconds.machineSeconds} s on every core, ${((cpuSeconds.machineSeconds / (wallMs / 1000)) * 100).toFixed(0)} % of one core): ${JSON.stringify(cpuSeconds.byGroup)}`,
+    );
+    console.log(`activities retried: ${JSON.stringify(retries)}`);
+    console.log(
+      `drills settled after (s from the start): median ${report.settledAfterSeconds.median}, last ${settleS
+        .slice(-3)
+        .map((x) => `${x.runId} ${x.s}`)
+        .join(', ')}`,
     );
     if (faultedAtTimeout)
       console.log(`instances still in a fault when the bench stopped waiting: ${faultedAtTimeout.length}`);
@@ -544,6 +594,9 @@ function printReport(
   const e = f.rtoError;
   console.log(
     `worst |RTO − outage|         ${e.worstMs ?? 'n/a'} ms over ${e.runs} MET runs (median ${e.medianMs ?? 'n/a'}, p95 ${e.p95Ms ?? 'n/a'}; worst ${e.worstRunId ?? '-'})`,
+  );
+  console.log(
+    `  without the ${e.interruptedRuns} runs whose watch died with its worker (a canary gap > 1 s): worst ${e.worstUninterruptedMs ?? 'n/a'} ms`,
   );
   for (const l of e.largest)
     console.log(

@@ -55,6 +55,17 @@ describe('concurrency bench figures', () => {
     expect(f.faultsLeft.count).toBe(0);
     expect(f.revertsPerFault).toMatchObject({ faulted: 2, distribution: { '1': 2 }, notExactlyOne: [] });
     expect(f.rtoError).toMatchObject({ runs: 2, worstMs: 100, worstRunId: 'run-c2' });
+    // A watch resumed after its worker died leaves a canary gap: counted apart from the load's error.
+    const resumed = met(12_000);
+    resumed.rto.resolutionMs = 10_500;
+    const g = concurrencyFigures(
+      [outcome('c1', met(1_540)), outcome('c2', resumed)],
+      [took('c1', 1, 1), took('c2', 1, 1)],
+      [],
+      [],
+      OUTAGE,
+    );
+    expect(g.rtoError).toMatchObject({ worstMs: 10_500, worstUninterruptedMs: 40, interruptedRuns: 1 });
   });
 
   it('shows a double injection, a fault left and a revert too many or too few, though every verdict is MET', () => {
