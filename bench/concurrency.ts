@@ -535,7 +535,18 @@ async function main(): Promise<void> {
     );
     if (faultedAtTimeout)
       console.log(`instances still in a fault when the bench stopped waiting: ${faultedAtTimeout.length}`);
-    if (spread) console.log(`evidence of a run across worker folders: ${JSON.stringify(spread.summary)}`);
+    if (spread) {
+      console.log(`evidence of a run across worker folders: ${JSON.stringify(spread.summary)}`);
+      // Recorded from one folder's canaries while another worker's watch took the others: the RTO
+      // is then read from a partial record (its canary gap looks small, the error is not).
+      const split = figures.rtoError.largest.filter(
+        (l) => spread.perRun[l.runId]!['canary.jsonl']!.length > 1,
+      );
+      if (split.length)
+        console.log(
+          `  of the largest RTO errors, ${split.length} are runs whose canaries are split across worker folders: ${split.map((l) => `${l.runId} ${spread.perRun[l.runId]!['canary.jsonl']!.join('+')}`).join(', ')}`,
+        );
+    }
     const clean =
       figures.finished === DRILLS &&
       figures.byVerdict.MET === DRILLS &&
