@@ -6,10 +6,17 @@
 import type { ReadBackRecord } from '../src/measure/types.ts';
 import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
 import { CalibrationClient, HttpStatusError } from '../src/systems/calibration/client.ts';
-import type { FaultMode, FaultReceipt } from '../src/systems/calibration/server.ts';
+import {
+  INSTANCE_NAME,
+  MAIN_INSTANCE,
+  type FaultMode,
+  type FaultReceipt,
+} from '../src/systems/calibration/server.ts';
 import { sleep } from '../src/util/wait.ts';
 
-const target = (env: DrillEnv) => new CalibrationClient(env.platform.endpoints('calibration').url!);
+/** The instance of the calibration process this run drills (its own store, fault and counts). */
+const target = (env: DrillEnv) =>
+  new CalibrationClient(env.platform.endpoints('calibration').url!, env.options.string('instance'));
 
 /** The target's fault mode of each variant (client-retry: the target refuses, the client retries). */
 const MODE: Record<string, FaultMode> = {
@@ -38,6 +45,8 @@ export default defineDrill({
     component: 'calibration',
     scenario: 'calibration',
     targets: { rto: '30s', rpo: '0', source: 'calibration target (firedrill self-test)' },
+    // One calibration process serves many instances: drills on different ones run side by side.
+    instanceOption: 'instance',
   },
   variants: {
     outage: {
@@ -55,6 +64,16 @@ export default defineDrill({
   },
   defaultVariant: 'outage',
   options: {
+    instance: {
+      type: 'string',
+      default: MAIN_INSTANCE,
+      description: 'which instance of the calibration target to drill (each has its own fault and data)',
+      // It names the run's target and lock (calibration/<instance>) and a URL path.
+      check: (v) =>
+        INSTANCE_NAME.test(String(v))
+          ? undefined
+          : `${JSON.stringify(v)} is not an instance name: use 1 to 41 lower-case letters, digits or dashes, starting with a letter or digit (e.g. c17)`,
+    },
     outage: {
       type: 'duration',
       default: '2s',
@@ -158,7 +177,7 @@ export default defineDrill({
       o.number('drop-from') > 0 ? [o.number('drop-from'), o.number('drop-to')] : undefined;
     const fault = {
       description: `outage ${o.number('outage')} ms (${env.variant}: ${mode})`,
-      touched: ['calibration/calibration-0'],
+      touched: [`calibration/${o.string('instance')}`],
     };
     let receipt: FaultReceipt | undefined;
     await env.fire(fault, async (t0) => {
@@ -169,6 +188,7 @@ export default defineDrill({
         slowMs: o.number('slow'),
         drop,
         dropLast: o.number('drop-last') || undefined,
+        tag: env.runId,
       });
     });
     const dropped = receipt!.droppedIds;
@@ -181,11 +201,19 @@ export default defineDrill({
   },
 
   async confirm(env, _s, fault) {
-    // The target's own record, not the receipt the drill kept: it took this fault.
+    // The target's own record, not the receipt the drill kept: it took this run's command. The
+    // receipt is gone when a worker died between the command and the end of inject() and another
+    // worker resumed the step; the tag the target keeps is not.
     const seen = await target(env).lastFault();
+    if (seen.tag !== env.runId)
+      throw new Error(
+        `the target's last fault (at ${seen.faultAt}) was sent by ${seen.tag ?? 'an untagged command'}, not by this run`,
+      );
     const mine = (fault as Fault & { receipt?: FaultReceipt }).receipt;
-    if (!mine || seen.faultAt !== mine.faultAt)
-      throw new Error(`the target's fault (at ${seen.faultAt}) is not this run's (${mine?.faultAt})`);
+    if (mine && seen.faultAt !== mine.faultAt)
+      throw new Error(
+        `the target's last fault (at ${seen.faultAt}) is not the one this run sent (${mine.faultAt})`,
+      );
     // A command read late lets requests through inside the window. One or two (a canary in
     // flight at T0) cannot end the outage early; K in a row would, and the truth is then not D.
     if (seen.servedInWindow >= CONSECUTIVE_OK)
@@ -205,6 +233,7 @@ export default defineDrill({
 
   async config(env) {
     return {
+      instance: env.options.string('instance'),
       mode: MODE[env.variant],
       slowMs: env.variant === 'slow' ? env.options.values.slow : undefined,
       outageMs: env.options.values.outage,

@@ -128,7 +128,7 @@ describe('calibration', () => {
     const second = await engine.input({ drill: 'calibration' });
     await expect(startDrill(engine.client(), second.input, second.component)).rejects.toThrow(
       new RegExp(
-        `a drill is already running on calibration: calibration run ${first.input.runId} .*firedrill abort calibration`,
+        `a drill is already running on calibration/main: calibration run ${first.input.runId} .*firedrill abort calibration/main`,
       ),
     );
     await handle.signal(abortSignal, 'test over');

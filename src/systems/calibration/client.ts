@@ -1,6 +1,6 @@
 // The calibration target's HTTP protocol, as a drill (or a test) speaks it.
 import type { ReadBackRecord } from '../../measure/types.ts';
-import type { FaultCommand, FaultReceipt } from './server.ts';
+import { MAIN_INSTANCE, type FaultCommand, type FaultReceipt, type InstanceCounts } from './server.ts';
 
 export class HttpStatusError extends Error {
   constructor(
@@ -11,8 +11,16 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** A client of one instance of a calibration process (`main`: the unprefixed paths). */
 export class CalibrationClient {
-  constructor(private readonly url: string) {}
+  private readonly url: string;
+
+  constructor(
+    private readonly root: string,
+    instance: string = MAIN_INSTANCE,
+  ) {
+    this.url = instance === MAIN_INSTANCE ? root : `${root}/i/${encodeURIComponent(instance)}`;
+  }
 
   private kv(key: string) {
     return `${this.url}/kv/${encodeURIComponent(key)}`;
@@ -56,10 +64,26 @@ export class CalibrationClient {
   }
 
   async reset(): Promise<void> {
-    await fetch(`${this.url}/reset`, { method: 'POST' });
+    // A refused reset (a bad instance name) is a revert that did not happen: never a silent success.
+    const res = await fetch(`${this.url}/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new HttpStatusError(res.status, 'POST /reset');
   }
 
   async healthy(): Promise<boolean> {
     return (await fetch(`${this.url}/health`)).ok;
+  }
+
+  /** What this instance took, by its own count. */
+  async counts(): Promise<InstanceCounts> {
+    const res = await fetch(`${this.url}/counts`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) throw new HttpStatusError(res.status, 'GET /counts');
+    return (await res.json()) as InstanceCounts;
+  }
+
+  /** The counts of every instance the process serves (those used so far). */
+  async allCounts(): Promise<InstanceCounts[]> {
+    const res = await fetch(`${this.root}/instances`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new HttpStatusError(res.status, 'GET /instances');
+    return (await res.json()) as InstanceCounts[];
   }
 }
