@@ -278,7 +278,7 @@ describe('watchRecovery: measures only from a settled T0', () => {
     });
     expect(outcome.recovery.detectAt).toBeGreaterThanOrEqual(realT0);
     expect(outcome.recovery.serviceMs!).toBeGreaterThanOrEqual(outageMs);
-    expect(files.firstMarker('T_service')!.at).toBeGreaterThan(realT0 + outageMs);
+    expect(files.firstMarker('T_service')!.at).toBeGreaterThanOrEqual(realT0 + outageMs);
   }, 15_000);
 });
 
