@@ -10,7 +10,7 @@
 // the instances; the worst |RTO(service) − outage| of the MET runs; wall time; each worker's peak
 // RSS. Uses its own sandbox (FIREDRILL_BENCH_SANDBOX, default "bench-concurrency").
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ import {
   type LockRow,
 } from './concurrency-figures.ts';
 import { CpuTracker } from './proc-cpu.ts';
+import { freePort, rssMb } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX = process.env.FIREDRILL_BENCH_SANDBOX ?? 'bench-concurrency';
@@ -78,24 +79,6 @@ const STEP_FILES = [
 ];
 
 const say = (m: string) => console.error(`bench: ${m}`);
-
-function rssMb(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** One worker process: its own run folder and log, its peak RSS per incarnation. */
 interface BenchWorker {
@@ -316,7 +299,7 @@ async function main(): Promise<void> {
       for (const w of workers) {
         const inc = w.incarnations.at(-1);
         if (!inc || inc.stoppedAt) continue;
-        inc.peakRssMb = Math.max(inc.peakRssMb, rssMb(inc.pid) ?? 0);
+        inc.peakRssMb = Math.max(inc.peakRssMb, Math.round(rssMb(inc.pid) ?? 0));
       }
       if (tick++ % 2 === 0) cpu.sample();
     }, 500);
@@ -384,7 +367,8 @@ async function main(): Promise<void> {
         const fired = await t0Count(watchDb, runIds);
         if (fired >= DRILLS / 2) {
           const w = workers[KILLED_WORKER]!;
-          const rss = rssMb(w.child!.pid!);
+          const rssRaw = rssMb(w.child!.pid!);
+          const rss = rssRaw === undefined ? undefined : Math.round(rssRaw);
           signalWorker(w, 'SIGKILL');
           Object.assign(kill, {
             worker: w.name,

@@ -9,7 +9,7 @@
 //
 // Uses its own sandbox (FIREDRILL_BENCH_SANDBOX, default "bench") and its own worker process.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import { sleep, waitFor } from '../src/util/wait.ts';
 import { gameDayWorkflow, type GameDayOutcome } from '../workflows/gameday.ts';
 import { TASK_QUEUE } from '../workflows/names.ts';
 import { spawnWorkerProcess } from '../worker/spawn.ts';
+import { freePort, rssMb } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX = process.env.FIREDRILL_BENCH_SANDBOX ?? 'bench';
@@ -72,24 +73,6 @@ function figure(f: Figure): void {
   load[f.key] = +loadavg()[0]!.toFixed(2);
   figures.push(f);
   say(`${f.label}: ${f.value === null ? 'n/a' : `${f.value} ${f.unit}`}${f.detail ? ` (${f.detail})` : ''}`);
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function rssMb(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Sums of the phase-duration histogram, by phase, from the worker's /metrics. */
