@@ -52,7 +52,7 @@ describe('fault journal', () => {
       await store.close();
 
       // The lock outlives the run: nothing else may touch the broken target.
-      const key = targetKey(input.platform, 'calibration');
+      const key = targetKey(input.platform, 'calibration/main');
       expect((await journal.locks()).map((l) => [l.target, l.runId])).toContainEqual([key, input.runId]);
       const second = await engine.input({ drill: 'calibration' });
       const refusedRun = await startDrill(engine.client(), second.input, second.component);
@@ -111,7 +111,7 @@ describe('fault journal', () => {
         options: { 'writes-before': 20_000 },
       });
       const handle = await startDrill(engine.client(), input, component);
-      const key = targetKey(input.platform, 'calibration');
+      const key = targetKey(input.platform, 'calibration/main');
       await waitFor(
         'the lock taken',
         async () => (await journal.locks()).some((l) => l.runId === input.runId),

@@ -170,7 +170,7 @@ describe('Ctrl-C on firedrill run', () => {
     const said = res.stderr.slice(at).trim().split('\n');
     expect(said).toHaveLength(2);
     const head = `^firedrill: stopped waiting\\. run ${runId} \\(calibration/outage\\), phase \\S+: `;
-    expect(said[1]).toContain('firedrill-target:calibration@local:e2e-interrupt stays open in Temporal');
+    expect(said[1]).toContain('firedrill-target:calibration/main@local:e2e-interrupt stays open in Temporal');
     expect(said[1]).toContain(`FIREDRILL_SANDBOX=${NAME} npm run worker`);
     expect(said[1]).toContain('`firedrill faults`');
     // The abort was sent, and the CLI's worker may have got some way with the revert before it
@@ -196,7 +196,7 @@ describe('Ctrl-C on firedrill run', () => {
     });
     try {
       const handle = new Client({ connection }).workflow.getHandle(
-        'firedrill-target:calibration@local:e2e-interrupt',
+        'firedrill-target:calibration/main@local:e2e-interrupt',
       );
       const result = (await handle.result()) as DrillResult;
       timings.push(

@@ -177,9 +177,10 @@ describe('minio-restore', { timeout: 900_000 }, () => {
       /bucket "no-such-bucket" does not exist/,
     );
     delete process.env.FIREDRILL_MINIO_DR_SITE;
+    // With its own results database: the run's lock and fault journal live there.
     const noDr = await Sandbox.up({
       name: 'fd5-minio-nodr',
-      only: ['minio'],
+      only: ['results', 'minio'],
       deleteHistory: true,
       log: () => {},
     });

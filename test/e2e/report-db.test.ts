@@ -102,7 +102,7 @@ describe('firedrill report over the results database', () => {
     );
     expect(md.code).toBe(0);
     expect(md.stdout).toContain(
-      '**6 runs of 1 drill: 3 MET, 1 BREACHED, 1 INCONCLUSIVE, 1 ABORTED — pass rate 60%',
+      '**6 runs of 1 drill: 3 MET, 1 BREACHED, 1 INCONCLUSIVE, 1 ABORTED, 0 FAULT-LEFT — pass rate 60%',
     );
     expect(md.stdout).not.toContain('kafka-broker-kill');
 
