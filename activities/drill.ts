@@ -52,16 +52,25 @@ export interface DrillActivityDeps {
   onResult?: (result: DrillResult) => void;
 }
 
-/** UserError → non-retryable failure whose message the CLI can show as it is. */
+/**
+ * UserError → non-retryable failure whose message the CLI can show as it is. The step heartbeats
+ * while it runs: a worker that dies inside it is noticed within the heartbeat timeout and the
+ * step is retried elsewhere, instead of after its whole start-to-close timeout.
+ */
 async function userFacing<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), QUICK_BEAT_MS);
   try {
     return await fn();
   } catch (err) {
     if (err instanceof UserError)
       throw ApplicationFailure.create({ message: err.message, type: 'UserError', nonRetryable: true });
     throw err;
+  } finally {
+    clearInterval(beat);
   }
 }
+const QUICK_BEAT_MS = 2_000;
 
 export function createDrillActivities(deps: DrillActivityDeps): DrillActivities {
   const logFor = (input: DrillInput) =>

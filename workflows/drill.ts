@@ -19,8 +19,11 @@ import type { DrillPlan } from '../src/drill/validate.ts';
 import type { Fault } from '../src/drill/definition.ts';
 import { abortSignal, canaryProgressSignal, progressQuery, type DrillProgress, type Phase } from './names.ts';
 
+// Short steps that heartbeat while they run (activities/drill.ts, userFacing): a dead worker is
+// noticed in seconds, not after the 2-minute bound.
 const quick = proxyActivities<DrillActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UserError'] },
 });
 // Injection happens at most once: the activity records the fault (fault.json) before issuing the
