@@ -29,8 +29,9 @@ const runnerDocs = ['namespace.yaml', 'worker.yaml'].flatMap((f) =>
 const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];
 const SLO_SCOUT_NAMESPACES = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
 
+/** The pods a workload runs (a CronJob's through its job template). */
 function podOf(d: Doc): Endpoint {
-  const pod = d.spec.template;
+  const pod = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template;
   const namespace = d.metadata.namespace!;
   return {
     name: `${namespace.replace(/^slo-scout-/, '')}/${d.metadata.name}`,
@@ -39,7 +40,7 @@ function podOf(d: Doc): Endpoint {
     ports: pod.spec.containers.flatMap((c: Doc) => c.ports ?? []),
   };
 }
-const isWorkload = (d: Doc) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(d.kind);
+const isWorkload = (d: Doc) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(d.kind);
 const pods = new Map(objects.filter(isWorkload).map((d) => [podOf(d).name, podOf(d)]));
 const runnerWorkload = runnerDocs.find(
   (d) => d.kind === 'Deployment' && d.metadata.name === 'firedrill-worker',
