@@ -171,3 +171,11 @@ export function restoreBackup(
   }
   return { member, backup, written, ms: Date.now() - started };
 }
+
+/**
+ * Whether a stopped member's data directory lacks a dataset the server would load: with AOF on its
+ * manifest, otherwise dump.rdb. A restore that died half-way leaves files but no manifest: also lacking.
+ */
+export function lacksDataset(files: readonly string[], appendonly: boolean): boolean {
+  return !files.includes(appendonly ? `${AOF_DIR}/${AOF_NAME}.manifest` : RDB_FILE);
+}
