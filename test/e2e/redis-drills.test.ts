@@ -6,6 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planFor } from '../../src/cli/run.ts';
+import { openSession } from '../../src/engine/session.ts';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { actionsOf } from '../../src/platform/call-action.ts';
@@ -15,6 +17,7 @@ import { RedisClient, redisFor } from '../../src/systems/redis/client.ts';
 import { readLedger } from '../../src/systems/redis/ledger.ts';
 import { RespError } from '../../src/systems/redis/resp.ts';
 import { snapshotCut } from '../../src/systems/redis/rpo.ts';
+import { createLogger } from '../../src/util/log.ts';
 import { useEngine, type Engine } from './engine-harness.ts';
 
 const engine = useEngine('fd-redis-drills', ['redis']);
@@ -181,6 +184,34 @@ describe('redis-restart', { timeout: 600_000 }, () => {
       await expectUp();
     });
   }
+
+  it('the revert, from only the journaled fault on a fresh session, restores a server a dead worker left wiped', async () => {
+    // As a worker SIGKILLed right after the fault leaves it: the server killed, its data directory
+    // removed, nothing restored. The compensation hands the journaled fault to revert().
+    const { input } = await engine.input({ drill: 'redis-restart', variant: 'disk-loss' });
+    const plan = await planFor(input);
+    const { drill, env } = await openSession(input, plan, createLogger({ component: 'test' }));
+    const act = actionsOf<RedisActions>(platform(), 'redis');
+    await withRedis((c) => c.command(['SET', 'fd-revert-check', 'in the snapshot']));
+    const backup = await act('backup');
+    await withRedis((c) => c.command(['SET', 'fd-revert-check', 'after the snapshot']));
+    await engine.sandbox().kill('redis');
+    await act('wipe-data');
+    const fault = {
+      description: 'SIGKILL redis-0 and remove its data directory',
+      touched: ['redis/redis-0'],
+      member: 'redis-0',
+      wiped: true,
+      backup,
+    };
+    await drill.revert(env, fault);
+    expect(await withRedis((c) => c.text(['GET', 'fd-revert-check']))).toBe('in the snapshot');
+    await withRedis((c) => c.command(['SET', 'fd-revert-check', 'written after the revert']));
+    await drill.revert(env, fault); // twice: harmless, a running server is left as it is
+    expect(await withRedis((c) => c.text(['GET', 'fd-revert-check']))).toBe('written after the revert');
+    await withRedis((c) => c.command(['DEL', 'fd-revert-check']));
+    await expectUp();
+  });
 
   it('refuses, before any fault, a server not configured as the manifest says', async () => {
     await withRedis((c) => c.command(['CONFIG', 'SET', 'appendfsync', 'always']));
