@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import redisRestart from '../../drills/redis-restart.ts';
 import { planRun } from '../../src/drill/validate.ts';
+import { planGameDay } from '../../src/gameday/plan.ts';
 import { classifyLedger } from '../../src/measure/ledger.ts';
 import type { LedgerEntry, ReadBackRecord } from '../../src/measure/types.ts';
 import { lacksDataset } from '../../src/systems/redis/backup.ts';
@@ -265,5 +266,17 @@ describe('redis-restart input, refused before anything starts', () => {
     expect(() =>
       planRun(redisRestart, { drill: 'redis-restart', options: { 'no-such': '1' } }, topology),
     ).toThrow(/no-such/);
+  });
+});
+
+describe('the game day', () => {
+  it('runs redis-restart (crash) by default, and its disk-loss with --variants all', async () => {
+    const runs = async (variants?: string) =>
+      (await planGameDay({ sandbox: 'default', ...(variants ? { variants } : {}) })).input.runs
+        .filter((r) => r.drill === 'redis-restart')
+        .map((r) => r.variant);
+    expect(await runs()).toEqual(['crash']);
+    expect(await runs('all')).toEqual(['crash', 'disk-loss']);
+    expect((await planGameDay({ sandbox: 'default' })).needs).toContain('redis');
   });
 });
