@@ -17,11 +17,9 @@
 //   lost). Recovery: that snapshot is restored into the empty directory (as the base of a new AOF)
 //   and the server started. Exactly the writes acknowledged after the snapshot are lost: the RPO is
 //   the snapshot's age, judged against the assumed 1 s like any other loss.
-import { defineDrill, type DrillEnv, type Fault } from '../src/drill/definition.ts';
+import { defineDrill, type Fault } from '../src/drill/definition.ts';
 import { ledgerStillWriting, membersDown, sleepWhileWriting } from '../src/drill/observe.ts';
-import { actionsOf } from '../src/platform/call-action.ts';
-import type { RedisActions, RedisBackup } from '../src/systems/redis/actions.ts';
-import { lacksDataset } from '../src/systems/redis/backup.ts';
+import type { RedisBackup } from '../src/systems/redis/actions.ts';
 import {
   COMPONENT,
   isDefiniteWriteFailure,
@@ -32,6 +30,13 @@ import { aofPromise } from '../src/systems/redis/config.ts';
 import { serverHealth } from '../src/systems/redis/health.ts';
 import { checkSetReply, readLedger, redisKey } from '../src/systems/redis/ledger.ts';
 import { modelPersistence } from '../src/systems/redis/model.ts';
+import {
+  backupStep,
+  bringBack,
+  destroy,
+  redisActions,
+  type RedisLoss,
+} from '../src/systems/redis/runbook.ts';
 import { UserError } from '../src/util/errors.ts';
 
 const MEMBER = 'redis-0';
@@ -42,49 +47,14 @@ interface State {
   lastPersistence?: string;
 }
 
-interface RedisFault extends Fault {
-  member: string;
-  /** disk-loss: the data directory was removed, and this backup is the one to restore. */
-  wiped: boolean;
-  backup?: RedisBackup;
-}
-
-const action = (env: DrillEnv) => actionsOf<RedisActions>(env.platform, COMPONENT);
+/** The fault, as the journal keeps it: what bringBack() needs to undo it. */
+interface RedisFault extends Fault, RedisLoss {}
 
 /** CONFIG GET name → value (the running server's, not the file's). */
 async function configGet(c: RedisClient, name: string): Promise<string | undefined> {
   const reply = await c.command(['CONFIG', 'GET', name]);
   const v = Array.isArray(reply) ? reply[1] : undefined;
   return v === undefined || v === null ? undefined : String(v);
-}
-
-/**
- * The runbook's recovery, idempotent: a stopped server whose data directory holds no dataset gets
- * the backup restored into it first (a partial restore is wiped and done again); then it is started.
- */
-async function bringBack(env: DrillEnv, f: RedisFault): Promise<void> {
-  const down = !(await env.platform.health(COMPONENT)).find((h) => h.member === f.member)?.up;
-  if (down && f.wiped) {
-    const { appendonly } = modelPersistence().persistence;
-    const files = await action(env)('data-files', { member: f.member });
-    if (lacksDataset(files, appendonly)) {
-      if (files.length) await action(env)('wipe-data', { member: f.member });
-      env.mark(
-        'restore-started',
-        `RDB snapshot ${f.backup?.name ?? '(latest)'} into the empty data directory`,
-      );
-      const r = await action(env)('restore', {
-        member: f.member,
-        ...(f.backup ? { backup: f.backup.name } : {}),
-      });
-      env.mark(
-        'restored',
-        `${r.backup.name} (${r.backup.bytes} bytes) as ${r.written.join(', ')} in ${r.ms} ms`,
-      );
-    }
-  }
-  const restarted = await env.platform.restart(COMPONENT, f.member);
-  env.mark('server-restarted', restarted.join(', ') || 'it was already running');
 }
 
 export default defineDrill<State>({
@@ -194,18 +164,10 @@ export default defineDrill<State>({
       await env.fire(fault, () => env.platform.kill(COMPONENT, MEMBER, 'SIGKILL'));
       return fault;
     }
-    // The backup step: what a backup job does on a schedule, taken here so its age is known.
-    env.mark(
-      'backup-started',
-      'BGSAVE, the ledger writing; the snapshot is copied outside the data directory',
-    );
-    const backup = await action(env)('backup', { member: MEMBER });
+    // The backup step: what a backup job does on a schedule, taken here (the ledger writing) so
+    // that its age at the fault is known.
+    const backup = await backupStep(env, MEMBER);
     env.evidence.write(BACKUP_FILE, backup);
-    env.mark(
-      'backup-done',
-      `${backup.name}: ${backup.bytes} bytes, kept in ${backup.location}`,
-      backup.snapshotAt,
-    );
     await sleepWhileWriting(env, env.options.number('writes-after-backup'));
     const fault: RedisFault = {
       description: `SIGKILL ${MEMBER} and remove its data directory (the volume lost); restore RDB snapshot ${backup.name}`,
@@ -215,11 +177,7 @@ export default defineDrill<State>({
       backup,
     };
     await ledgerStillWriting(env); // not aborted while waiting: fire now
-    await env.fire(fault, async () => {
-      await env.platform.kill(COMPONENT, MEMBER, 'SIGKILL');
-      const r = await action(env)('wipe-data', { member: MEMBER });
-      env.mark('data-wiped', `${r.dir}: removed ${r.removed.join(', ') || 'nothing'}`);
-    });
+    await env.fire(fault, () => destroy(env, MEMBER));
     return fault;
   },
 
@@ -227,7 +185,7 @@ export default defineDrill<State>({
     const f = fault as RedisFault;
     const down = await membersDown(env, COMPONENT, [f.member]);
     if (!f.wiped) return `down: ${down}`;
-    const files = await action(env)('data-files', { member: f.member });
+    const files = await redisActions(env)('data-files', { member: f.member });
     if (files.length) throw new Error(`the data directory still holds ${files.join(', ')}`);
     return `down: ${down}; its data directory is empty`;
   },
