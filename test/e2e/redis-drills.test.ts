@@ -12,6 +12,7 @@ import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { actionsOf } from '../../src/platform/call-action.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
+import { markedProcesses } from '../../src/platform/local/process.ts';
 import type { RedisActions, RedisBackup } from '../../src/systems/redis/actions.ts';
 import { RedisClient, redisFor } from '../../src/systems/redis/client.ts';
 import { readLedger } from '../../src/systems/redis/ledger.ts';
@@ -76,6 +77,8 @@ describe('redis in the sandbox', { timeout: 120_000 }, () => {
     await expect(anon.command(['PING'])).rejects.toThrow(RespError);
     anon.close();
     const pid = c.members[0]!.pids['redis-0']!;
+    // Found by the sandbox's sweep: the marker survives in its environment (no process title).
+    expect(markedProcesses(engine.sandbox().state.id)).toContain(pid);
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     if (process.getuid?.() === 0) expect(uid).not.toBe(0);
     expect(statSync(join(c.members[0]!.dataDir, 'data')).uid).toBe(uid);

@@ -84,6 +84,7 @@ export const SANDBOX_OWNED = [
   'appendfilename',
   'protected-mode',
   'supervised',
+  'set-proc-title',
 ] as const;
 
 /** The manifest's directives the sandbox keeps (persistence and the like) and those it replaces. */

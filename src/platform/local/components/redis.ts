@@ -140,6 +140,9 @@ export const redis: ComponentDriver = {
       { name: 'appenddirname', value: 'appendonlydir' },
       { name: 'appendfilename', value: 'appendonly.aof' },
       { name: 'logfile', value: '' }, // stdout: the member's log file
+      // Redis's process title overwrites its environment area, and with it the sandbox's marker:
+      // `down` could then not sweep a server restarted by another process (seen: leaked servers).
+      { name: 'set-proc-title', value: 'no' },
       { name: 'requirepass', value: password },
     ];
     // In a file, not on the command line: the password stays out of `ps`.
