@@ -33,7 +33,7 @@ need() { command -v "$1" >/dev/null 2>&1 || fail "$1 is missing: $2"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else fail "need root for: $*"; fi; }
 timed() { local t0=$SECONDS; "$@"; [ $((SECONDS - t0)) -lt 2 ] || did "${2:-$1} done in $((SECONDS - t0)) s"; }
 
-# --- Debian packages: PostgreSQL 15, Patroni, etcd, pgBackRest (and the tools tests use) -------
+# --- Debian packages: PostgreSQL 15, Patroni, etcd, pgBackRest, Redis (and the tools tests use) -------
 debian() { # package lists (default: the sandbox's and the tests')
   local missing=() wanted="${1:-$DEBIAN_PACKAGES $DEBIAN_TEST_PACKAGES}"
   for p in $wanted; do
@@ -45,7 +45,7 @@ debian() { # package lists (default: the sandbox's and the tests')
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages start system-wide services we do not want: the sandbox runs its own, on loopback.
-  for svc in etcd patroni postgresql prometheus prometheus-node-exporter; do
+  for svc in etcd patroni postgresql redis-server prometheus prometheus-node-exporter; do
     as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true
   done
 }

@@ -32,7 +32,7 @@ export function sandboxCommands(program: Command): void {
   sandbox
     .command('up')
     .description('start the sandbox (all components, or --only a subset)')
-    .option('--only <components>', 'comma-separated: kafka,timescaledb,minio,milvus,temporal')
+    .option('--only <components>', 'comma-separated: kafka,timescaledb,minio,milvus,redis,temporal')
     .option(
       '--name <name>',
       'sandbox name (one data directory and process set each)',

@@ -31,6 +31,7 @@ export function missingPieces(): string[] {
     t.patroni,
     t.etcd,
     t.pgbackrest,
+    t.redisServer,
     join(t.pgBin, 'postgres'),
   ];
   return files.filter((f) => !existsSync(f));

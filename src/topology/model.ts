@@ -38,6 +38,8 @@ export interface Component {
   storage: Storage[];
   /** Container environment (name → literal value): where broker/server settings live. */
   env: Record<string, string>;
+  /** Container arguments as written (e.g. Redis's persistence flags); empty when none. */
+  args: string[];
   /** Files of the ConfigMaps the workload mounts, by key (e.g. "patroni.yaml"). */
   configFiles: Record<string, string>;
   annotations: Record<string, string>;

@@ -91,6 +91,7 @@ function parseWorkload(d: Doc, configMaps: Map<string, Record<string, string>>):
     ports,
     storage,
     env,
+    args: (container.args ?? []).map(String),
     configFiles,
     annotations,
     drTargets: parseDrTargets(annotations[DR_TARGETS_ANNOTATION], where),

@@ -28,7 +28,7 @@ describe('sandbox CLI', () => {
     const r = cli('sandbox', 'up', '--only', 'kafak', '--name', NAME);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      'firedrill: unknown component "kafak" in --only; choose from: results, temporal, kafka, timescaledb, minio, milvus, calibration',
+      'firedrill: unknown component "kafak" in --only; choose from: results, temporal, kafka, timescaledb, minio, milvus, redis, calibration',
     );
     expect(markedProcesses(idOf())).toEqual([]);
   });

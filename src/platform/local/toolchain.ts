@@ -30,6 +30,7 @@ export interface Toolchain {
   etcd: string;
   etcdctl: string;
   pgbackrest: string;
+  redisServer: string;
 }
 
 export function toolchain(): Toolchain {
@@ -48,6 +49,7 @@ export function toolchain(): Toolchain {
     etcd: '/usr/bin/etcd',
     etcdctl: '/usr/bin/etcdctl',
     pgbackrest: '/usr/bin/pgbackrest',
+    redisServer: '/usr/bin/redis-server',
   };
 }
 

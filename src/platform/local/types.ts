@@ -1,5 +1,5 @@
 // The contract between the sandbox and each component driver (kafka, timescaledb, minio, milvus,
-// temporal). A driver knows how to lay out, start and check one SLO-Scout component from the
+// redis, temporal). A driver knows how to lay out, start and check one SLO-Scout component from the
 // topology model; the sandbox does the rest (state file, kill, restart, down).
 import type { ActionMap, MemberHealth } from '../platform.ts';
 import type { Topology } from '../../topology/model.ts';
@@ -16,6 +16,7 @@ export const COMPONENTS = [
   'timescaledb',
   'minio',
   'milvus',
+  'redis',
   'calibration',
 ] as const;
 export type ComponentName = (typeof COMPONENTS)[number];

@@ -3,6 +3,7 @@ import { calibration } from './calibration.ts';
 import { kafka } from './kafka.ts';
 import { milvus } from './milvus.ts';
 import { minio } from './minio.ts';
+import { redis } from './redis.ts';
 import { results } from './results.ts';
 import { temporal } from './temporal.ts';
 import { timescaledb } from './timescaledb.ts';
@@ -12,6 +13,7 @@ export const drivers: Record<ComponentName, ComponentDriver> = {
   timescaledb,
   minio,
   milvus,
+  redis,
   temporal,
   results,
   calibration,
