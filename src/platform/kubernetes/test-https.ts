@@ -15,12 +15,13 @@ export function call(
   method: string,
   path: string,
   body?: unknown,
+  host: string = HOST,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       {
-        host: HOST,
+        host,
         port,
         method,
         path,

@@ -21,7 +21,11 @@ import { readHostState, type HostState, type HostStateDiff } from './host-state.
 import { requireNodeImage, type NodeImage } from './node-images.ts';
 import { Exited, SERVICE_CIDR, testClusterHome, until, type TestCluster } from './test-cluster.ts';
 import { call, type Tls } from './test-https.ts';
+import { API_RELAY_SOURCE, apiEndpointSlice } from './test-api-relay.ts';
 import {
+  DEFAULT_POD_CIDR,
+  addressHolder,
+  gatewayOf,
   containerdConfig,
   cniConfig,
   forwardFilter,
@@ -34,7 +38,7 @@ import {
 import { restoreHost } from './test-node-teardown.ts';
 import { issue, writeKubeconfig } from './test-pki.ts';
 
-export { REAL_NODE_LABEL, REAL_NODE_TAINT, realNodePlacement } from './test-node-config.ts';
+export { REAL_NODE_LABEL, REAL_NODE_TAINT, gatewayOf, realNodePlacement } from './test-node-config.ts';
 
 export interface TestNodeOptions {
   /** Node name (default `<cluster>-node`); names its folder and its process marker. */
@@ -139,15 +143,16 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The first host address of an IPv4 /N range (the bridge's, the pods' gateway). */
-export function gatewayOf(cidr: string): { ip: string; prefix: number } {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m || Number(m[5]) > 30 || Number(m[5]) < 8)
-    throw new UserError(`pod range "${cidr}" is not an IPv4 range from /8 to /30`);
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const mask = (0xffffffff << (32 - Number(m[5]))) >>> 0;
-  const gw = ((n & mask) + 1) >>> 0;
-  return { ip: [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.'), prefix: Number(m[5]) };
+/** The interface alias a node's bridge carries. */
+const bridgeMarker = (name: string) => `firedrill-node:${name}`;
+
+function bridgeAlias(bridge: string): string | undefined {
+  try {
+    const out = sh('ip', ['-j', 'link', 'show', 'dev', bridge]);
+    return (JSON.parse(out) as { ifalias?: string }[])[0]?.ifalias;
+  } catch {
+    return undefined; // no such interface
+  }
 }
 
 function ipv4Range(cidr: string): [number, number] | undefined {
@@ -184,11 +189,11 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   const bridge = opts.bridge ?? 'fdnode0';
   if (!/^[a-z][a-z0-9-]{0,14}$/.test(bridge))
     throw new UserError(`bridge name "${bridge}" is not a 1-15 character interface name`);
-  const podCidr = opts.podCidr ?? '10.245.0.0/24';
+  const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const { ip: nodeIp, prefix } = gatewayOf(podCidr);
   const log = opts.log ?? (() => {});
   const bin = requireNode();
-  const images: NodeImage[] = ['pause', ...(opts.images ?? ['redis'])].map(requireNodeImage);
+  const images: NodeImage[] = [...new Set(['pause', ...(opts.images ?? ['redis'])])].map(requireNodeImage);
   const marker = nodeMarker(name);
   const dir = join(testNodeHome(), name);
   const paths = nodePaths(dir);
@@ -202,11 +207,30 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     log(
       `cleaned up a node "${name}" left over from an earlier run${leftover.lines.length ? ` (still differs: ${leftover.lines.join('; ')})` : ''}`,
     );
+  const apiPort = Number(new URL(cluster.server).port);
+  const tls: Tls = {
+    ca: readFileSync(cluster.pki.ca),
+    cert: readFileSync(cluster.admin.cert),
+    key: readFileSync(cluster.admin.key),
+  };
+  const api = (method: string, path: string, body?: unknown) => call(apiPort, tls, method, path, body);
+
+  // A bridge firedrill made (its alias says so) whose node record is gone: ours, so remove it.
+  if (bridgeAlias(bridge) === bridgeMarker(name)) {
+    sh('ip', ['link', 'delete', bridge]);
+    log(`deleted bridge ${bridge}, left over by an earlier node "${name}" without its record`);
+  }
   const before = readHostState();
   if (before.links.includes(bridge))
     throw new UserError(
       `interface ${bridge} already exists and is not a firedrill node's`,
       `delete it (ip link delete ${bridge}) or give the node another bridge`,
+    );
+  const holder = addressHolder(before.addresses, nodeIp);
+  if (holder)
+    throw new UserError(
+      `the node's bridge address ${nodeIp} is already an address of interface ${holder}`,
+      `remove it (ip addr del ${nodeIp} dev ${holder}), or give the node another pod range (podCidr)`,
     );
   const taken = overlappingRoutes(before.routes, [podCidr, SERVICE_CIDR]);
   if (taken.length)
@@ -219,19 +243,14 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   const record: NodeRecord = { name, bridge, forwardTable: forwardFilterTable({ name }), nodeIp, podCidr };
   writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
 
-  const apiPort = Number(new URL(cluster.server).port);
-  const tls: Tls = {
-    ca: readFileSync(cluster.pki.ca),
-    cert: readFileSync(cluster.admin.cert),
-    key: readFileSync(cluster.admin.key),
-  };
-  const api = (method: string, path: string, body?: unknown) => call(apiPort, tls, method, path, body);
-
   const started: { name: string; pid: number; log: string }[] = [];
   const env = { PATH: `${bin.containerdBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
-  const start = (proc: string, command: string, args: string[]) => {
+  const start = (proc: string, command: string, args: string[], extraEnv: Record<string, string> = {}) => {
     const logFile = join(dir, 'logs', `${proc}.log`);
-    const rec = startProcess({ name: proc, command, args, env, cwd: dir, logFile }, marker);
+    const rec = startProcess(
+      { name: proc, command, args, env: { ...env, ...extraEnv }, cwd: dir, logFile },
+      marker,
+    );
     started.push({ name: proc, pid: rec.pid, log: logFile });
   };
   const alive = (proc: string) => {
@@ -257,6 +276,10 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     }
     for (const s of [...started].reverse()) await stopProcess(s.pid, 'SIGTERM', 10_000);
     await api('DELETE', `/api/v1/nodes/${name}`).catch(() => undefined);
+    // The relay is gone: the `kubernetes` Service has no endpoint any more (as before the node).
+    await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes').catch(
+      () => undefined,
+    );
     const diff = await teardown(before);
     log(
       `node ${name} stopped in ${Date.now() - t1} ms${diff.lines.length ? `; host still differs: ${diff.lines.join('; ')}` : '; host as before'}`,
@@ -297,6 +320,8 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
 
     // The bridge first: the kubelet serves on its address, and the CNI plugin adopts it.
     sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    // Says whose bridge it is, should a crash also lose the node's record.
+    sh('ip', ['link', 'set', bridge, 'alias', bridgeMarker(name)]);
     sh('ip', ['addr', 'add', `${nodeIp}/${prefix}`, 'dev', bridge]);
     sh('ip', ['link', 'set', bridge, 'up']);
     // ClusterIPs are reached over the bridge from the node address, never via the default route.
@@ -351,6 +376,26 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
         throw new Error(`importing ${image.archive} did not make image ${image.ref}`);
     }
     log(`containerd ready with ${images.map((i) => i.ref).join(', ')} (${Date.now() - t0} ms)`);
+
+    // Pods reach the API server through the `kubernetes` Service: a relay on the bridge address,
+    // published as the Service's endpoint (test-api-relay.ts).
+    start('api-relay', process.execPath, ['-e', API_RELAY_SOURCE, nodeIp, String(apiPort), String(apiPort)], {
+      NODE_OPTIONS: '--max-old-space-size=32',
+    });
+    await until(
+      `the API relay on ${nodeIp}:${apiPort}`,
+      async () => {
+        alive('api-relay');
+        return (await call(apiPort, tls, 'GET', '/readyz', undefined, nodeIp)).status === 200;
+      },
+      30_000,
+    );
+    await putObject(
+      api,
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+      'kubernetes',
+      apiEndpointSlice(nodeIp, apiPort),
+    );
 
     start('kubelet', bin.kubelet, [
       `--config=${paths.kubeletConfig}`,
@@ -452,6 +497,28 @@ export function testNodeStatus(name: string): {
     ...(saved ? { nodeIp: saved.record.nodeIp, bridge: saved.record.bridge } : {}),
     processes: rssByCommand(markedProcesses(nodeMarker(name))),
   };
+}
+
+/**
+ * Creates the object, or replaces the one of that name (a crashed run's, say). Looked up first: a
+ * Service with a fixed ClusterIP that exists is refused as "IP already allocated", not 409.
+ */
+export async function putObject(
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>,
+  collection: string,
+  name: string,
+  body: unknown,
+): Promise<void> {
+  const current = await api('GET', `${collection}/${name}`);
+  let r;
+  if (current.status === 404) r = await api('POST', collection, body);
+  else if (current.status === 200) {
+    const rv = (JSON.parse(current.text) as { metadata: { resourceVersion: string } }).metadata
+      .resourceVersion;
+    const b = body as { metadata: Record<string, unknown> };
+    r = await api('PUT', `${collection}/${name}`, { ...b, metadata: { ...b.metadata, resourceVersion: rv } });
+  } else r = current;
+  if (r.status >= 300) throw new Error(`writing ${collection}/${name}: HTTP ${r.status} ${r.text}`);
 }
 
 /** Deletes every pod bound to the node (grace 0: the kubelet still stops each one). */
