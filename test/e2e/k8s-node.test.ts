@@ -4,7 +4,8 @@
 // Ready and answers PING from the host through its pod IP and its ClusterIP, a deleted pod comes
 // back and serves, a pod's traffic towards the outside is dropped, placeholder workloads still run
 // on KWOK, and after stop() the host is exactly as it was before the cluster started. Inside pods:
-// the API server answers through the `kubernetes` Service to the pod's ServiceAccount token.
+// the API server answers through the `kubernetes` Service to the pod's ServiceAccount token, and the
+// cluster DNS resolves Service and StatefulSet pod names (and nothing outside cluster.local).
 import { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
@@ -282,6 +283,82 @@ describe('a real Kubernetes node beside KWOK', () => {
     const self = JSON.parse(r.log.slice(r.log.indexOf('{'))) as k8s.V1Pod;
     expect(self.metadata?.name).toBe('api-client');
     expect(self.spec?.nodeName).toBe(node.name);
+  });
+
+  it('resolves Service names and a headless StatefulSet pod name in pods, and answers other names itself', async () => {
+    const dns = await core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
+    expect(dns.spec?.clusterIP).toBe('10.96.0.10');
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: 'web' },
+        spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'redis', port: 6379 }] },
+      },
+    });
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          serviceName: 'web',
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              ...realNodePlacement(),
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'redis',
+                  image: node.images.redis!,
+                  imagePullPolicy: 'Never',
+                  args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', ''],
+                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const web0 = await eventually('web-0 Ready', async () => {
+      const p = await core.readNamespacedPod({ name: 'web-0', namespace: NS });
+      return ready(p) ? p : undefined;
+    });
+    const redisIp = (await core.readNamespacedService({ name: 'redis', namespace: NS })).spec!.clusterIP!;
+    const table = `firedrill-node-${node.name}`;
+    const dropped = droppedOutbound(table);
+    const r = await runPod(
+      core,
+      node,
+      'dns-client',
+      [
+        'cat /etc/resolv.conf',
+        'echo "short $(getent hosts redis | cut -d" " -f1)"',
+        `echo "fqdn $(getent hosts redis.${NS}.svc.cluster.local | cut -d" " -f1)"`,
+        `echo "pod $(getent hosts web-0.web.${NS}.svc.cluster.local | cut -d" " -f1)"`,
+        'echo "api $(getent hosts kubernetes.default | cut -d" " -f1)"',
+        // The API server by its Service name, as in-cluster clients address it.
+        'echo "by name $(curl -s -o /dev/null -w "%{http_code}" --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes.default.svc/version)"',
+        'echo "outside $(dig +tries=1 +time=2 example.com A | grep -o "status: [A-Z]*")"',
+        `echo "missing $(dig +tries=1 +time=2 nothing.${NS}.svc.cluster.local A | grep -o "status: [A-Z]*")"`,
+      ].join('\n'),
+    );
+    expect(r.phase).toBe('Succeeded');
+    expect(r.log).toMatch(/^nameserver 10\.96\.0\.10$/m);
+    expect(r.log).toMatch(
+      new RegExp(`^search ${NS}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local$`, 'm'),
+    );
+    expect(r.log).toContain(`short ${redisIp}\n`);
+    expect(r.log).toContain(`fqdn ${redisIp}\n`);
+    expect(r.log).toContain(`pod ${web0.status!.podIP}\n`);
+    expect(r.log).toContain('api 10.96.0.1\n');
+    expect(r.log).toContain('by name 401');
+    expect(r.log).toContain('outside status: NXDOMAIN');
+    expect(r.log).toContain('missing status: NXDOMAIN');
+    // Nothing of it left the bridge: the forward filter dropped nothing new.
+    expect(droppedOutbound(table)).toBe(dropped);
   });
 
   it("drops a pod's traffic towards the outside", async () => {

@@ -27,6 +27,9 @@ export interface NodeLayout {
   nodeIp: string;
   podCidr: string;
   serviceCidr: string;
+  /** The kube-dns Service's ClusterIP and the cluster's DNS domain (test-dns.ts). */
+  clusterDnsIp: string;
+  clusterDomain: string;
   ca: string;
   kubeletCert: { cert: string; key: string };
   kubeletPort: number;
@@ -169,9 +172,11 @@ export function kubeletConfig(l: NodeLayout) {
     failCgroupV1: false,
     cgroupDriver: 'cgroupfs',
     failSwapOn: false,
-    // No cluster DNS yet, and the host's resolvers are off this machine: pods get no nameserver.
+    // Pods ask the cluster DNS (test-dns.ts) only. The host's resolvers are off this machine: a
+    // pod with dnsPolicy Default (CoreDNS itself) gets no nameserver rather than theirs.
     resolvConf: '',
-    clusterDomain: 'cluster.local',
+    clusterDNS: [l.clusterDnsIp],
+    clusterDomain: l.clusterDomain,
     podLogsDir: p.podLogs,
     registerNode: true,
     registerWithTaints: [REAL_NODE_TAINT],
@@ -194,6 +199,10 @@ export function kubeProxyConfig(l: NodeLayout) {
     mode: 'nftables',
     clusterCIDR: l.podCidr,
     detectLocalMode: 'ClusterCIDR',
+    // A pod asking a Service whose endpoint is on the same bridge (DNS, say) gets its answer back
+    // through the node, which undoes the NAT: without this the answer would be bridged straight
+    // from the other pod's address, unless the host happens to run br_netfilter.
+    masqueradeAll: true,
     // NodePorts only on the node's own bridge address, never on the outside interface.
     nodePortAddresses: [`${l.nodeIp}/32`],
     healthzBindAddress: `127.0.0.1:${l.proxyHealthzPort}`,

@@ -23,6 +23,15 @@ import { Exited, SERVICE_CIDR, testClusterHome, until, type TestCluster } from '
 import { call, type Tls } from './test-https.ts';
 import { API_RELAY_SOURCE, apiEndpointSlice } from './test-api-relay.ts';
 import {
+  CLUSTER_DNS_IP,
+  CLUSTER_DOMAIN,
+  DNS_NAMESPACE,
+  clusterDnsObjects,
+  clusterIpHolder,
+  collectionPath,
+  type ServiceList,
+} from './test-dns.ts';
+import {
   DEFAULT_POD_CIDR,
   addressHolder,
   gatewayOf,
@@ -47,7 +56,7 @@ export interface TestNodeOptions {
   bridge?: string;
   /** Pod range on the bridge (default 10.245.0.0/24); its first address is the node IP. */
   podCidr?: string;
-  /** Images to import besides pause (default: redis), by their deploy/images name. */
+  /** Images to import besides pause and coredns (default: redis), by their deploy/images name. */
   images?: string[];
   log?: (m: string) => void;
 }
@@ -193,7 +202,9 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   const { ip: nodeIp, prefix } = gatewayOf(podCidr);
   const log = opts.log ?? (() => {});
   const bin = requireNode();
-  const images: NodeImage[] = [...new Set(['pause', ...(opts.images ?? ['redis'])])].map(requireNodeImage);
+  const images: NodeImage[] = [...new Set(['pause', 'coredns', ...(opts.images ?? ['redis'])])].map(
+    requireNodeImage,
+  );
   const marker = nodeMarker(name);
   const dir = join(testNodeHome(), name);
   const paths = nodePaths(dir);
@@ -238,6 +249,14 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
       `the node's ranges (pods ${podCidr}, services ${SERVICE_CIDR}) overlap routes of this machine: ${taken.join('; ')}`,
       'give the node another pod range (podCidr), or start it on a machine without those networks',
     );
+  const services = await api('GET', '/api/v1/services');
+  if (services.status !== 200) throw new Error(`listing services: HTTP ${services.status} ${services.text}`);
+  const dnsTaken = clusterIpHolder(JSON.parse(services.text) as ServiceList, CLUSTER_DNS_IP);
+  if (dnsTaken)
+    throw new UserError(
+      `the cluster DNS address ${CLUSTER_DNS_IP} is already the ClusterIP of Service ${dnsTaken}`,
+      `delete that Service (or give it another ClusterIP): the node's DNS needs ${CLUSTER_DNS_IP}, which its kubelet writes into every pod`,
+    );
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(paths.hostBefore, JSON.stringify(before));
   const record: NodeRecord = { name, bridge, forwardTable: forwardFilterTable({ name }), nodeIp, podCidr };
@@ -276,6 +295,9 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     }
     for (const s of [...started].reverse()) await stopProcess(s.pid, 'SIGTERM', 10_000);
     await api('DELETE', `/api/v1/nodes/${name}`).catch(() => undefined);
+    // The node's cluster DNS goes with it (a Deployment left behind would wait for a node).
+    for (const obj of clusterDnsObjects('', CLUSTER_DOMAIN).reverse())
+      await api('DELETE', `${collectionPath(obj)}/${obj.metadata.name}`).catch(() => undefined);
     // The relay is gone: the `kubernetes` Service has no endpoint any more (as before the node).
     await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes').catch(
       () => undefined,
@@ -294,6 +316,8 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     nodeIp,
     podCidr,
     serviceCidr: SERVICE_CIDR,
+    clusterDnsIp: CLUSTER_DNS_IP,
+    clusterDomain: CLUSTER_DOMAIN,
     ca: cluster.pki.ca,
     kubeletCert: issue(
       cluster.pki,
@@ -421,6 +445,32 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
       180_000,
     );
     log(`node ${name} Ready at ${nodeIp} (pods ${podCidr} on ${bridge}) in ${Date.now() - t0} ms`);
+
+    const tDns = Date.now();
+    const coredns = images.find((i) => i.name === 'coredns')!.ref;
+    for (const obj of clusterDnsObjects(coredns, CLUSTER_DOMAIN))
+      await putObject(api, collectionPath(obj), obj.metadata.name, obj);
+    await until(
+      'the cluster DNS (CoreDNS) Ready',
+      async () => {
+        alive('kubelet');
+        const r = await api(
+          'GET',
+          `/api/v1/namespaces/${DNS_NAMESPACE}/pods?labelSelector=k8s-app%3Dkube-dns`,
+        );
+        const pods = (JSON.parse(r.text) as { items: PodStatusView[] }).items;
+        // Started by this node's runtime: a leftover node's pod may still carry a stale Ready.
+        const since = Math.floor(t0 / 1000) * 1000;
+        return pods.some(
+          (p) =>
+            p.spec?.nodeName === name &&
+            Date.parse(p.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? '') >= since &&
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+      },
+      120_000,
+    );
+    log(`cluster DNS ${CLUSTER_DNS_IP} Ready ${Date.now() - tDns} ms after the node (${Date.now() - t0} ms)`);
   } catch (err) {
     const logs = started.map((s) => `--- ${s.name} (${s.log})\n${tail(s.log, 10)}`).join('\n');
     await stop().catch((e: Error) => log(`teardown after the failed start: ${e.message}`));
@@ -438,6 +488,14 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     hostBefore: before,
     rssMiB: () => rssByCommand(markedProcesses(marker)),
     stop: () => (stopped ??= stop()),
+  };
+}
+
+interface PodStatusView {
+  spec?: { nodeName?: string };
+  status?: {
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { state?: { running?: { startedAt?: string } } }[];
   };
 }
 
