@@ -4,8 +4,9 @@
 // Ready and answers PING from the host through its pod IP and its ClusterIP, a deleted pod comes
 // back and serves, a pod's traffic towards the outside is dropped, placeholder workloads still run
 // on KWOK, and after stop() the host is exactly as it was before the cluster started. Inside pods:
-// the API server answers through the `kubernetes` Service to the pod's ServiceAccount token, and the
-// cluster DNS resolves Service and StatefulSet pod names (and nothing outside cluster.local).
+// the API server answers through the `kubernetes` Service to the pod's ServiceAccount token, the
+// cluster DNS resolves Service and StatefulSet pod names (and nothing outside cluster.local), and
+// a fast-ssd claim binds a volume on the node that a non-root pod writes and a later pod reads.
 import { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
@@ -359,6 +360,96 @@ describe('a real Kubernetes node beside KWOK', () => {
     expect(r.log).toContain('missing status: NXDOMAIN');
     // Nothing of it left the bridge: the forward filter dropped nothing new.
     expect(droppedOutbound(table)).toBe(dropped);
+  });
+
+  it('binds a fast-ssd claim to a volume on the real node; a non-root pod writes it and the data outlives the pod', async () => {
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace: NS,
+      body: {
+        metadata: { name: 'data' },
+        spec: {
+          storageClassName: 'fast-ssd',
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Gi' } },
+        },
+      },
+    });
+    const nonRoot: Partial<k8s.V1PodSpec> = {
+      securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+    };
+    const mount = (spec: Partial<k8s.V1PodSpec>, name: string, script: string) =>
+      runPod(core, node, name, script, {
+        ...spec,
+        containers: [
+          {
+            name,
+            image: node.images.toolbox!,
+            imagePullPolicy: 'Never',
+            command: ['bash', '-c', script],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+        ],
+      });
+    const w = await mount(nonRoot, 'writer', 'id -u; echo drill-data > /data/file && cat /data/file');
+    expect(w.phase).toBe('Succeeded');
+    expect(w.log).toBe('1000\ndrill-data\n');
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: NS });
+    expect(pvc.status?.phase).toBe('Bound');
+    const pv = await core.readPersistentVolume({ name: pvc.spec!.volumeName! });
+    expect(pv.spec?.local?.path.startsWith(`${node.dir}/`)).toBe(true);
+    expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual([
+      node.name,
+    ]);
+    await core.deleteNamespacedPod({ name: 'writer', namespace: NS, gracePeriodSeconds: 0 });
+    await eventually('the writer pod gone', async () =>
+      (await core.listNamespacedPod({ namespace: NS, fieldSelector: 'metadata.name=writer' })).items.length
+        ? undefined
+        : true,
+    );
+    const rd = await mount(nonRoot, 'reader', 'cat /data/file');
+    expect(rd.log).toBe('drill-data\n');
+
+    // A placeholder on KWOK with a claim of the same class binds too, to a volume of a KWOK node.
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: 'placeholder-db' },
+        spec: {
+          replicas: 1,
+          serviceName: 'placeholder-db',
+          selector: { matchLabels: { app: 'placeholder-db' } },
+          template: {
+            metadata: { labels: { app: 'placeholder-db' } },
+            spec: {
+              containers: [
+                { name: 'db', image: 'slo-scout/db:latest', volumeMounts: [{ name: 'd', mountPath: '/d' }] },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'd' },
+              spec: {
+                storageClassName: 'fast-ssd',
+                accessModes: ['ReadWriteOnce'],
+                resources: { requests: { storage: '500Gi' } },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const kwokPod = await eventually('placeholder-db-0 Ready on KWOK', async () => {
+      const p = await core.readNamespacedPod({ name: 'placeholder-db-0', namespace: NS });
+      return ready(p) ? p : undefined;
+    });
+    expect(kwokPod.spec?.nodeName).toMatch(/^kwok-node-/);
+    const kwokPvc = await core.readNamespacedPersistentVolumeClaim({
+      name: 'd-placeholder-db-0',
+      namespace: NS,
+    });
+    expect(kwokPvc.spec?.volumeName).toMatch(new RegExp(`^${kwokPod.spec!.nodeName}-fast-ssd-`));
   });
 
   it("drops a pod's traffic towards the outside", async () => {

@@ -10,7 +10,7 @@
 // no kubelet, container runtime or kube-proxy exists behind them. A real node can join beside the
 // KWOK ones (test-node.ts): the API server is started with the kubelet client flags it needs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
@@ -27,6 +27,7 @@ import {
   type Pki,
 } from './test-pki.ts';
 import { DEFAULT_POD_CIDR, gatewayOf } from './test-node-config.ts';
+import { kwokStagesForRealNode, localVolumeClasses } from './test-volumes.ts';
 
 export { DISPOSABLE_EXTENSION };
 import { isAlive, markedProcesses, startProcess, stopProcess, sweep, tail } from '../local/process.ts';
@@ -51,7 +52,8 @@ export interface TestClusterOptions {
   nodes?: number;
   /**
    * A real node (test-node.ts) will join: the API server's certificate also names the node's
-   * bridge address, where pods reach it through the `kubernetes` Service (test-api-relay.ts).
+   * bridge address, where pods reach it through the `kubernetes` Service (test-api-relay.ts), and
+   * KWOK leaves claims of the local storage classes to the node's volume pools (test-volumes.ts).
    */
   realNode?: { podCidr?: string };
   log?: (m: string) => void;
@@ -385,12 +387,20 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       if (r.status !== 201) throw new Error(`creating node ${nodeName}: HTTP ${r.status} ${r.text}`);
     }
 
+    let stages = bin.kwokStages;
+    if (opts.realNode) {
+      stages = join(dir, 'kwok-stages.yaml');
+      writeFileSync(
+        stages,
+        kwokStagesForRealNode(readFileSync(bin.kwokStages, 'utf8'), localVolumeClasses()),
+      );
+    }
     start(
       'kwok',
       bin.kwok,
       [
         `--kubeconfig=${kwokKubeconfig}`,
-        `--config=${bin.kwokStages}`,
+        `--config=${stages}`,
         `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
         `--cidr=${POD_CIDR}`,
         '--node-lease-duration-seconds=40',

@@ -45,6 +45,7 @@ import {
   type NodeLayout,
 } from './test-node-config.ts';
 import { restoreHost } from './test-node-teardown.ts';
+import { localVolumeClasses, storageClassObjects, volumePool } from './test-volumes.ts';
 import { issue, writeKubeconfig } from './test-pki.ts';
 
 export { REAL_NODE_LABEL, REAL_NODE_TAINT, gatewayOf, realNodePlacement } from './test-node-config.ts';
@@ -56,6 +57,8 @@ export interface TestNodeOptions {
   bridge?: string;
   /** Pod range on the bridge (default 10.245.0.0/24); its first address is the node IP. */
   podCidr?: string;
+  /** Pool volumes per local storage class on the real node (default 16) and per KWOK node (8). */
+  volumesPerClass?: { real: number; kwok: number };
   /** Images to import besides pause and coredns (default: redis), by their deploy/images name. */
   images?: string[];
   log?: (m: string) => void;
@@ -446,6 +449,26 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     );
     log(`node ${name} Ready at ${nodeIp} (pods ${podCidr} on ${bridge}) in ${Date.now() - t0} ms`);
 
+    // Volumes for the no-provisioner storage classes, here and on every KWOK node (test-volumes.ts).
+    const classes = localVolumeClasses();
+    const perClass = opts.volumesPerClass ?? { real: 16, kwok: 8 };
+    const kwokNodes = (
+      JSON.parse((await api('GET', '/api/v1/nodes?labelSelector=type%3Dkwok')).text) as {
+        items: { metadata: { name: string } }[];
+      }
+    ).items.map((n) => n.metadata.name);
+    const pools = [
+      ...volumePool({ node: name, nodeDir: dir, classes, perClass: perClass.real }),
+      ...kwokNodes.flatMap((n) => volumePool({ node: n, classes, perClass: perClass.kwok, fake: true })),
+    ];
+    for (const sc of storageClassObjects())
+      await createIfAbsent(api, '/apis/storage.k8s.io/v1/storageclasses', sc);
+    for (const pv of pools) {
+      if (!pv.spec.local.path.startsWith('/nonexistent/')) mkdirSync(pv.spec.local.path, { recursive: true });
+      await createIfAbsent(api, '/api/v1/persistentvolumes', pv);
+    }
+    log(`${pools.length} pool volume(s) for storage classes ${classes.join(', ')} (${Date.now() - t0} ms)`);
+
     const tDns = Date.now();
     const coredns = images.find((i) => i.name === 'coredns')!.ref;
     for (const obj of clusterDnsObjects(coredns, CLUSTER_DOMAIN))
@@ -555,6 +578,17 @@ export function testNodeStatus(name: string): {
     ...(saved ? { nodeIp: saved.record.nodeIp, bridge: saved.record.bridge } : {}),
     processes: rssByCommand(markedProcesses(nodeMarker(name))),
   };
+}
+
+/** Creates the object unless one of that name exists (a bound volume of an earlier node, say). */
+async function createIfAbsent(
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>,
+  collection: string,
+  body: unknown,
+): Promise<void> {
+  const r = await api('POST', collection, body);
+  if (r.status >= 300 && r.status !== 409)
+    throw new Error(`creating in ${collection}: HTTP ${r.status} ${r.text}`);
 }
 
 /**
