@@ -5,8 +5,13 @@
 //
 // Every address is this machine's: the node IP is the address of a bridge firedrill creates (never
 // the outside interface's), pods live on that bridge, and a forward filter drops whatever a pod
-// sends off the bridge and whatever would be forwarded onto it. The kubelet listens on the bridge
-// address (the API server dials it there), everything else on 127.0.0.1.
+// sends off the bridge and whatever would be forwarded onto it. The kubelet and the API relay
+// listen on the bridge address (the API server dials the kubelet there), everything else on
+// 127.0.0.1.
+//
+// What pods need besides runs with the node: a relay that lets them reach the API server through
+// the `kubernetes` Service (test-api-relay.ts), the cluster DNS (test-dns.ts) and volumes for the
+// no-provisioner storage classes (test-volumes.ts).
 //
 // The host is recorded before anything changes (host-state.ts) and put back by stop()
 // (test-node-teardown.ts), which returns what still differs, so a test can demand nothing does.
@@ -20,7 +25,7 @@ import { isAlive, markedProcesses, startProcess, stopProcess, tail } from '../lo
 import { readHostState, type HostState, type HostStateDiff } from './host-state.ts';
 import { requireNodeImage, type NodeImage } from './node-images.ts';
 import { Exited, SERVICE_CIDR, testClusterHome, until, type TestCluster } from './test-cluster.ts';
-import { call, type Tls } from './test-https.ts';
+import { call, createIfAbsent, putObject, type Tls } from './test-https.ts';
 import { API_RELAY_SOURCE, apiEndpointSlice } from './test-api-relay.ts';
 import {
   CLUSTER_DNS_IP,
@@ -578,39 +583,6 @@ export function testNodeStatus(name: string): {
     ...(saved ? { nodeIp: saved.record.nodeIp, bridge: saved.record.bridge } : {}),
     processes: rssByCommand(markedProcesses(nodeMarker(name))),
   };
-}
-
-/** Creates the object unless one of that name exists (a bound volume of an earlier node, say). */
-async function createIfAbsent(
-  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>,
-  collection: string,
-  body: unknown,
-): Promise<void> {
-  const r = await api('POST', collection, body);
-  if (r.status >= 300 && r.status !== 409)
-    throw new Error(`creating in ${collection}: HTTP ${r.status} ${r.text}`);
-}
-
-/**
- * Creates the object, or replaces the one of that name (a crashed run's, say). Looked up first: a
- * Service with a fixed ClusterIP that exists is refused as "IP already allocated", not 409.
- */
-export async function putObject(
-  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>,
-  collection: string,
-  name: string,
-  body: unknown,
-): Promise<void> {
-  const current = await api('GET', `${collection}/${name}`);
-  let r;
-  if (current.status === 404) r = await api('POST', collection, body);
-  else if (current.status === 200) {
-    const rv = (JSON.parse(current.text) as { metadata: { resourceVersion: string } }).metadata
-      .resourceVersion;
-    const b = body as { metadata: Record<string, unknown> };
-    r = await api('PUT', `${collection}/${name}`, { ...b, metadata: { ...b.metadata, resourceVersion: rv } });
-  } else r = current;
-  if (r.status >= 300) throw new Error(`writing ${collection}/${name}: HTTP ${r.status} ${r.text}`);
 }
 
 /** Deletes every pod bound to the node (grace 0: the kubelet still stops each one). */
