@@ -109,6 +109,17 @@ describe('the single-node overlay', () => {
     expect(cpu).toBeLessThanOrEqual(1_000); // half of the node's 2 cores, the rest for the node itself
   });
 
+  it("gives each pod its image's user and group, so the root-owned local volumes become writable", () => {
+    const sc = (kind: string, ns: string, name: string) =>
+      get(planned, kind, ns, name).spec.template.spec.securityContext;
+    expect(sc('StatefulSet', 'slo-scout-streaming', 'kafka')).toMatchObject({
+      runAsUser: 1000,
+      fsGroup: 1000,
+    });
+    expect(sc('StatefulSet', 'slo-scout-data', 'minio')).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
+    expect(sc('Deployment', 'slo-scout-data', 'redis')).toMatchObject({ runAsUser: 100, fsGroup: 101 });
+  });
+
   it('leaves the workloads it does not list untouched (they run on KWOK)', () => {
     for (const [kind, ns, name] of [
       ['Deployment', 'slo-scout-backend', 'api'],

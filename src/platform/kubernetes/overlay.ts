@@ -31,7 +31,12 @@ export interface Overlay {
   /** "namespace/name" of a workload (or Job) → what changes in it. */
   workloads: Record<
     string,
-    { storage?: string; containers?: Record<string, { resources?: Resources; env?: Record<string, string> }> }
+    {
+      storage?: string;
+      /** Pod securityContext fields the overlay's images need (their user's ids); they win. */
+      securityContext?: Record<string, unknown>;
+      containers?: Record<string, { resources?: Resources; env?: Record<string, string> }>;
+    }
   >;
   secrets?: { namespace: string; name: string; keys: Record<string, 'user' | 'password'> }[];
 }
@@ -54,6 +59,7 @@ export function loadOverlay(name: string, dir = OVERLAY_DIR): Overlay {
 }
 
 type Pod = {
+  securityContext?: Record<string, unknown>;
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];
   affinity?: Record<string, Record<string, unknown> | undefined>;
@@ -150,6 +156,7 @@ export function applyOverlay(plan: DeployPlan, overlay: Overlay): DeployPlan {
       pod.nodeSelector = { ...pod.nodeSelector, ...overlay.placement.nodeSelector };
     if (overlay.placement?.tolerations)
       pod.tolerations = [...(pod.tolerations ?? []), ...overlay.placement.tolerations];
+    if (patch.securityContext) pod.securityContext = { ...pod.securityContext, ...patch.securityContext };
     const relaxed = relaxAffinity(pod);
     if (relaxed.length) {
       const meta = target.metadata as { annotations?: Record<string, string> };
