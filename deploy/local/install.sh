@@ -6,9 +6,9 @@
 #   deploy/local/install.sh [--quiet] [--with k8s]
 #
 # --with k8s (or FIREDRILL_INSTALL_K8S=1) also builds the Kubernetes test control plane (etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, KWOK) and the real test node beside it
-# (kubelet, kube-proxy, containerd, runc, CNI plugins, and its images from deploy/images): CI needs
-# them, the local sandbox does not. It is the slowest step on a new machine (see "k8s" below).
+# kube-apiserver, kube-controller-manager, kube-scheduler, KWOK), the kube-score manifest linter and
+# the real test node beside it (kubelet, kube-proxy, containerd, runc, CNI plugins, and its images
+# from deploy/images): CI needs them, the local sandbox does not. It is the slowest step on a new machine (see "k8s" below).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 quiet=0; with_k8s="${FIREDRILL_INSTALL_K8S:-0}"
@@ -134,6 +134,8 @@ k8s() {
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
   timed go_build etcd "${ETCD_VERSION#v}" "$here/etcd" etcd=go.etcd.io/etcd/server/v3
   timed go_install kwok "${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok kwok "$KWOK_VERSION"
+  # The linter test/e2e/kube-score.test.ts runs over the manifests (no replace directives: go install).
+  timed go_install kube-score "${KUBE_SCORE_VERSION#v}" github.com/zegl/kube-score/cmd/kube-score kube-score "$KUBE_SCORE_VERSION"
   k8s_node "$kv" "$ldx"
 }
 

@@ -295,13 +295,13 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
       namespace: 'slo-scout-data',
     });
     const b64 = (k: string) => Buffer.from(secret.data![k]!, 'base64').toString();
-    expect(b64('MINIO_ROOT_PASSWORD')).not.toBe('minioadmin');
+    expect(b64('root-password')).not.toBe('minioadmin');
     const svc = await core.readNamespacedService({ name: 'minio', namespace: 'slo-scout-data' });
     const s3 = new S3Client({
       endpoint: `http://${svc.spec!.clusterIP}:9000`,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: b64('MINIO_ROOT_USER'), secretAccessKey: b64('MINIO_ROOT_PASSWORD') },
+      credentials: { accessKeyId: b64('root-user'), secretAccessKey: b64('root-password') },
     });
     const body = randomBytes(64 * 1024);
     await eventually(

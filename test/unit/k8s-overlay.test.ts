@@ -59,7 +59,7 @@ describe('the single-node overlay', () => {
     expect(minio.MINIO_CI_CD).toBe('on');
     // Credentials stay references to the Secret, never values.
     expect(minio.MINIO_ROOT_PASSWORD).toEqual({
-      secretKeyRef: { name: 'minio-credentials', key: 'MINIO_ROOT_PASSWORD' },
+      secretKeyRef: { name: 'minio-credentials', key: 'root-password' },
     });
   });
 
@@ -90,6 +90,7 @@ describe('the single-node overlay', () => {
     expect(kafka.spec.template.spec.containers[0].resources.requests).toEqual({
       cpu: '100m',
       memory: '640Mi',
+      'ephemeral-storage': '256Mi', // not sized by the overlay: the manifest's
     });
     expect(kafka.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
     expect(env(kafka.spec.template.spec.containers[0]).KAFKA_HEAP_OPTS).toBe('-Xms128m -Xmx384m');
@@ -194,9 +195,9 @@ describe('the single-node overlay', () => {
     const [b] = generatedSecrets(overlay);
     const data = (s: KubeObject) => s.stringData as Record<string, string>;
     expect(a!.metadata).toMatchObject({ name: 'minio-credentials', namespace: 'slo-scout-data' });
-    expect(data(a!).MINIO_ROOT_USER).toMatch(/^firedrill-[0-9a-f]{12}$/);
-    expect(data(a!).MINIO_ROOT_PASSWORD!.length).toBeGreaterThanOrEqual(32);
-    expect(data(a!).MINIO_ROOT_PASSWORD).not.toBe(data(b!).MINIO_ROOT_PASSWORD);
-    expect(data(a!).MINIO_ROOT_PASSWORD).not.toMatch(/minioadmin/);
+    expect(data(a!)['root-user']).toMatch(/^firedrill-[0-9a-f]{12}$/);
+    expect(data(a!)['root-password']!.length).toBeGreaterThanOrEqual(32);
+    expect(data(a!)['root-password']).not.toBe(data(b!)['root-password']);
+    expect(data(a!)['root-password']).not.toMatch(/minioadmin/);
   });
 });

@@ -89,7 +89,7 @@ describe('deploy plan', () => {
   });
 
   it('applies the kustomization image rules, and --image overrides them', () => {
-    expect(plan.images['slo-scout-backend/api']).toEqual(['slo-scout/api:latest']);
+    expect(plan.images['slo-scout-backend/api']).toEqual(['slo-scout/api:1.0.0']);
     expect(plan.images['slo-scout-streaming/kafka']).toEqual(['apache/kafka:4.4.0']);
     const custom = loadDeployPlan({
       images: [
@@ -99,7 +99,7 @@ describe('deploy plan', () => {
     });
     expect(custom.images['slo-scout-backend/api']).toEqual(['registry.example.com:5000/team/api:1.4.2']);
     expect(custom.images['slo-scout-frontend/ui']).toEqual(['ghcr.io/acme/ui@sha256:abc']);
-    expect(custom.images['slo-scout-backend/worker']).toEqual(['slo-scout/worker:latest']);
+    expect(custom.images['slo-scout-backend/worker']).toEqual(['slo-scout/worker:1.0.0']);
   });
 
   it('refuses an --image whose name no container uses, instead of ignoring it', () => {

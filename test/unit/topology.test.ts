@@ -15,6 +15,8 @@ import {
 } from '../../src/topology/index.ts';
 
 const topology = loadTopology();
+/** The seed sizes pods by CPU and memory; the manifests add an ephemeral-storage bound of their own. */
+const seedSize = (r: Record<string, string>) => ({ cpu: r.cpu, memory: r.memory });
 
 describe('namespaces (seed: Namespace Organization)', () => {
   const expected: Record<string, [string, string]> = {
@@ -42,7 +44,7 @@ describe('high availability (seed: High Availability Configuration)', () => {
     expect(kafka.env.KAFKA_DEFAULT_REPLICATION_FACTOR).toBe('3');
     expect(kafka.env.KAFKA_MIN_INSYNC_REPLICAS).toBe('2');
     expect(kafka.env.KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE).toBe('false');
-    expect(kafka.resources.requests).toEqual({ cpu: '2', memory: '4Gi' });
+    expect(seedSize(kafka.resources.requests)).toEqual({ cpu: '2', memory: '4Gi' });
     expect(kafka.storage).toEqual([{ name: 'kafka-data', size: '100Gi', storageClass: 'fast-ssd' }]);
     expect(kafka.ports.map((p) => p.port)).toEqual(expect.arrayContaining([9092, 9093]));
   });
@@ -52,7 +54,7 @@ describe('high availability (seed: High Availability Configuration)', () => {
     expect(tsdb.replicas).toBe(3);
     expect(tsdb.annotations['firedrill.io/ha']).toBe('patroni: 1 primary + 2 replicas');
     expect(tsdb.configFiles['patroni.yaml']).toMatch(/ttl: 30/);
-    expect(tsdb.resources.limits).toEqual({ cpu: '4', memory: '16Gi' });
+    expect(seedSize(tsdb.resources.limits)).toEqual({ cpu: '4', memory: '16Gi' });
     expect(tsdb.storage[0]).toMatchObject({ size: '500Gi', storageClass: 'fast-ssd' });
   });
 
@@ -175,15 +177,15 @@ describe('workloads (seed: the deployment diagram)', () => {
     (ns, name, kind, replicas, cpu, memory, ports) => {
       const c = component(topology, name);
       expect([c.namespace, c.kind, c.replicas]).toEqual([ns, kind, replicas]);
-      expect(c.resources.requests).toEqual({ cpu, memory });
-      expect(c.resources.limits).toEqual({ cpu, memory });
+      expect(seedSize(c.resources.requests)).toEqual({ cpu, memory });
+      expect(seedSize(c.resources.limits)).toEqual({ cpu, memory });
       expect(c.ports.map((p) => p.port)).toEqual(expect.arrayContaining(ports));
     },
   );
 
   it('TimescaleDB: the seed size is the limit; requests fit the quota with 3 Patroni members (documented)', () => {
     const tsdb = component(topology, 'timescaledb');
-    expect(tsdb.resources).toEqual({
+    expect({ requests: seedSize(tsdb.resources.requests), limits: seedSize(tsdb.resources.limits) }).toEqual({
       requests: { cpu: '4', memory: '14Gi' },
       limits: { cpu: '4', memory: '16Gi' },
     });
@@ -234,17 +236,15 @@ describe('workloads (seed: the deployment diagram)', () => {
     expect(topology.storageClasses.sort()).toEqual(['archive', 'fast-ssd', 'standard']);
   });
 
-  it('every container declares CPU and memory requests and limits (the quotas count limits too)', () => {
+  it('every container declares CPU, memory and ephemeral-storage requests and limits (the quotas count limits too)', () => {
     for (const d of docs.filter((x) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind))) {
       for (const c of d.spec.template.spec.containers) {
-        expect(Object.keys(c.resources?.requests ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual([
-          'cpu',
-          'memory',
-        ]);
-        expect(Object.keys(c.resources?.limits ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual([
-          'cpu',
-          'memory',
-        ]);
+        for (const which of ['requests', 'limits'])
+          expect(Object.keys(c.resources?.[which] ?? {}).sort(), `${d.metadata.name}/${c.name}`).toEqual([
+            'cpu',
+            'ephemeral-storage',
+            'memory',
+          ]);
       }
     }
   });
@@ -297,14 +297,19 @@ describe('services (seed: ClusterIP, headless, LoadBalancer)', () => {
     expect(s!.ports.map((p) => p.port)).toEqual(ports);
   });
 
-  it('every Service selects a workload of its namespace', () => {
+  it('every Service selects a workload of its namespace (but for labels its system sets at run time)', () => {
     for (const s of topology.services) {
+      // timescaledb / timescaledb-replicas select Patroni's role label, which no template carries.
+      const runtime = docs.find(
+        (d) => d.kind === 'Service' && d.metadata.namespace === s.namespace && d.metadata.name === s.name,
+      )!.metadata.annotations?.['firedrill.io/runtime-selector'] as string | undefined;
+      const staticSelector = Object.entries(s.selector).filter(([k]) => !runtime?.startsWith(`${k}:`));
       const pods = docs.filter(
         (d) =>
           ['Deployment', 'StatefulSet', 'DaemonSet'].includes(d.kind) && d.metadata.namespace === s.namespace,
       );
       const match = pods.some((d) =>
-        Object.entries(s.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+        staticSelector.every(([k, v]) => d.spec.template.metadata.labels[k] === v),
       );
       expect(match, `${s.namespace}/${s.name}`).toBe(true);
     }

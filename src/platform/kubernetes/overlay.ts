@@ -149,7 +149,12 @@ export function applyOverlay(plan: DeployPlan, overlay: Overlay): DeployPlan {
           `overlay ${overlay.name}: ${where} has no container "${name}"`,
           `its containers: ${(pod.containers ?? []).map((x) => x.name).join(', ')}`,
         );
-      if (c.resources) container.resources = structuredClone(c.resources);
+      // Key by key: what the overlay does not size (ephemeral storage) keeps the manifest's value.
+      if (c.resources)
+        container.resources = {
+          requests: { ...container.resources?.requests, ...c.resources.requests },
+          limits: { ...container.resources?.limits, ...c.resources.limits },
+        };
       if (c.env) setEnv(container, c.env);
     }
     if (overlay.placement?.nodeSelector)
