@@ -150,6 +150,9 @@ k8s_node() { # kubernetes-version version-ldflags
   local m=github.com/containerd/containerd/v2/cmd
   timed go_install containerd "${CONTAINERD_VERSION#v}" "$m/ctr" ctr "$CONTAINERD_VERSION" \
     "$m/containerd-shim-runc-v2" "$m/containerd"
+  # Cluster DNS, statically linked (it runs alone in its image, deploy/images/coredns).
+  pinned "$here/coredns" github.com/coredns/coredns "$COREDNS_VERSION"
+  CGO_ENABLED=0 timed go_build coredns "${COREDNS_VERSION#v}" "$here/coredns" coredns=firedrill.local/coredns
   node_images
 }
 

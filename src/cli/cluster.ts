@@ -58,7 +58,12 @@ export function clusterCommands(program: Command): void {
         );
       const t0 = Date.now();
       const log = (m: string) => console.log(`  ${m}`);
-      const c = await startTestCluster({ name: opts.name, nodes: opts.kwokNodes, log });
+      const c = await startTestCluster({
+        name: opts.name,
+        nodes: opts.kwokNodes,
+        ...(opts.node ? { realNode: {} } : {}),
+        log,
+      });
       if (opts.node) {
         try {
           const n = await startTestNode(c, { name: nodeNameOf(opts.name), log });

@@ -1,6 +1,7 @@
 // `firedrill cluster up|status|down` as an operator runs them, each a separate process: up leaves
-// the control plane, KWOK nodes and the real node running after the CLI exits, status sees them,
-// up again refuses, down ends every process and leaves the host as it was before up.
+// the control plane, KWOK nodes and the real node (with the API relay, cluster DNS and volume
+// pools) running after the CLI exits, status sees them, up again refuses, down ends every process
+// and leaves the host as it was before up.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffHostState, readHostState } from '../../src/platform/kubernetes/host-state.ts';
@@ -35,6 +36,19 @@ describe('firedrill cluster up|status|down', () => {
       .map((n) => n.metadata!.name)
       .sort();
     expect(readyNodes).toEqual([`${NAME}-node`, 'kwok-node-0']);
+    // What pods on the real node need: the API server behind the `kubernetes` Service, cluster
+    // DNS, and volumes for the local storage classes on both kinds of node.
+    const slice = await kc
+      .makeApiClient(k8s.DiscoveryV1Api)
+      .readNamespacedEndpointSlice({ name: 'kubernetes', namespace: 'default' });
+    expect(slice.endpoints.flatMap((e) => e.addresses)).toEqual(['10.245.0.1']);
+    const dns = await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
+    expect(dns.spec?.clusterIP).toBe('10.96.0.10');
+    const pvs = await kc.makeApiClient(k8s.CoreV1Api).listPersistentVolume();
+    const pools = new Set(pvs.items.map((p) => p.metadata?.labels?.['firedrill.io/volume-pool']));
+    expect([...pools].sort()).toEqual([`${NAME}-node`, 'kwok-node-0']);
 
     const status = await firedrill(['cluster', 'status', '--name', NAME]);
     expect(status.code).toBe(0);

@@ -3,7 +3,10 @@
 // StatefulSet from the image setup built without a registry (imagePullPolicy: Never) becomes
 // Ready and answers PING from the host through its pod IP and its ClusterIP, a deleted pod comes
 // back and serves, a pod's traffic towards the outside is dropped, placeholder workloads still run
-// on KWOK, and after stop() the host is exactly as it was before the cluster started.
+// on KWOK, and after stop() the host is exactly as it was before the cluster started. Inside pods:
+// the API server answers through the `kubernetes` Service to the pod's ServiceAccount token, the
+// cluster DNS resolves Service and StatefulSet pod names (and nothing outside cluster.local), and
+// a fast-ssd claim binds a volume on the node that a non-root pod writes and a later pod reads.
 import { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
@@ -53,18 +56,55 @@ function droppedOutbound(table: string): number {
   return Number(/packets (\d+)/.exec(line)?.[1] ?? NaN);
 }
 
+/** A one-shot pod on the real node running `script` in the toolbox image; its phase and log. */
+async function runPod(
+  core: k8s.CoreV1Api,
+  node: TestNode,
+  name: string,
+  script: string,
+  spec: Partial<k8s.V1PodSpec> = {},
+): Promise<{ phase: string; log: string }> {
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name },
+      spec: {
+        ...realNodePlacement(),
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          { name, image: node.images.toolbox!, imagePullPolicy: 'Never', command: ['bash', '-c', script] },
+        ],
+        ...spec,
+      },
+    },
+  });
+  const done = await eventually(`pod ${name} to finish`, async () => {
+    const p = await core.readNamespacedPod({ name, namespace: NS });
+    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+  });
+  const log = String(await core.readNamespacedPodLog({ name, namespace: NS }));
+  say(`${name}: ${done.status!.phase}\n${log.trim()}`);
+  return { phase: done.status!.phase!, log };
+}
+
 describe('a real Kubernetes node beside KWOK', () => {
   let hostBefore: HostState;
   let cluster: TestCluster;
   let node: TestNode;
   let core: k8s.CoreV1Api;
   let apps: k8s.AppsV1Api;
+  const kubeconfig = () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    return kc;
+  };
 
   beforeAll(async () => {
     hostBefore = readHostState();
-    cluster = await startTestCluster({ name: NAME, nodes: 2, log: (m) => say(m) });
+    cluster = await startTestCluster({ name: NAME, nodes: 2, realNode: {}, log: (m) => say(m) });
     const t0 = Date.now();
-    node = await startTestNode(cluster, { log: (m) => say(m) });
+    node = await startTestNode(cluster, { images: ['redis', 'toolbox'], log: (m) => say(m) });
     say(`node up in ${Date.now() - t0} ms`);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
@@ -96,6 +136,31 @@ describe('a real Kubernetes node beside KWOK', () => {
       'True',
       'True',
     ]);
+  });
+
+  it('refuses a bridge address another interface has, naming it, after removing a bridge of its own left without a record', async () => {
+    const sh = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+    // A bridge a crashed node made (its alias says whose) and an address someone else holds.
+    sh('link', 'add', 'fdnode9', 'type', 'bridge');
+    sh('link', 'set', 'fdnode9', 'alias', 'firedrill-node:taken');
+    sh('link', 'add', 'fdtaken0', 'type', 'bridge');
+    sh('addr', 'add', '10.245.9.1/32', 'dev', 'fdtaken0');
+    const logs: string[] = [];
+    try {
+      await expect(
+        startTestNode(cluster, {
+          name: 'taken',
+          bridge: 'fdnode9',
+          podCidr: '10.245.9.0/24',
+          log: (m) => logs.push(m),
+        }),
+      ).rejects.toThrow(/bridge address 10\.245\.9\.1 is already an address of interface fdtaken0/);
+      expect(logs.join('\n')).toContain('deleted bridge fdnode9, left over by an earlier node "taken"');
+      expect(sh('-o', 'link', 'show')).not.toContain('fdnode9');
+    } finally {
+      for (const link of ['fdtaken0', 'fdnode9'])
+        if (sh('-o', 'link', 'show').includes(`: ${link}:`)) sh('link', 'delete', link);
+    }
   });
 
   it('runs a Redis StatefulSet from the locally built image; it serves through its pod IP and ClusterIP and comes back when deleted', async () => {
@@ -174,6 +239,217 @@ describe('a real Kubernetes node beside KWOK', () => {
       ),
     ).toBe('$-1');
     expect(await redis(reborn.status!.podIP!, 6379, 'PING')).toBe('+PONG');
+  });
+
+  it('lets a pod call the API server through the `kubernetes` Service with its ServiceAccount token', async () => {
+    const slice = await kubeconfig()
+      .makeApiClient(k8s.DiscoveryV1Api)
+      .readNamespacedEndpointSlice({ name: 'kubernetes', namespace: 'default' });
+    expect(slice.endpoints.map((e) => e.addresses)).toEqual([[node.nodeIp]]);
+    // The pod's account may read pods in its namespace, nothing else.
+    const rbac = kubeconfig().makeApiClient(k8s.RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: NS,
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: NS,
+      body: {
+        metadata: { name: 'pod-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }],
+      },
+    });
+    const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const url = 'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT';
+    const r = await runPod(
+      core,
+      node,
+      'api-client',
+      [
+        `echo "service $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"`,
+        // Without the token: anonymous requests are refused.
+        `echo "anonymous $(curl -s -o /dev/null -w '%{http_code}' --cacert ${sa}/ca.crt ${url}/version)"`,
+        `echo "other namespace $(curl -s -o /dev/null -w '%{http_code}' --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" ${url}/api/v1/namespaces/kube-system/pods/x)"`,
+        `curl -sS --fail-with-body --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" ${url}/api/v1/namespaces/$(cat ${sa}/namespace)/pods/$HOSTNAME`,
+      ].join('\n'),
+    );
+    expect(r.phase).toBe('Succeeded');
+    expect(r.log).toContain('service 10.96.0.1:443');
+    expect(r.log).toContain('anonymous 401');
+    expect(r.log).toContain('other namespace 403');
+    const self = JSON.parse(r.log.slice(r.log.indexOf('{'))) as k8s.V1Pod;
+    expect(self.metadata?.name).toBe('api-client');
+    expect(self.spec?.nodeName).toBe(node.name);
+  });
+
+  it('resolves Service names and a headless StatefulSet pod name in pods, and answers other names itself', async () => {
+    const dns = await core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
+    expect(dns.spec?.clusterIP).toBe('10.96.0.10');
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: 'web' },
+        spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'redis', port: 6379 }] },
+      },
+    });
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          serviceName: 'web',
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              ...realNodePlacement(),
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'redis',
+                  image: node.images.redis!,
+                  imagePullPolicy: 'Never',
+                  args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', ''],
+                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const web0 = await eventually('web-0 Ready', async () => {
+      const p = await core.readNamespacedPod({ name: 'web-0', namespace: NS });
+      return ready(p) ? p : undefined;
+    });
+    const redisIp = (await core.readNamespacedService({ name: 'redis', namespace: NS })).spec!.clusterIP!;
+    const table = `firedrill-node-${node.name}`;
+    const dropped = droppedOutbound(table);
+    const r = await runPod(
+      core,
+      node,
+      'dns-client',
+      [
+        'cat /etc/resolv.conf',
+        'echo "short $(getent hosts redis | cut -d" " -f1)"',
+        `echo "fqdn $(getent hosts redis.${NS}.svc.cluster.local | cut -d" " -f1)"`,
+        `echo "pod $(getent hosts web-0.web.${NS}.svc.cluster.local | cut -d" " -f1)"`,
+        'echo "api $(getent hosts kubernetes.default | cut -d" " -f1)"',
+        // The API server by its Service name, as in-cluster clients address it.
+        'echo "by name $(curl -s -o /dev/null -w "%{http_code}" --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes.default.svc/version)"',
+        'echo "outside $(dig +tries=1 +time=2 example.com A | grep -o "status: [A-Z]*")"',
+        `echo "missing $(dig +tries=1 +time=2 nothing.${NS}.svc.cluster.local A | grep -o "status: [A-Z]*")"`,
+      ].join('\n'),
+    );
+    expect(r.phase).toBe('Succeeded');
+    expect(r.log).toMatch(/^nameserver 10\.96\.0\.10$/m);
+    expect(r.log).toMatch(
+      new RegExp(`^search ${NS}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local$`, 'm'),
+    );
+    expect(r.log).toContain(`short ${redisIp}\n`);
+    expect(r.log).toContain(`fqdn ${redisIp}\n`);
+    expect(r.log).toContain(`pod ${web0.status!.podIP}\n`);
+    expect(r.log).toContain('api 10.96.0.1\n');
+    expect(r.log).toContain('by name 401');
+    expect(r.log).toContain('outside status: NXDOMAIN');
+    expect(r.log).toContain('missing status: NXDOMAIN');
+    // Nothing of it left the bridge: the forward filter dropped nothing new.
+    expect(droppedOutbound(table)).toBe(dropped);
+  });
+
+  it('binds a fast-ssd claim to a volume on the real node; a non-root pod writes it and the data outlives the pod', async () => {
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace: NS,
+      body: {
+        metadata: { name: 'data' },
+        spec: {
+          storageClassName: 'fast-ssd',
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Gi' } },
+        },
+      },
+    });
+    const nonRoot: Partial<k8s.V1PodSpec> = {
+      securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+    };
+    const mount = (spec: Partial<k8s.V1PodSpec>, name: string, script: string) =>
+      runPod(core, node, name, script, {
+        ...spec,
+        containers: [
+          {
+            name,
+            image: node.images.toolbox!,
+            imagePullPolicy: 'Never',
+            command: ['bash', '-c', script],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+        ],
+      });
+    const w = await mount(nonRoot, 'writer', 'id -u; echo drill-data > /data/file && cat /data/file');
+    expect(w.phase).toBe('Succeeded');
+    expect(w.log).toBe('1000\ndrill-data\n');
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: NS });
+    expect(pvc.status?.phase).toBe('Bound');
+    const pv = await core.readPersistentVolume({ name: pvc.spec!.volumeName! });
+    expect(pv.spec?.local?.path.startsWith(`${node.dir}/`)).toBe(true);
+    expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual([
+      node.name,
+    ]);
+    await core.deleteNamespacedPod({ name: 'writer', namespace: NS, gracePeriodSeconds: 0 });
+    await eventually('the writer pod gone', async () =>
+      (await core.listNamespacedPod({ namespace: NS, fieldSelector: 'metadata.name=writer' })).items.length
+        ? undefined
+        : true,
+    );
+    const rd = await mount(nonRoot, 'reader', 'cat /data/file');
+    expect(rd.log).toBe('drill-data\n');
+
+    // A placeholder on KWOK with a claim of the same class binds too, to a volume of a KWOK node.
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: 'placeholder-db' },
+        spec: {
+          replicas: 1,
+          serviceName: 'placeholder-db',
+          selector: { matchLabels: { app: 'placeholder-db' } },
+          template: {
+            metadata: { labels: { app: 'placeholder-db' } },
+            spec: {
+              containers: [
+                { name: 'db', image: 'slo-scout/db:latest', volumeMounts: [{ name: 'd', mountPath: '/d' }] },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'd' },
+              spec: {
+                storageClassName: 'fast-ssd',
+                accessModes: ['ReadWriteOnce'],
+                resources: { requests: { storage: '500Gi' } },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const kwokPod = await eventually('placeholder-db-0 Ready on KWOK', async () => {
+      const p = await core.readNamespacedPod({ name: 'placeholder-db-0', namespace: NS });
+      return ready(p) ? p : undefined;
+    });
+    expect(kwokPod.spec?.nodeName).toMatch(/^kwok-node-/);
+    const kwokPvc = await core.readNamespacedPersistentVolumeClaim({
+      name: 'd-placeholder-db-0',
+      namespace: NS,
+    });
+    expect(kwokPvc.spec?.volumeName).toMatch(new RegExp(`^${kwokPod.spec!.nodeName}-fast-ssd-`));
   });
 
   it("drops a pod's traffic towards the outside", async () => {

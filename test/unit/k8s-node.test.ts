@@ -166,6 +166,8 @@ describe('node layout', () => {
     nodeIp: '10.245.0.1',
     podCidr: '10.245.0.0/24',
     serviceCidr: '10.96.0.0/16',
+    clusterDnsIp: '10.96.0.10',
+    clusterDomain: 'cluster.local',
     ca: '/ca.crt',
     kubeletCert: { cert: '/k.crt', key: '/k.key' },
     kubeletPort: 1,

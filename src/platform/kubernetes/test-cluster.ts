@@ -10,7 +10,7 @@
 // no kubelet, container runtime or kube-proxy exists behind them. A real node can join beside the
 // KWOK ones (test-node.ts): the API server is started with the kubelet client flags it needs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../topology/load.ts';
 import { UserError } from '../../util/errors.ts';
@@ -18,7 +18,16 @@ import { sleep } from '../../util/wait.ts';
 import { cacheRoot, readVersions } from '../local/toolchain.ts';
 import { HOST, PortAllocator } from '../local/ports.ts';
 import { call, httpOk, type Tls } from './test-https.ts';
-import { DISPOSABLE_EXTENSION, issue, makePki, writeKubeconfig, type Pki } from './test-pki.ts';
+import {
+  DISPOSABLE_EXTENSION,
+  apiServerSans,
+  issue,
+  makePki,
+  writeKubeconfig,
+  type Pki,
+} from './test-pki.ts';
+import { DEFAULT_POD_CIDR, gatewayOf } from './test-node-config.ts';
+import { kwokStagesForRealNode, localVolumeClasses } from './test-volumes.ts';
 
 export { DISPOSABLE_EXTENSION };
 import { isAlive, markedProcesses, startProcess, stopProcess, sweep, tail } from '../local/process.ts';
@@ -41,6 +50,12 @@ export interface TestClusterOptions {
   name?: string;
   /** KWOK nodes to create (default 4: 64 CPU, 256Gi, 110 pods each). */
   nodes?: number;
+  /**
+   * A real node (test-node.ts) will join: the API server's certificate also names the node's
+   * bridge address, where pods reach it through the `kubernetes` Service (test-api-relay.ts), and
+   * KWOK leaves claims of the local storage classes to the node's volume pools (test-volumes.ts).
+   */
+  realNode?: { podCidr?: string };
   log?: (m: string) => void;
 }
 
@@ -166,7 +181,13 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const context = contextName(name);
 
   const pki = makePki(join(dir, 'pki'));
-  const apiCert = issue(pki, 'apiserver', '/CN=kube-apiserver', true);
+  const apiCert = issue(
+    pki,
+    'apiserver',
+    '/CN=kube-apiserver',
+    true,
+    apiServerSans(opts.realNode ? [gatewayOf(opts.realNode.podCidr ?? DEFAULT_POD_CIDR).ip] : []),
+  );
   const admin = issue(pki, 'admin', '/O=system:masters/CN=firedrill-test-admin', false);
   const kcm = issue(pki, 'controller-manager', '/CN=system:kube-controller-manager', false);
   const sched = issue(pki, 'scheduler', '/CN=system:kube-scheduler', false);
@@ -276,7 +297,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
-      // 127.0.0.1 cannot be an Endpoints address: do not publish the `kubernetes` Service's endpoints.
+      // 127.0.0.1 cannot be an Endpoints address: do not publish the `kubernetes` Service's
+      // endpoints. A real node publishes its relay's address instead (test-api-relay.ts).
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       // A real node (test-node.ts) serves its kubelet on its InternalIP with a certificate from
@@ -365,12 +387,20 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       if (r.status !== 201) throw new Error(`creating node ${nodeName}: HTTP ${r.status} ${r.text}`);
     }
 
+    let stages = bin.kwokStages;
+    if (opts.realNode) {
+      stages = join(dir, 'kwok-stages.yaml');
+      writeFileSync(
+        stages,
+        kwokStagesForRealNode(readFileSync(bin.kwokStages, 'utf8'), localVolumeClasses()),
+      );
+    }
     start(
       'kwok',
       bin.kwok,
       [
         `--kubeconfig=${kwokKubeconfig}`,
-        `--config=${bin.kwokStages}`,
+        `--config=${stages}`,
         `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
         `--cidr=${POD_CIDR}`,
         '--node-lease-duration-seconds=40',

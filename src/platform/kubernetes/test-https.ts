@@ -1,4 +1,5 @@
-// A minimal HTTPS/HTTP client for the test control plane harness's own calls (readiness, bootstrap).
+// A minimal HTTPS/HTTP client for the test control plane harness's own calls (readiness, bootstrap,
+// the objects a real node writes for itself).
 import { request } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { HOST } from '../local/ports.ts';
@@ -15,12 +16,13 @@ export function call(
   method: string,
   path: string,
   body?: unknown,
+  host: string = HOST,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       {
-        host: HOST,
+        host,
         port,
         method,
         path,
@@ -50,6 +52,33 @@ export function call(
     if (payload) req.write(payload);
     req.end();
   });
+}
+
+/** One API call of the harness: method, path, JSON body. */
+export type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>;
+
+/** Creates the object unless one of that name exists (a bound volume of an earlier node, say). */
+export async function createIfAbsent(api: Api, collection: string, body: unknown): Promise<void> {
+  const r = await api('POST', collection, body);
+  if (r.status >= 300 && r.status !== 409)
+    throw new Error(`creating in ${collection}: HTTP ${r.status} ${r.text}`);
+}
+
+/**
+ * Creates the object, or replaces the one of that name (a crashed run's, say). Looked up first: a
+ * Service with a fixed ClusterIP that exists is refused as "IP already allocated", not 409.
+ */
+export async function putObject(api: Api, collection: string, name: string, body: unknown): Promise<void> {
+  const current = await api('GET', `${collection}/${name}`);
+  let r;
+  if (current.status === 404) r = await api('POST', collection, body);
+  else if (current.status === 200) {
+    const rv = (JSON.parse(current.text) as { metadata: { resourceVersion: string } }).metadata
+      .resourceVersion;
+    const b = body as { metadata: Record<string, unknown> };
+    r = await api('PUT', `${collection}/${name}`, { ...b, metadata: { ...b.metadata, resourceVersion: rv } });
+  } else r = current;
+  if (r.status >= 300) throw new Error(`writing ${collection}/${name}: HTTP ${r.status} ${r.text}`);
 }
 
 export function httpOk(port: number, path: string): Promise<string> {

@@ -3,6 +3,21 @@
 // Every path a component would default to on the host (/var/lib/…, /run/…, /etc/cni, /opt/…) is
 // moved into the node's own folder: stopping the node then has only that folder to remove.
 import { join } from 'node:path';
+import { UserError } from '../../util/errors.ts';
+
+/** The real node's default pod range; its first address is the bridge's, the node IP. */
+export const DEFAULT_POD_CIDR = '10.245.0.0/24';
+
+/** The first host address of an IPv4 /N range (the bridge's, the pods' gateway). */
+export function gatewayOf(cidr: string): { ip: string; prefix: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m || Number(m[5]) > 30 || Number(m[5]) < 8)
+    throw new UserError(`pod range "${cidr}" is not an IPv4 range from /8 to /30`);
+  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const mask = (0xffffffff << (32 - Number(m[5]))) >>> 0;
+  const gw = ((n & mask) + 1) >>> 0;
+  return { ip: [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.'), prefix: Number(m[5]) };
+}
 
 export interface NodeLayout {
   name: string;
@@ -12,6 +27,9 @@ export interface NodeLayout {
   nodeIp: string;
   podCidr: string;
   serviceCidr: string;
+  /** The kube-dns Service's ClusterIP and the cluster's DNS domain (test-dns.ts). */
+  clusterDnsIp: string;
+  clusterDomain: string;
   ca: string;
   kubeletCert: { cert: string; key: string };
   kubeletPort: number;
@@ -154,9 +172,11 @@ export function kubeletConfig(l: NodeLayout) {
     failCgroupV1: false,
     cgroupDriver: 'cgroupfs',
     failSwapOn: false,
-    // No cluster DNS yet, and the host's resolvers are off this machine: pods get no nameserver.
+    // Pods ask the cluster DNS (test-dns.ts) only. The host's resolvers are off this machine: a
+    // pod with dnsPolicy Default (CoreDNS itself) gets no nameserver rather than theirs.
     resolvConf: '',
-    clusterDomain: 'cluster.local',
+    clusterDNS: [l.clusterDnsIp],
+    clusterDomain: l.clusterDomain,
     podLogsDir: p.podLogs,
     registerNode: true,
     registerWithTaints: [REAL_NODE_TAINT],
@@ -179,6 +199,10 @@ export function kubeProxyConfig(l: NodeLayout) {
     mode: 'nftables',
     clusterCIDR: l.podCidr,
     detectLocalMode: 'ClusterCIDR',
+    // A pod asking a Service whose endpoint is on the same bridge (DNS, say) gets its answer back
+    // through the node, which undoes the NAT: without this the answer would be bridged straight
+    // from the other pod's address, unless the host happens to run br_netfilter.
+    masqueradeAll: true,
     // NodePorts only on the node's own bridge address, never on the outside interface.
     nodePortAddresses: [`${l.nodeIp}/32`],
     healthzBindAddress: `127.0.0.1:${l.proxyHealthzPort}`,
@@ -208,4 +232,13 @@ export function forwardFilter(l: NodeLayout): string {
   }
 }
 `;
+}
+
+/**
+ * The interface that already has `ip` (from `ip -o addr show` lines as host-state.ts keeps them,
+ * "eth0 inet 10.0.0.5/24 brd …"), or undefined: the node cannot take that address for its bridge.
+ */
+export function addressHolder(addresses: string[], ip: string): string | undefined {
+  const line = addresses.find((a) => a.split(/\s+/)[2]?.split('/')[0] === ip && a.split(/\s+/)[1] === 'inet');
+  return line?.split(/\s+/)[0];
 }

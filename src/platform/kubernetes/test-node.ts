@@ -5,8 +5,13 @@
 //
 // Every address is this machine's: the node IP is the address of a bridge firedrill creates (never
 // the outside interface's), pods live on that bridge, and a forward filter drops whatever a pod
-// sends off the bridge and whatever would be forwarded onto it. The kubelet listens on the bridge
-// address (the API server dials it there), everything else on 127.0.0.1.
+// sends off the bridge and whatever would be forwarded onto it. The kubelet and the API relay
+// listen on the bridge address (the API server dials the kubelet there), everything else on
+// 127.0.0.1.
+//
+// What pods need besides runs with the node: a relay that lets them reach the API server through
+// the `kubernetes` Service (test-api-relay.ts), the cluster DNS (test-dns.ts) and volumes for the
+// no-provisioner storage classes (test-volumes.ts).
 //
 // The host is recorded before anything changes (host-state.ts) and put back by stop()
 // (test-node-teardown.ts), which returns what still differs, so a test can demand nothing does.
@@ -20,8 +25,21 @@ import { isAlive, markedProcesses, startProcess, stopProcess, tail } from '../lo
 import { readHostState, type HostState, type HostStateDiff } from './host-state.ts';
 import { requireNodeImage, type NodeImage } from './node-images.ts';
 import { Exited, SERVICE_CIDR, testClusterHome, until, type TestCluster } from './test-cluster.ts';
-import { call, type Tls } from './test-https.ts';
+import { call, createIfAbsent, putObject, type Tls } from './test-https.ts';
+import { API_RELAY_SOURCE, apiEndpointSlice } from './test-api-relay.ts';
 import {
+  CLUSTER_DNS_IP,
+  CLUSTER_DOMAIN,
+  DNS_NAMESPACE,
+  clusterDnsObjects,
+  clusterIpHolder,
+  collectionPath,
+  type ServiceList,
+} from './test-dns.ts';
+import {
+  DEFAULT_POD_CIDR,
+  addressHolder,
+  gatewayOf,
   containerdConfig,
   cniConfig,
   forwardFilter,
@@ -32,9 +50,10 @@ import {
   type NodeLayout,
 } from './test-node-config.ts';
 import { restoreHost } from './test-node-teardown.ts';
+import { localVolumeClasses, storageClassObjects, volumePool } from './test-volumes.ts';
 import { issue, writeKubeconfig } from './test-pki.ts';
 
-export { REAL_NODE_LABEL, REAL_NODE_TAINT, realNodePlacement } from './test-node-config.ts';
+export { REAL_NODE_LABEL, REAL_NODE_TAINT, gatewayOf, realNodePlacement } from './test-node-config.ts';
 
 export interface TestNodeOptions {
   /** Node name (default `<cluster>-node`); names its folder and its process marker. */
@@ -43,7 +62,9 @@ export interface TestNodeOptions {
   bridge?: string;
   /** Pod range on the bridge (default 10.245.0.0/24); its first address is the node IP. */
   podCidr?: string;
-  /** Images to import besides pause (default: redis), by their deploy/images name. */
+  /** Pool volumes per local storage class on the real node (default 16) and per KWOK node (8). */
+  volumesPerClass?: { real: number; kwok: number };
+  /** Images to import besides pause and coredns (default: redis), by their deploy/images name. */
   images?: string[];
   log?: (m: string) => void;
 }
@@ -139,15 +160,16 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The first host address of an IPv4 /N range (the bridge's, the pods' gateway). */
-export function gatewayOf(cidr: string): { ip: string; prefix: number } {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m || Number(m[5]) > 30 || Number(m[5]) < 8)
-    throw new UserError(`pod range "${cidr}" is not an IPv4 range from /8 to /30`);
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const mask = (0xffffffff << (32 - Number(m[5]))) >>> 0;
-  const gw = ((n & mask) + 1) >>> 0;
-  return { ip: [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.'), prefix: Number(m[5]) };
+/** The interface alias a node's bridge carries. */
+const bridgeMarker = (name: string) => `firedrill-node:${name}`;
+
+function bridgeAlias(bridge: string): string | undefined {
+  try {
+    const out = sh('ip', ['-j', 'link', 'show', 'dev', bridge]);
+    return (JSON.parse(out) as { ifalias?: string }[])[0]?.ifalias;
+  } catch {
+    return undefined; // no such interface
+  }
 }
 
 function ipv4Range(cidr: string): [number, number] | undefined {
@@ -184,11 +206,13 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   const bridge = opts.bridge ?? 'fdnode0';
   if (!/^[a-z][a-z0-9-]{0,14}$/.test(bridge))
     throw new UserError(`bridge name "${bridge}" is not a 1-15 character interface name`);
-  const podCidr = opts.podCidr ?? '10.245.0.0/24';
+  const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const { ip: nodeIp, prefix } = gatewayOf(podCidr);
   const log = opts.log ?? (() => {});
   const bin = requireNode();
-  const images: NodeImage[] = ['pause', ...(opts.images ?? ['redis'])].map(requireNodeImage);
+  const images: NodeImage[] = [...new Set(['pause', 'coredns', ...(opts.images ?? ['redis'])])].map(
+    requireNodeImage,
+  );
   const marker = nodeMarker(name);
   const dir = join(testNodeHome(), name);
   const paths = nodePaths(dir);
@@ -202,23 +226,6 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     log(
       `cleaned up a node "${name}" left over from an earlier run${leftover.lines.length ? ` (still differs: ${leftover.lines.join('; ')})` : ''}`,
     );
-  const before = readHostState();
-  if (before.links.includes(bridge))
-    throw new UserError(
-      `interface ${bridge} already exists and is not a firedrill node's`,
-      `delete it (ip link delete ${bridge}) or give the node another bridge`,
-    );
-  const taken = overlappingRoutes(before.routes, [podCidr, SERVICE_CIDR]);
-  if (taken.length)
-    throw new UserError(
-      `the node's ranges (pods ${podCidr}, services ${SERVICE_CIDR}) overlap routes of this machine: ${taken.join('; ')}`,
-      'give the node another pod range (podCidr), or start it on a machine without those networks',
-    );
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  writeFileSync(paths.hostBefore, JSON.stringify(before));
-  const record: NodeRecord = { name, bridge, forwardTable: forwardFilterTable({ name }), nodeIp, podCidr };
-  writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
-
   const apiPort = Number(new URL(cluster.server).port);
   const tls: Tls = {
     ca: readFileSync(cluster.pki.ca),
@@ -227,11 +234,50 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   };
   const api = (method: string, path: string, body?: unknown) => call(apiPort, tls, method, path, body);
 
+  // A bridge firedrill made (its alias says so) whose node record is gone: ours, so remove it.
+  if (bridgeAlias(bridge) === bridgeMarker(name)) {
+    sh('ip', ['link', 'delete', bridge]);
+    log(`deleted bridge ${bridge}, left over by an earlier node "${name}" without its record`);
+  }
+  const before = readHostState();
+  if (before.links.includes(bridge))
+    throw new UserError(
+      `interface ${bridge} already exists and is not a firedrill node's`,
+      `delete it (ip link delete ${bridge}) or give the node another bridge`,
+    );
+  const holder = addressHolder(before.addresses, nodeIp);
+  if (holder)
+    throw new UserError(
+      `the node's bridge address ${nodeIp} is already an address of interface ${holder}`,
+      `remove it (ip addr del ${nodeIp} dev ${holder}), or give the node another pod range (podCidr)`,
+    );
+  const taken = overlappingRoutes(before.routes, [podCidr, SERVICE_CIDR]);
+  if (taken.length)
+    throw new UserError(
+      `the node's ranges (pods ${podCidr}, services ${SERVICE_CIDR}) overlap routes of this machine: ${taken.join('; ')}`,
+      'give the node another pod range (podCidr), or start it on a machine without those networks',
+    );
+  const services = await api('GET', '/api/v1/services');
+  if (services.status !== 200) throw new Error(`listing services: HTTP ${services.status} ${services.text}`);
+  const dnsTaken = clusterIpHolder(JSON.parse(services.text) as ServiceList, CLUSTER_DNS_IP);
+  if (dnsTaken)
+    throw new UserError(
+      `the cluster DNS address ${CLUSTER_DNS_IP} is already the ClusterIP of Service ${dnsTaken}`,
+      `delete that Service (or give it another ClusterIP): the node's DNS needs ${CLUSTER_DNS_IP}, which its kubelet writes into every pod`,
+    );
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  writeFileSync(paths.hostBefore, JSON.stringify(before));
+  const record: NodeRecord = { name, bridge, forwardTable: forwardFilterTable({ name }), nodeIp, podCidr };
+  writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
+
   const started: { name: string; pid: number; log: string }[] = [];
   const env = { PATH: `${bin.containerdBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
-  const start = (proc: string, command: string, args: string[]) => {
+  const start = (proc: string, command: string, args: string[], extraEnv: Record<string, string> = {}) => {
     const logFile = join(dir, 'logs', `${proc}.log`);
-    const rec = startProcess({ name: proc, command, args, env, cwd: dir, logFile }, marker);
+    const rec = startProcess(
+      { name: proc, command, args, env: { ...env, ...extraEnv }, cwd: dir, logFile },
+      marker,
+    );
     started.push({ name: proc, pid: rec.pid, log: logFile });
   };
   const alive = (proc: string) => {
@@ -257,6 +303,13 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     }
     for (const s of [...started].reverse()) await stopProcess(s.pid, 'SIGTERM', 10_000);
     await api('DELETE', `/api/v1/nodes/${name}`).catch(() => undefined);
+    // The node's cluster DNS goes with it (a Deployment left behind would wait for a node).
+    for (const obj of clusterDnsObjects('', CLUSTER_DOMAIN).reverse())
+      await api('DELETE', `${collectionPath(obj)}/${obj.metadata.name}`).catch(() => undefined);
+    // The relay is gone: the `kubernetes` Service has no endpoint any more (as before the node).
+    await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes').catch(
+      () => undefined,
+    );
     const diff = await teardown(before);
     log(
       `node ${name} stopped in ${Date.now() - t1} ms${diff.lines.length ? `; host still differs: ${diff.lines.join('; ')}` : '; host as before'}`,
@@ -271,6 +324,8 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     nodeIp,
     podCidr,
     serviceCidr: SERVICE_CIDR,
+    clusterDnsIp: CLUSTER_DNS_IP,
+    clusterDomain: CLUSTER_DOMAIN,
     ca: cluster.pki.ca,
     kubeletCert: issue(
       cluster.pki,
@@ -297,6 +352,8 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
 
     // The bridge first: the kubelet serves on its address, and the CNI plugin adopts it.
     sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    // Says whose bridge it is, should a crash also lose the node's record.
+    sh('ip', ['link', 'set', bridge, 'alias', bridgeMarker(name)]);
     sh('ip', ['addr', 'add', `${nodeIp}/${prefix}`, 'dev', bridge]);
     sh('ip', ['link', 'set', bridge, 'up']);
     // ClusterIPs are reached over the bridge from the node address, never via the default route.
@@ -352,6 +409,26 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     }
     log(`containerd ready with ${images.map((i) => i.ref).join(', ')} (${Date.now() - t0} ms)`);
 
+    // Pods reach the API server through the `kubernetes` Service: a relay on the bridge address,
+    // published as the Service's endpoint (test-api-relay.ts).
+    start('api-relay', process.execPath, ['-e', API_RELAY_SOURCE, nodeIp, String(apiPort), String(apiPort)], {
+      NODE_OPTIONS: '--max-old-space-size=32',
+    });
+    await until(
+      `the API relay on ${nodeIp}:${apiPort}`,
+      async () => {
+        alive('api-relay');
+        return (await call(apiPort, tls, 'GET', '/readyz', undefined, nodeIp)).status === 200;
+      },
+      30_000,
+    );
+    await putObject(
+      api,
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+      'kubernetes',
+      apiEndpointSlice(nodeIp, apiPort),
+    );
+
     start('kubelet', bin.kubelet, [
       `--config=${paths.kubeletConfig}`,
       `--kubeconfig=${paths.kubeletKubeconfig}`,
@@ -376,6 +453,52 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
       180_000,
     );
     log(`node ${name} Ready at ${nodeIp} (pods ${podCidr} on ${bridge}) in ${Date.now() - t0} ms`);
+
+    // Volumes for the no-provisioner storage classes, here and on every KWOK node (test-volumes.ts).
+    const classes = localVolumeClasses();
+    const perClass = opts.volumesPerClass ?? { real: 16, kwok: 8 };
+    const kwokNodes = (
+      JSON.parse((await api('GET', '/api/v1/nodes?labelSelector=type%3Dkwok')).text) as {
+        items: { metadata: { name: string } }[];
+      }
+    ).items.map((n) => n.metadata.name);
+    const pools = [
+      ...volumePool({ node: name, nodeDir: dir, classes, perClass: perClass.real }),
+      ...kwokNodes.flatMap((n) => volumePool({ node: n, classes, perClass: perClass.kwok, fake: true })),
+    ];
+    for (const sc of storageClassObjects())
+      await createIfAbsent(api, '/apis/storage.k8s.io/v1/storageclasses', sc);
+    for (const pv of pools) {
+      if (!pv.spec.local.path.startsWith('/nonexistent/')) mkdirSync(pv.spec.local.path, { recursive: true });
+      await createIfAbsent(api, '/api/v1/persistentvolumes', pv);
+    }
+    log(`${pools.length} pool volume(s) for storage classes ${classes.join(', ')} (${Date.now() - t0} ms)`);
+
+    const tDns = Date.now();
+    const coredns = images.find((i) => i.name === 'coredns')!.ref;
+    for (const obj of clusterDnsObjects(coredns, CLUSTER_DOMAIN))
+      await putObject(api, collectionPath(obj), obj.metadata.name, obj);
+    await until(
+      'the cluster DNS (CoreDNS) Ready',
+      async () => {
+        alive('kubelet');
+        const r = await api(
+          'GET',
+          `/api/v1/namespaces/${DNS_NAMESPACE}/pods?labelSelector=k8s-app%3Dkube-dns`,
+        );
+        const pods = (JSON.parse(r.text) as { items: PodStatusView[] }).items;
+        // Started by this node's runtime: a leftover node's pod may still carry a stale Ready.
+        const since = Math.floor(t0 / 1000) * 1000;
+        return pods.some(
+          (p) =>
+            p.spec?.nodeName === name &&
+            Date.parse(p.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? '') >= since &&
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+      },
+      120_000,
+    );
+    log(`cluster DNS ${CLUSTER_DNS_IP} Ready ${Date.now() - tDns} ms after the node (${Date.now() - t0} ms)`);
   } catch (err) {
     const logs = started.map((s) => `--- ${s.name} (${s.log})\n${tail(s.log, 10)}`).join('\n');
     await stop().catch((e: Error) => log(`teardown after the failed start: ${e.message}`));
@@ -393,6 +516,14 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
     hostBefore: before,
     rssMiB: () => rssByCommand(markedProcesses(marker)),
     stop: () => (stopped ??= stop()),
+  };
+}
+
+interface PodStatusView {
+  spec?: { nodeName?: string };
+  status?: {
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { state?: { running?: { startedAt?: string } } }[];
   };
 }
 

@@ -53,9 +53,22 @@ export function makePki(dir: string): Pki {
   };
 }
 
-/** The API server's names: loopback, and the `kubernetes` Service's ClusterIP and DNS names. */
-const API_SERVER_SANS =
-  'IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local';
+/**
+ * The API server's names: loopback, the `kubernetes` Service's ClusterIP and DNS names, and the
+ * addresses it is reached at besides (a real node's bridge address, where its relay listens).
+ */
+export function apiServerSans(extraIps: string[] = []): string {
+  return [
+    'IP:127.0.0.1',
+    'DNS:localhost',
+    'IP:10.96.0.1',
+    ...extraIps.map((ip) => `IP:${ip}`),
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ].join(',');
+}
 
 /**
  * A leaf certificate signed by the cluster CA; `server` makes it a serving certificate for the
@@ -66,7 +79,7 @@ export function issue(
   base: string,
   subject: string,
   server: boolean,
-  sans = API_SERVER_SANS,
+  sans = apiServerSans(),
 ): { cert: string; key: string } {
   const key = `${base}.key`;
   const cert = `${base}.crt`;
