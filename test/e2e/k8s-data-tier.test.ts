@@ -6,7 +6,8 @@
 // reach it: Kafka through every broker, MinIO PUT/GET through its Service, Redis SET/GET. The host
 // is exactly as before afterwards.
 import { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { GetObjectCommand, PutObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -69,7 +70,9 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
 
   beforeAll(async () => {
     hostBefore = readHostState();
-    cluster = await startTestCluster({ name: NAME, nodes: 1, log: say });
+    // realNode: KWOK leaves the local storage classes' claims to the scheduler (else it binds them
+    // to hostPath placeholders at once), and the API server's certificate names the bridge address.
+    cluster = await startTestCluster({ name: NAME, nodes: 1, realNode: {}, log: say });
     node = await startTestNode(cluster, { images: ['redis', 'kafka', 'minio'], log: say });
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
@@ -118,6 +121,25 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
 
     // On a timeout, what each pod of the tier was doing (status, last log lines) goes to the output.
     const explain = async () => {
+      // The volumes as the host sees them (owner, group, mode), and what the kubelet said of them.
+      const pvs = await core.listPersistentVolume();
+      for (const pv of pvs.items.filter((v) => v.spec?.claimRef && v.spec.local?.path)) {
+        const st = statSync(pv.spec!.local!.path);
+        say(
+          `${pv.spec!.claimRef!.name} -> ${pv.metadata!.name}: uid ${st.uid} gid ${st.gid} mode ${(st.mode & 0o7777).toString(8)}`,
+        );
+      }
+      try {
+        const kubelet = readFileSync(join(node.dir, 'logs', 'kubelet.log'), 'utf8').split('\n');
+        say(
+          kubelet
+            .filter((l) => /ownership|fsgroup|permission|denied/i.test(l))
+            .slice(-15)
+            .join('\n'),
+        );
+      } catch (err) {
+        say(`kubelet log: ${(err as Error).message}`);
+      }
       for (const ns of ['slo-scout-streaming', 'slo-scout-data']) {
         const l = await core.listNamespacedPod({ namespace: ns });
         for (const p of l.items) {
@@ -130,17 +152,12 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
                 .join('; ') ?? ''
             }`,
           );
-          const log = await core
-            .readNamespacedPodLog({ name: p.metadata!.name!, namespace: ns, tailLines: 8 })
-            .catch(() => '');
-          if (log)
-            say(
-              String(log)
-                .trimEnd()
-                .split('\n')
-                .map((x) => `    ${x}`)
-                .join('\n'),
-            );
+          // The previous (crashed) container's log if there is one: its error, then its last lines.
+          const read = (previous: boolean) =>
+            core.readNamespacedPodLog({ name: p.metadata!.name!, namespace: ns, tailLines: 300, previous });
+          const log = String(await read(true).catch(() => read(false).catch(() => ''))).split('\n');
+          const errors = log.filter((l) => /Exception|denied|ERROR|FATAL|refused/i.test(l)).slice(-6);
+          say([...errors, '...', ...log.slice(-6)].map((x) => `    ${x}`).join('\n'));
         }
       }
     };
@@ -158,7 +175,7 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
             (await podsReady('slo-scout-streaming', 'kafka-controller', 2))
               ? (readyMs.kafka = Date.now() - started)
               : undefined,
-          300_000,
+          200_000,
           1_000,
         ),
         eventually(
@@ -167,7 +184,7 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
             (await podsReady('slo-scout-data', 'minio', 4))
               ? (readyMs.minio = Date.now() - started)
               : undefined,
-          300_000,
+          200_000,
           1_000,
         ),
         eventually(
@@ -176,7 +193,7 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
             (await podsReady('slo-scout-data', 'redis', 1))
               ? (readyMs.redis = Date.now() - started)
               : undefined,
-          300_000,
+          200_000,
           1_000,
         ),
       ]);
@@ -186,7 +203,7 @@ describe('the data tier on the real node (deploy/k8s + single-node overlay)', ()
           const j = await batch.readNamespacedJob({ name: 'kafka-topics', namespace: 'slo-scout-streaming' });
           return j.status?.succeeded ? (readyMs['kafka-topics'] = Date.now() - started) : undefined;
         },
-        300_000,
+        200_000,
         1_000,
       );
       say(`apply -> Ready (ms): ${JSON.stringify(readyMs)}`);
