@@ -153,7 +153,26 @@ k8s_node() { # kubernetes-version version-ldflags
   # Cluster DNS, statically linked (it runs alone in its image, deploy/images/coredns).
   pinned "$here/coredns" github.com/coredns/coredns "$COREDNS_VERSION"
   CGO_ENABLED=0 timed go_build coredns "${COREDNS_VERSION#v}" "$here/coredns" coredns=firedrill.local/coredns
+  node_images
+}
+
+# --- The node's images (deploy/images), built without a registry; each cached by recipe hash ----
+# They reuse what the sandbox installed (Kafka's jars, MinIO's binary, Milvus's wheel); the Kafka
+# image also carries Kafka's command-line tools, resolved here from Maven Central.
+kafka_tools() {
+  local dir="$cache/kafka-tools-$KAFKA_VERSION"
+  if [ -f "$dir/libs/kafka-tools-$KAFKA_VERSION.jar" ]; then say "kafka tools $KAFKA_VERSION present"; return; fi
+  need mvn "Kafka's tools are resolved with Maven (install maven)"
+  did "resolving Kafka $KAFKA_VERSION tools from Maven Central"
+  rm -rf "$dir/libs.tmp"
+  mvn -q -B -f "$here/../images/kafka/tools-pom.xml" dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
+    -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp" || fail "mvn could not resolve Kafka $KAFKA_VERSION tools"
+  mv "$dir/libs.tmp" "$dir/libs"
+}
+
+node_images() {
   local image
+  case " $NODE_IMAGES " in *" kafka "*) timed kafka_tools ;; esac
   for image in $NODE_IMAGES; do
     timed "$here/../images/build.sh" "$image" "$cache/images" || fail "image $image could not be built (its log is above)"
   done

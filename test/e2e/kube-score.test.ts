@@ -42,7 +42,8 @@ interface Waiver {
 async function criticalFindings(objects: KubeObject[]): Promise<Finding[]> {
   if (!existsSync(KUBE_SCORE))
     throw new Error(`kube-score is not installed at ${KUBE_SCORE}: run deploy/local/install.sh --with k8s`);
-  const input = objects.map((o) => stringify(o)).join('---\n');
+  // YAML 1.1 output: kube-score's parser reads a bare yes/no/on/off as a boolean.
+  const input = objects.map((o) => stringify(o, { version: '1.1' })).join('---\n');
   const child = execFile(
     KUBE_SCORE,
     ['score', '--output-format', 'json', '--kubernetes-version', KUBERNETES_MINOR, '-'],

@@ -40,6 +40,7 @@ function podOf(d: Doc): Endpoint {
     ports: pod.spec.containers.flatMap((c: Doc) => c.ports ?? []),
   };
 }
+// Jobs and CronJobs too: the kafka-topics Job talks to the brokers, backups run as CronJobs.
 const isWorkload = (d: Doc) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(d.kind);
 const pods = new Map(objects.filter(isWorkload).map((d) => [podOf(d).name, podOf(d)]));
 const runnerWorkload = runnerDocs.find(
@@ -132,6 +133,10 @@ const INTRA_SYSTEM: Record<string, Arrow[]> = {
   'Kafka brokers and KRaft controllers': [
     ['streaming/kafka', 'streaming/kafka', 9092],
     ['streaming/kafka', 'streaming/kafka', 9094],
+    ['streaming/kafka', 'streaming/kafka-controller', 9094],
+    ['streaming/kafka-controller', 'streaming/kafka', 9094],
+    ['streaming/kafka-controller', 'streaming/kafka-controller', 9094],
+    ['streaming/kafka-topics', 'streaming/kafka', 9092],
   ],
   "Schema Registry's store is a Kafka topic; its followers forward to the leader": [
     ['streaming/schema-registry', 'streaming/kafka', 9092],
