@@ -30,6 +30,11 @@ export async function followProgress(handle: WorkflowHandle, live: LiveConsole, 
     live.draw();
     await tick(result);
   }
+  // A closed workflow still answers: its last phase and markers, not those of the last poll.
+  await handle
+    .query(progressQuery)
+    .then((p) => live.update(index, p))
+    .catch(() => {});
 }
 
 /**
