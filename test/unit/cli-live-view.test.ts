@@ -83,7 +83,7 @@ describe('live view', () => {
     expect(plainLine(row({ verdict: 'BREACHED', markers: [] }))).toBe(
       'calibration/outage recover 12.3 s BREACHED',
     );
-    expect(line).not.toMatch(/\x1b/);
+    expect(line).not.toContain('\x1b');
   });
 
   it('labels repeats of a drill #1, #2 … and leaves single runs as they are', () => {
