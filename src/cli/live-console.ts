@@ -7,6 +7,7 @@ import {
   appendStrip,
   canaryStep,
   plainLine,
+  STRIP,
   redraw,
   renderLive,
   type CanaryCounts,
@@ -20,6 +21,7 @@ export class LiveConsole {
   private readonly state: LiveState;
   private readonly counts: CanaryCounts[];
   private readonly printed: string[];
+  private readonly quietPolls: number[];
   private drawn = 0;
   private realWrite?: Write;
   private lastNote?: string;
@@ -45,6 +47,7 @@ export class LiveConsole {
     };
     this.counts = opts.labels.map(() => ({ ok: 0, failed: 0 }));
     this.printed = opts.labels.map(() => '');
+    this.quietPolls = opts.labels.map(() => 0);
   }
 
   /** Starts drawing; on a TTY other writes to the stream go above the region until stop(). */
@@ -74,8 +77,16 @@ export class LiveConsole {
     row.markers = p.markers.map((m) => m.marker);
     row.aborted = p.aborted;
     row.canary = { ok: p.canary.ok, failed: p.canary.failed };
-    row.strip = appendStrip(row.strip, canaryStep(this.counts[index]!, p.canary));
+    const step = canaryStep(this.counts[index]!, p.canary);
     this.counts[index] = { ok: p.canary.ok, failed: p.canary.failed };
+    // The counts move about once a second and the console polls twice as often: a quiet poll
+    // between two that moved is not a gap, so '·' is added only for two quiet polls in a row.
+    if (step === STRIP.none && !this.quietPolls[index]) {
+      this.quietPolls[index] = 1;
+      return;
+    }
+    this.quietPolls[index] = 0;
+    row.strip = appendStrip(row.strip, step);
   }
 
   /** A row whose drill has not reported progress yet ('starting', 'not started'). */
@@ -86,7 +97,10 @@ export class LiveConsole {
 
   finish(index: number, verdict: string): void {
     const row = this.state.rows[index];
-    if (row && row.verdict === undefined) row.verdict = verdict;
+    if (row && row.verdict === undefined) {
+      row.verdict = verdict;
+      row.phase = 'done';
+    }
   }
 
   note(text: string | undefined): void {

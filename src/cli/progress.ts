@@ -48,21 +48,32 @@ export async function followGameDay(
   runs: readonly { runId: string; drill: string; variant?: string; platform: PlatformRef; target: string }[],
   live: LiveConsole,
 ): Promise<void> {
-  const finished = handle.result();
+  const result = handle.result();
   let done = false;
-  finished.finally(() => (done = true)).catch(() => {});
+  result.finally(() => (done = true)).catch(() => {});
+  let finished = 0; // runs whose verdict the console shows
+  // The run's own progress: the target's workflow id may already serve the next run (a repeat).
+  const progressOf = (run: (typeof runs)[number]) =>
+    client.workflow
+      .getHandle(targetWorkflowId(run.platform, run.target))
+      .query(progressQuery)
+      .then((p) => (p.runId === run.runId ? p : undefined))
+      .catch(() => undefined);
   live.start();
   while (!done) {
     try {
       const gd = await handle.query(gameDayProgressQuery);
-      gd.results.forEach((r, i) => live.finish(i, r.verdict ?? 'did not run'));
+      // A run that ended since the last poll: its last progress (markers, elapsed), then its verdict.
+      for (let i = finished; i < gd.results.length; i++) {
+        const p = runs[i] && (await progressOf(runs[i]!));
+        if (p) live.update(i, p);
+        live.finish(i, gd.results[i]!.verdict ?? 'did not run');
+      }
+      finished = gd.results.length;
       const run = runs[gd.current];
       if (run) {
-        const p = await client.workflow
-          .getHandle(targetWorkflowId(run.platform, run.target))
-          .query(progressQuery)
-          .catch(() => undefined);
-        if (p && p.runId === run.runId) live.update(gd.current, p);
+        const p = await progressOf(run);
+        if (p) live.update(gd.current, p);
         else live.phase(gd.current, gd.stopped ? 'not started' : 'starting');
       }
       live.note(gd.stopped ? `game day stopping: ${gd.stopped}` : undefined);
@@ -70,7 +81,7 @@ export async function followGameDay(
       /* between children */
     }
     live.draw();
-    await tick(finished);
+    await tick(result);
   }
 }
 
