@@ -154,6 +154,7 @@ export function gamedayCommand(program: Command): void {
         } finally {
           live.stop();
           interrupt.dispose();
+          await interrupt.idle(); // before env.close(): a second Ctrl-C's query may still run
         }
         const md = summaryMarkdown(outcome);
         writeFileSync(join(input.reportsDir, 'summary.md'), md);

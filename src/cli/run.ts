@@ -135,6 +135,7 @@ async function runOnce(
     return { result, interrupted: interrupt.interrupted };
   } finally {
     interrupt.dispose();
+    await interrupt.idle(); // before the caller closes the connection a query may still use
   }
 }
 

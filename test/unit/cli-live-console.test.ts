@@ -102,7 +102,7 @@ describe('live console', () => {
     const seen: string[] = [];
     const spy = { write: (c: string) => (seen.push(c), true), isTTY: true, columns: 200 };
     const tty = new LiveConsole({ title: 'run', labels: ['c/o'] }, spy as unknown as NodeJS.WriteStream);
-    for (const [ok, failed] of [
+    const polls: [number, number][] = [
       [1, 0],
       [1, 0],
       [2, 0],
@@ -110,9 +110,8 @@ describe('live console', () => {
       [2, 2],
       [2, 2],
       [2, 2],
-    ]) {
-      tty.update(0, progress('recover', ok, failed));
-    }
+    ];
+    for (const [ok, failed] of polls) tty.update(0, progress('recover', ok, failed));
     tty.draw();
     // ok, (quiet: skipped), ok, failed, (quiet: skipped), quiet ·, (quiet: skipped)
     expect(seen.join('')).toContain('▪▪×· ');
