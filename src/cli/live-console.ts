@@ -110,7 +110,8 @@ export class LiveConsole {
   draw(): void {
     if (this.quiet) return;
     if (this.tty) {
-      const lines = renderLive(this.state, this.stream.columns || 120);
+      // One line short of the screen: the cursor sits on the line below the region.
+      const lines = renderLive(this.state, this.stream.columns || 120, (this.stream.rows || 40) - 1);
       (this.realWrite ?? this.stream.write.bind(this.stream))(redraw(this.drawn, lines));
       this.drawn = lines.length;
       return;

@@ -63,12 +63,39 @@ export function fit(line: string, columns: number): string {
   return chars.length <= columns ? line : chars.slice(0, Math.max(1, columns - 1)).join('') + '…';
 }
 
-/** The region's lines: title, one row per drill, the bar, where the logs go. */
-export function renderLive(state: LiveState, columns = 120): string[] {
+/**
+ * The rows to show when they do not all fit in `budget` lines (a redraw cannot reach above the top
+ * of the screen): a window from the first unfinished row, with a line for those left out.
+ */
+export function windowRows(rows: readonly LiveRow[], budget: number): (LiveRow | string)[] {
+  if (rows.length <= budget) return [...rows];
+  const room = Math.max(1, budget - 2); // a line for the rows above, one for those below
+  const running = rows.findIndex((r) => r.verdict === undefined);
+  const first = Math.max(0, Math.min(running === -1 ? rows.length : running, rows.length - room) - 1);
+  const shown = rows.slice(first, first + room);
+  const above = rows.slice(0, first);
+  const below = rows.length - first - shown.length;
+  const counts = new Map<string, number>();
+  for (const r of above) counts.set(r.verdict ?? r.phase, (counts.get(r.verdict ?? r.phase) ?? 0) + 1);
+  const summary = [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+  return [
+    ...(above.length ? [`… ${above.length} done above (${summary})`] : []),
+    ...shown,
+    ...(below ? [`… ${below} more below`] : []),
+  ];
+}
+
+/** The region's lines: title, one row per drill, the bar, where the logs go; at most `maxLines`. */
+export function renderLive(state: LiveState, columns = 120, maxLines = Infinity): string[] {
   const labelWidth = Math.max(5, ...state.rows.map((r) => [...r.label].length));
   const done = state.rows.filter((r) => r.verdict !== undefined).length;
+  const fixed = 2 + (state.note ? 1 : 0) + (state.logs ? 1 : 0); // title, bar, note, logs
   const lines = [state.title];
-  for (const r of state.rows) {
+  for (const r of windowRows(state.rows, maxLines - fixed)) {
+    if (typeof r === 'string') {
+      lines.push(r);
+      continue;
+    }
     const status = r.verdict ?? (r.aborted ? `ABORTING (${r.aborted})` : '');
     lines.push(
       [

@@ -55,6 +55,24 @@ describe('live view', () => {
     expect(fit('abc', 4)).toBe('abc');
   });
 
+  it('more rows than the screen holds: a window from the first unfinished one, the rest counted', () => {
+    const rows = Array.from({ length: 12 }, (_, i) =>
+      row({
+        label: `d${i}`,
+        ...(i < 7 ? { verdict: i === 3 ? 'BREACHED' : 'MET' } : i > 7 ? { phase: 'waiting' } : {}),
+      }),
+    );
+    const lines = renderLive({ title: 't', rows, logs: 'l' }, 120, 8);
+    expect(lines).toHaveLength(8);
+    expect(lines[1]).toBe('… 6 done above (5 MET, 1 BREACHED)');
+    expect(lines[2]).toMatch(/^d6 .*MET/); // the last finished one, for context
+    expect(lines[3]).toMatch(/^d7 +recover/); // the running one
+    expect(lines[4]).toMatch(/^d8 +waiting/);
+    expect(lines[5]).toBe('… 3 more below');
+    expect(lines[6]).toBe(progressBar(7, 12));
+    expect(renderLive({ title: 't', rows: rows.slice(0, 3) }, 120, 8)).toHaveLength(5); // all fit
+  });
+
   it('the canary strip: one character per poll for what the canaries did since the last one', () => {
     expect(canaryStep({ ok: 1, failed: 0 }, { ok: 1, failed: 0 })).toBe(STRIP.none);
     expect(canaryStep({ ok: 1, failed: 0 }, { ok: 3, failed: 0 })).toBe(STRIP.ok);
