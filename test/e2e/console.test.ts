@@ -43,13 +43,13 @@ const tmux = (...args: string[]) =>
   execFileSync(TMUX, ['-L', SOCKET, ...args], { encoding: 'utf8', env: tmuxEnv });
 const JSON_LOG = /\{"level"|"msg":|"runId":/;
 
-afterAll(() => {
+afterAll(async () => {
   try {
     tmux('kill-server');
   } catch {
     /* never started, or already gone */
   }
-  if (Sandbox.exists({ name: NAME })) void firedrill(['sandbox', 'down', '--name', NAME], env);
+  if (Sandbox.exists({ name: NAME })) await firedrill(['sandbox', 'down', '--name', NAME], env);
 });
 
 describe('the console as a person sees it', () => {
