@@ -25,6 +25,7 @@ export class LiveConsole {
   private drawn = 0;
   private realWrite?: Write;
   private lastNote?: string;
+  private saidLogs = false;
   private readonly quiet: boolean;
   readonly tty: boolean;
 
@@ -52,7 +53,13 @@ export class LiveConsole {
 
   /** Starts drawing; on a TTY other writes to the stream go above the region until stop(). */
   start(): void {
-    if (!this.tty) return;
+    if (!this.tty) {
+      // Said once, where a log reader finds it: the region that shows it on a terminal is not drawn.
+      if (!this.quiet && this.state.logs && !this.saidLogs) this.stream.write(`logs: ${this.state.logs}\n`);
+      this.saidLogs = true;
+      return;
+    }
+    if (this.realWrite) return; // started already (the next run of a --repeat)
     const real = this.stream.write.bind(this.stream) as Write;
     this.realWrite = real;
     this.stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {

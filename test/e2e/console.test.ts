@@ -115,6 +115,7 @@ describe('the console as a person sees it', () => {
     const r = await firedrill(['run', 'calibration', '--sandbox', NAME, '--verbose'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/[{}]/);
+    expect(r.stderr).toMatch(/^logs: \S+\/calibration-outage-\S+\/worker\.log$/m); // said once, off a terminal too
     expect(r.stdout).toMatch(/\bcalibration\s+outage\s+MET\b/);
     expect(r.stderr).not.toContain('\x1b['); // no redraw (nor colour) off a terminal
     const phases = r.stderr.split('\n').filter((l) => /^calibration\/outage \S+ [\d.]+ s canaries/.test(l));

@@ -59,6 +59,7 @@ describe('live console', () => {
       s,
     );
     live.start();
+    live.start(); // the next run of a --repeat: still one wrapper around the stream
     live.update(0, progress('steady-state', 3, 0));
     live.draw();
     s.write('firedrill: SIGINT: aborting\n');
@@ -77,8 +78,12 @@ describe('live console', () => {
 
   it('off a TTY: one plain line per phase change and one for the verdict, no escape codes', () => {
     const { s, out, text } = stream(false);
-    const live = new LiveConsole({ title: 'run', labels: ['calibration/outage'] }, s);
+    const live = new LiveConsole(
+      { title: 'run', labels: ['calibration/outage'], logs: 'reports/r1/worker.log' },
+      s,
+    );
     live.start();
+    live.start(); // a repeat's next run: said once
     for (const [phase, ms] of [
       ['steady-state', 100],
       ['steady-state', 600],
@@ -91,6 +96,7 @@ describe('live console', () => {
     live.finish(0, 'MET');
     live.stop();
     expect(out).toEqual([
+      'logs: reports/r1/worker.log\n',
       'calibration/outage steady-state 0.1 s canaries 1 ok / 0 failed\n',
       'calibration/outage recover 1.2 s canaries 1 ok / 0 failed T0\n',
       'calibration/outage done 1.8 s canaries 1 ok / 0 failed MET T0\n',
