@@ -33,6 +33,56 @@ need() { command -v "$1" >/dev/null 2>&1 || fail "$1 is missing: $2"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else fail "need root for: $*"; fi; }
 timed() { local t0=$SECONDS; "$@"; [ $((SECONDS - t0)) -lt 2 ] || did "${2:-$1} done in $((SECONDS - t0)) s"; }
 
+# --- Long steps: alive while they run, timed for next time, and a failure that says what to do ----
+# watched STEP FIX COMMAND...: the command's output goes to $cache/logs/STEP.log; meanwhile a
+# heartbeat shows the elapsed time, the estimate from the last successful run of that step
+# ($cache/durations/STEP), and the build's own progress (packages compiled and modules downloaded
+# by `go … -v`, else the log's last line). A terminal gets one line redrawn every 2 s; a log a line
+# a minute. On failure: the command, the log (its tail) and the likely FIX; then exit 1.
+logs="$cache/logs"; durations="$cache/durations"
+GO_FIX="check that the Go module proxy is reachable (GOPROXY; \`go env GOPROXY\`), that \`go version\` is at least the go line of the module's go.mod, and the free disk space under \$(go env GOCACHE)"
+mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+heartbeat() { # step elapsed log
+  local last="" est="" built fetched what
+  [ -f "$durations/$1" ] && last="$(cat "$durations/$1")"
+  if [ -n "$last" ]; then
+    if [ "$2" -lt "$last" ]; then est=" of ~$(mmss "$last") last time"; else est=" (last time $(mmss "$last"): taking longer)"; fi
+  fi
+  fetched="$(grep -c '^go: downloading ' "$3" 2>/dev/null || true)"
+  built="$(grep -cE '^[a-z0-9_.-]+(\.[a-z]+)?/[^ ]+$|^[a-z0-9_]+$' "$3" 2>/dev/null || true)"
+  if [ "${built:-0}" -gt 0 ] || [ "${fetched:-0}" -gt 0 ]; then
+    what="${built:-0} packages compiled, ${fetched:-0} modules downloaded"
+  else
+    what="$(tail -n 1 "$3" 2>/dev/null | tr -d '\r' | cut -c1-70)"; what="${what:-no output yet}"
+  fi
+  echo "setup: $1: $(mmss "$2")$est · $what"
+}
+watched() { # step fix command...
+  local step=$1 fix=$2; shift 2
+  mkdir -p "$logs" "$durations"
+  local log="$logs/$step.log" t0=$SECONDS n=0 rc=0 tty=0
+  [ -t 1 ] && tty=1
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1; n=$((n + 1))
+    kill -0 "$pid" 2>/dev/null || break
+    if [ "$tty" = 1 ] && [ $((n % 2)) = 0 ]; then printf '\r\033[2K%s' "$(heartbeat "$step" $((SECONDS - t0)) "$log")"
+    elif [ "$tty" = 0 ] && [ $((n % 60)) = 0 ]; then heartbeat "$step" $((SECONDS - t0)) "$log"; fi
+  done
+  wait "$pid" || rc=$?
+  [ "$tty" = 1 ] && printf '\r\033[2K'
+  if [ "$rc" != 0 ]; then
+    echo "setup: error: $step failed (exit $rc) after $(mmss $((SECONDS - t0)))" >&2
+    echo "setup:   command: $*" >&2
+    echo "setup:   log:     $log (last lines below)" >&2
+    tail -n 15 "$log" | sed 's/^/setup:   | /' >&2
+    echo "setup:   likely fix: $fix" >&2
+    exit 1
+  fi
+  echo $((SECONDS - t0)) >"$durations/$step"
+}
+
 # --- Debian packages: PostgreSQL 15, Patroni, etcd, pgBackRest, Redis (and the tools tests use) -------
 debian() { # package lists (default: the sandbox's and the tests')
   local missing=() wanted="${1:-$DEBIAN_PACKAGES $DEBIAN_TEST_PACKAGES}"
@@ -42,8 +92,10 @@ debian() { # package lists (default: the sandbox's and the tests')
   if [ ${#missing[@]} -eq 0 ]; then say "debian packages present"; return; fi
   need apt-get "firedrill's sandbox needs Debian packages (${missing[*]})"
   did "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local fix="check the machine's apt sources (/etc/apt/sources.list*) and that \`apt-get update\` works"
+  watched apt-update "$fix" as_root apt-get update -qq
+  watched apt-install "$fix; then run the same apt-get install by hand to see what it refuses" \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # The packages start system-wide services we do not want: the sandbox runs its own, on loopback.
   for svc in etcd patroni postgresql redis-server prometheus prometheus-node-exporter; do
     as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true
@@ -68,7 +120,7 @@ go_install() { # name version module binary version [more packages of the same m
   need go "building $name needs the Go toolchain (install Go from the Debian or Go packages)"
   did "building $name $label with go install (a few minutes on a new machine)"
   rm -rf "$dir/bin.tmp"
-  GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false nice -n 19 go install "${pkgs[@]}" || fail "go install ${pkgs[*]} failed"
+  GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false watched "$name-$label" "$GO_FIX" nice -n 19 go install -v "${pkgs[@]}"
   rm -rf "$dir/bin"; mv "$dir/bin.tmp" "$dir/bin"
 }
 
@@ -80,8 +132,9 @@ kafka() {
   need mvn "Kafka's jars are resolved with Maven (install maven)"
   did "resolving Kafka $KAFKA_VERSION from Maven Central"
   rm -rf "$dir/libs.tmp"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
-    -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp" || fail "mvn could not resolve Kafka $KAFKA_VERSION"
+  watched "kafka-$KAFKA_VERSION" "check that Maven Central is reachable from this machine (a proxy goes in ~/.m2/settings.xml) and that java -version is 17+" \
+    mvn -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
+    -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp"
   mv "$dir/libs.tmp" "$dir/libs"
 }
 
@@ -93,7 +146,8 @@ milvus() {
   did "installing Milvus $MILVUS_VERSION into $dir"
   rm -rf "$dir"
   python3 -m venv "$dir" || fail "python3 -m venv failed (install python3-venv)"
-  "$dir/bin/pip" install -q "milvus==$MILVUS_VERSION" || fail "pip could not install milvus==$MILVUS_VERSION"
+  watched "milvus-$MILVUS_VERSION" "check that PyPI is reachable from this machine (pip's proxy: PIP_INDEX_URL or ~/.config/pip/pip.conf) and that python3 has venv and pip" \
+    "$dir/bin/pip" install --progress-bar off "milvus==$MILVUS_VERSION"
 }
 
 # --- Kubernetes test control plane (only with --with k8s) ---------------------------------------
@@ -112,8 +166,8 @@ go_build() { # name version module-dir binaries... (packages given as name=impor
   rm -rf "$dir/bin.tmp"; mkdir -p "$dir/bin.tmp"
   local pkgs=() out="$dir/bin.tmp/"; for spec in "$@"; do pkgs+=("${spec#*=}"); done
   [ $# -gt 1 ] || out="$dir/bin.tmp/${1%%=*}"  # one package: name the binary (etcd's builds as "server")
-  (cd "$moddir" && GOFLAGS="-buildvcs=false -mod=readonly" nice -n 19 go build -trimpath \
-    -ldflags="-s -w ${GO_LDFLAGS_X:-}" -o "$out" "${pkgs[@]}") || fail "go build of $name $version failed"
+  (cd "$moddir" && GOFLAGS="-buildvcs=false -mod=readonly" watched "$name-$version" "$GO_FIX" nice -n 19 go build -v -trimpath \
+    -ldflags="-s -w ${GO_LDFLAGS_X:-}" -o "$out" "${pkgs[@]}")
   rm -rf "$dir/bin"; mv "$dir/bin.tmp" "$dir/bin"
 }
 

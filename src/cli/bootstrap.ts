@@ -1,6 +1,7 @@
 // What `run` and `gameday` need before a workflow can start: the sandbox components the drills
 // use (plus the results database and Temporal), and a worker — unless told where they are.
 import { Client, Connection } from '@temporalio/client';
+import type pino from 'pino';
 import { Sandbox } from '../platform/local/sandbox.ts';
 import { COMPONENTS, type ComponentName } from '../platform/local/types.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
@@ -21,6 +22,8 @@ export async function bootstrap(opts: {
   needs: string[];
   externalWorker?: boolean;
   quiet?: boolean;
+  /** Where the in-process worker logs (default stderr): `run` and `gameday` give a file per run. */
+  log?: pino.DestinationStream;
 }): Promise<Bootstrapped> {
   const say = (m: string) => opts.quiet || console.error(`  ${m}`);
   const external = process.env.TEMPORAL_ADDRESS;
@@ -46,7 +49,7 @@ export async function bootstrap(opts: {
       : await startWorker({
           address,
           namespace: process.env.TEMPORAL_NAMESPACE,
-          log: createLogger({ component: 'worker' }, undefined),
+          log: createLogger({ component: 'worker' }, opts.log),
         });
   return {
     client,

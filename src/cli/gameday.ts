@@ -21,6 +21,10 @@ import { afterRun, writeGameDayReports } from './after-run.ts';
 import { bootstrap } from './bootstrap.ts';
 import { leftInPlaceText, onInterrupt } from './interrupt.ts';
 import { followGameDay, verdictTable } from './progress.ts';
+import { LiveConsole } from './live-console.ts';
+import { parseRepeat, repeatRuns, repeatSummary, variantStats } from './repeat.ts';
+import { runLogDestination, WORKER_LOG } from './run-log.ts';
+import { newRunId } from '../util/runs.ts';
 import { exitCodeOf, faultLeftLines } from './verdict-exit.ts';
 import { sandboxNameArg } from '../util/names.ts';
 
@@ -44,6 +48,9 @@ export function summaryMarkdown(outcome: GameDayOutcome): string {
     ...errors.map((e) => `- **${e.drill}/${e.variant ?? ''}** did not run: ${e.error}`),
     '',
   ];
+  // Repeats (or a drill run twice by --variants all … ): each drill's spread, and a flag where its
+  // runs fall on both sides of the target.
+  if (variantStats(results).some((g) => g.runs > 1)) lines.push('```', repeatSummary(results), '```', '');
   return lines.join('\n');
 }
 
@@ -66,6 +73,28 @@ async function gameDayLeftInPlace(
   return `game day ${input.gameDayId} (no further drill starts): ${leftInPlaceText(mine, { ...run, workflowId, sandbox })}`;
 }
 
+interface GameDayOptions {
+  drills?: string;
+  variants?: string;
+  sandbox: string;
+  down?: boolean;
+  repeat?: number;
+  verbose?: boolean;
+}
+
+/** drill/variant, with #k when a drill+variant runs more than once. */
+export function runLabels(runs: readonly { drill: string; variant?: string }[]): string[] {
+  const name = (r: { drill: string; variant?: string }) => `${r.drill}/${r.variant ?? ''}`;
+  const total = new Map<string, number>();
+  for (const r of runs) total.set(name(r), (total.get(name(r)) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return runs.map((r) => {
+    const k = (seen.get(name(r)) ?? 0) + 1;
+    seen.set(name(r), k);
+    return total.get(name(r))! > 1 ? `${name(r)} #${k}` : name(r);
+  });
+}
+
 export function gamedayCommand(program: Command): void {
   program
     .command('gameday')
@@ -74,12 +103,28 @@ export function gamedayCommand(program: Command): void {
     .option('--variants <which>', 'default or all', 'default')
     .option('--sandbox <name>', 'local sandbox to run on', sandboxNameArg('--sandbox'), 'default')
     .option('--down', 'stop the sandbox when the game day is over (its results history is kept)')
-    .action(async (opts: { drills?: string; variants?: string; sandbox: string; down?: boolean }) => {
-      const { input, needs } = await planGameDay(opts);
+    .option('--repeat <n>', 'run each drill n times in a row, with min / median / p95 / max', parseRepeat)
+    .option(
+      '--verbose',
+      "also show the worker's logs on stderr (human format); they are always in reports/<gameDayId>/<runId>/worker.log",
+    )
+    .action(async (opts: GameDayOptions) => {
+      const planned = await planGameDay(opts);
+      const { needs } = planned;
+      const input: GameDayInput = {
+        ...planned.input,
+        runs: repeatRuns(planned.input.runs, opts.repeat ?? 1, newRunId),
+      };
       console.error(
         `game day ${input.gameDayId}: ${input.runs.map((r) => `${r.drill}/${r.variant}`).join(', ')}`,
       );
-      const env = await bootstrap({ sandbox: opts.sandbox, needs });
+      const logs = runLogDestination({
+        runsDir: input.reportsDir,
+        fallback: join(input.reportsDir, WORKER_LOG),
+        verbose: opts.verbose,
+      });
+      const env = await bootstrap({ sandbox: opts.sandbox, needs, log: logs });
+      let html: string | undefined;
       try {
         await standingBackup(
           opts.sandbox,
@@ -97,20 +142,28 @@ export function gamedayCommand(program: Command): void {
           leftInPlace: () => gameDayLeftInPlace(env.client, handle, input, opts.sandbox),
         });
         let outcome: GameDayOutcome;
+        const live = new LiveConsole({
+          title: `game day ${input.gameDayId}`,
+          labels: runLabels(input.runs),
+          logs: join(input.reportsDir, '<runId>', WORKER_LOG),
+        });
         try {
-          await followGameDay(env.client, handle, input.runs);
+          await followGameDay(env.client, handle, input.runs, live);
           outcome = await handle.result();
+          outcome.results.forEach((r, i) => live.finish(i, 'result' in r ? r.result.verdict : 'did not run'));
         } finally {
+          live.stop();
           interrupt.dispose();
+          await interrupt.idle(); // before env.close(): a second Ctrl-C's query may still run
         }
         const md = summaryMarkdown(outcome);
         writeFileSync(join(input.reportsDir, 'summary.md'), md);
         console.log(md);
         const reports = writeGameDayReports(outcome);
         console.log(
-          `reports: ${input.reportsDir}/ (report.html, .md, .json, .junit.xml; summary.md, summary.json; one folder per run)`,
+          `reports: ${input.reportsDir}/ (report.html, .md, .json, .junit.xml; summary.md, summary.json; a folder per run with its worker.log)`,
         );
-        console.log(`report: ${reports[0]}`);
+        html = reports[0];
         const results = outcome.results.flatMap((r) => ('result' in r ? [r.result] : []));
         for (const line of faultLeftLines(results)) console.error(line);
         // 3 when a fault is left in place; 1 when any drill did not meet (or did not run), or Ctrl-C.
@@ -121,5 +174,7 @@ export function gamedayCommand(program: Command): void {
         await env.close();
         await afterRun(opts.sandbox, opts.down);
       }
+      // Last: the one thing to open.
+      if (html) console.log(`report: ${html}`);
     });
 }

@@ -32,6 +32,13 @@ export interface InterruptHandle {
   readonly interrupted: boolean;
   /** Removes the handlers: after this a signal does what it does by default again. */
   dispose(): void;
+  /**
+   * Resolves once no second-signal read of the drill's state is in flight (at most withinMs).
+   * The caller awaits it before closing its Temporal connection: a query still retrying on a
+   * closed channel throws from a timer and kills the process with a stack trace instead of the
+   * message (seen when the drill ended between the two Ctrl-Cs).
+   */
+  idle(): Promise<void>;
 }
 
 /** How long the second signal waits for the drill's state before saying what it knows without it. */
@@ -44,6 +51,7 @@ export function onInterrupt(
   const source: SignalSource = opts.source ?? process;
   const say = opts.say ?? ((line: string) => console.error(line));
   let count = 0;
+  let reading: Promise<unknown> = Promise.resolve();
   const listener = (signal: InterruptSignal) => {
     count++;
     if (count === 1) {
@@ -63,7 +71,7 @@ export function onInterrupt(
           opts.withinMs ?? LEFT_IN_PLACE_WITHIN_MS,
         ).unref(),
       );
-      Promise.race([target.leftInPlace(), timeout])
+      reading = Promise.race([target.leftInPlace(), timeout])
         .catch((err: Error) => `the drill's state could not be read: ${err.message}`)
         .then((text) => {
           say(`\nfiredrill: stopped waiting. ${text}`);
@@ -81,6 +89,7 @@ export function onInterrupt(
     dispose() {
       for (const s of INTERRUPT_SIGNALS) source.off(s, listener);
     },
+    idle: () => reading.then(() => undefined),
   };
 }
 

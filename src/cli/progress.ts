@@ -1,82 +1,88 @@
-// Live progress of a running drill, from its `progress` query: one line, redrawn on a terminal,
-// printed on each phase change otherwise (CI logs stay short).
+// Live progress of running drills, from their `progress` queries, into the live console
+// (src/cli/live-console.ts); and the verdict table printed at the end.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { DrillProgress } from '../../workflows/names.ts';
 import { gameDayProgressQuery, progressQuery, targetWorkflowId } from '../../workflows/names.ts';
 import type { PlatformRef } from '../platform/platform.ts';
 import type { DrillResult } from '../measure/types.ts';
 import { formatDuration } from '../topology/duration.ts';
+import type { LiveConsole } from './live-console.ts';
 
-export function progressLine(p: DrillProgress): string {
-  const markers = p.markers.map((m) => m.marker).join(' ');
-  const health = p.canary.lastOk === null ? '' : p.canary.lastOk ? ' canary ok ' : ' canary FAILING ';
-  const aborting = p.aborted ? ` ABORTING (${p.aborted})` : '';
-  return `${p.drill}/${p.variant} ${p.phase.padEnd(12)} ${(p.elapsedMs / 1000).toFixed(1).padStart(6)} s  canaries ${p.canary.ok} ok / ${p.canary.failed} failed${health} ${markers}${aborting}`;
-}
+const tick = (result: Promise<unknown>) =>
+  Promise.race([result.catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
 
-export async function followProgress(handle: WorkflowHandle, opts: { quiet?: boolean } = {}): Promise<void> {
-  const tty = process.stderr.isTTY;
-  let lastPhase = '';
+/**
+ * Live progress of one drill into row `index` of `live`, until its workflow has ended (its result
+ * is then ready). The caller sets the verdict and stops the console.
+ */
+export async function followProgress(handle: WorkflowHandle, live: LiveConsole, index = 0): Promise<void> {
   let done = false;
   const result = handle.result().finally(() => {
     done = true;
   });
   result.catch(() => {});
+  live.start();
   while (!done) {
     try {
-      const p = await handle.query(progressQuery);
-      if (!opts.quiet) {
-        if (tty) process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
-        else if (p.phase !== lastPhase) console.error(progressLine(p));
-      }
-      lastPhase = p.phase;
+      live.update(index, await handle.query(progressQuery));
     } catch {
       /* not started yet, or finished between checks */
     }
-    await Promise.race([result.catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+    live.draw();
+    await tick(result);
   }
-  if (tty && !opts.quiet) process.stderr.write('\n');
+  // A closed workflow still answers: its last phase and markers, not those of the last poll.
+  await handle
+    .query(progressQuery)
+    .then((p) => live.update(index, p))
+    .catch(() => {});
 }
 
 /**
- * Live progress of a game day: which drill of how many, and that drill's own progress line. Returns
- * when the game day has ended (its result is then ready).
+ * Live progress of a game day: a row per run (the running one from its drill's progress query,
+ * the finished ones with their verdict) and the overall bar. Returns when the game day has ended
+ * (its result is then ready); the console is left drawn for the caller to stop.
  */
 export async function followGameDay(
   client: Client,
   handle: WorkflowHandle,
   runs: readonly { runId: string; drill: string; variant?: string; platform: PlatformRef; target: string }[],
+  live: LiveConsole,
 ): Promise<void> {
-  const finished = handle.result();
+  const result = handle.result();
   let done = false;
-  finished.finally(() => (done = true)).catch(() => {});
-  let lastKey = '';
+  result.finally(() => (done = true)).catch(() => {});
+  let finished = 0; // runs whose verdict the console shows
+  // The run's own progress: the target's workflow id may already serve the next run (a repeat).
+  const progressOf = (run: (typeof runs)[number]) =>
+    client.workflow
+      .getHandle(targetWorkflowId(run.platform, run.target))
+      .query(progressQuery)
+      .then((p) => (p.runId === run.runId ? p : undefined))
+      .catch(() => undefined);
+  live.start();
   while (!done) {
     try {
       const gd = await handle.query(gameDayProgressQuery);
-      const run = runs[gd.current];
-      let line = `[${Math.min(gd.current + 1, gd.total)}/${gd.total}]`;
-      let key = String(gd.current);
-      if (run) {
-        const p = await client.workflow
-          .getHandle(targetWorkflowId(run.platform, run.target))
-          .query(progressQuery)
-          .catch(() => undefined);
-        const mine = p && p.runId === run.runId ? p : undefined;
-        line += ` ${mine ? progressLine(mine) : `${run.drill}/${run.variant} ${gd.stopped ? 'not started' : 'starting'}`}`;
-        key += `:${mine?.phase ?? 'starting'}`;
+      // A run that ended since the last poll: its last progress (markers, elapsed), then its verdict.
+      for (let i = finished; i < gd.results.length; i++) {
+        const p = runs[i] && (await progressOf(runs[i]!));
+        if (p) live.update(i, p);
+        live.finish(i, gd.results[i]!.verdict ?? 'did not run');
       }
-      if (gd.stopped) line += ` (game day stopping: ${gd.stopped})`;
-      // A terminal gets a live line; a log gets one line per phase.
-      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (key !== lastKey) console.error(line);
-      lastKey = key;
+      finished = gd.results.length;
+      const run = runs[gd.current];
+      if (run) {
+        const p = await progressOf(run);
+        if (p) live.update(gd.current, p);
+        else live.phase(gd.current, gd.stopped ? 'not started' : 'starting');
+      }
+      live.note(gd.stopped ? `game day stopping: ${gd.stopped}` : undefined);
     } catch {
       /* between children */
     }
-    await Promise.race([finished.catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+    live.draw();
+    await tick(result);
   }
-  if (process.stderr.isTTY) process.stderr.write('\n');
 }
 
 const ms = (v: number | null) => (v === null ? '—' : formatDuration(v));

@@ -6,6 +6,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { DrillInput } from '../../activities/types.ts';
 import { drillWorkflow } from '../../workflows/drill.ts';
@@ -25,6 +26,9 @@ import { bootstrap } from './bootstrap.ts';
 import { leftInPlaceText, onInterrupt } from './interrupt.ts';
 import { kubernetesPreflight, platformRefFrom, type PlatformFlags } from './kubernetes.ts';
 import { followProgress, verdictTable } from './progress.ts';
+import { LiveConsole } from './live-console.ts';
+import { parseRepeat, repeatRuns, repeatSummary } from './repeat.ts';
+import { runLogDestination, WORKER_LOG } from './run-log.ts';
 import { sandboxNameArg } from '../util/names.ts';
 import { newRunId, reportsDir } from '../util/runs.ts';
 
@@ -86,6 +90,55 @@ function printPlan(plan: DrillPlan, variantDescription: string): void {
   );
 }
 
+/** One run of the drill with its live row; Ctrl-C aborts it and waits for the revert. */
+async function runOnce(
+  client: Client,
+  plan: DrillPlan,
+  req: RunRequest,
+  platform: DrillInput['platform'],
+  opts: { sandbox: string },
+  runId: string,
+  live: LiveConsole,
+  index: number,
+): Promise<{ result: DrillResult; interrupted: boolean }> {
+  const input: DrillInput = {
+    runId,
+    drill: plan.drill,
+    variant: plan.variant,
+    options: plan.options, // checked and typed once: the raw strings stay here
+    targets: req.targets,
+    deadline: req.deadline,
+    platform,
+    reportsDir: reportsDir(),
+  };
+  const handle = await startDrill(client, input, plan.target);
+  // From here on Ctrl-C aborts and waits for the revert: this worker may be the drill's only one.
+  const interrupt = onInterrupt({
+    what: `drill ${plan.drill}/${plan.variant} (run ${input.runId})`,
+    abort: (reason) => handle.signal(abortSignal, reason),
+    leftInPlace: async () =>
+      leftInPlaceText(await handle.query(progressQuery).catch(() => undefined), {
+        ...input,
+        workflowId: handle.workflowId,
+        sandbox: platform.kind === 'local' ? opts.sandbox : undefined,
+      }),
+  });
+  try {
+    if (!live.tty) console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
+    await followProgress(handle, live, index);
+    const result = await drillResult(handle).catch((err: unknown) => {
+      live.finish(index, 'refused');
+      throw err;
+    });
+    live.finish(index, result.verdict);
+    live.draw();
+    return { result, interrupted: interrupt.interrupted };
+  } finally {
+    interrupt.dispose();
+    await interrupt.idle(); // before the caller closes the connection a query may still use
+  }
+}
+
 export function runCommand(program: Command): void {
   program
     .command('run <drill>')
@@ -117,7 +170,16 @@ export function runCommand(program: Command): void {
       `kubernetes: JSON map component → endpoints for the drill's clients (default: ${ENDPOINTS_ENV})`,
     )
     .option('--dry-run', 'print the plan and inject nothing (on Kubernetes: the pods it would touch)')
-    .option('--json', 'print the result record as the last line')
+    .option('--json', 'print the result record as the last line (one per run with --repeat)')
+    .option(
+      '--repeat <n>',
+      'run the drill n times, one after another, with min / median / p95 / max',
+      parseRepeat,
+    )
+    .option(
+      '--verbose',
+      "also show the worker's logs on stderr (human format); they are always in reports/<runId>/worker.log",
+    )
     .option('--down', 'stop the local sandbox when the drill is over (its results history is kept)')
     .action(
       async (
@@ -132,6 +194,8 @@ export function runCommand(program: Command): void {
           dryRun?: boolean;
           json?: boolean;
           down?: boolean;
+          repeat?: number;
+          verbose?: boolean;
         } & PlatformFlags,
       ) => {
         const req: RunRequest = {
@@ -153,48 +217,53 @@ export function runCommand(program: Command): void {
           console.log('dry run: nothing started, nothing injected');
           return;
         }
+        const runIds = repeatRuns(
+          [{ runId: newRunId(plan.drill, plan.variant), drill: plan.drill, variant: plan.variant }],
+          opts.repeat ?? 1,
+          newRunId,
+        ).map((r) => r.runId);
+        // The worker's logs: a file per run, so the console shows only the live view.
+        const logs = runLogDestination({
+          runsDir: reportsDir(),
+          fallback: join(reportsDir(), runIds[0]!, WORKER_LOG),
+          verbose: opts.verbose,
+        });
         const env = await bootstrap({
           sandbox: opts.sandbox,
           needs: platform.kind === 'local' ? plan.needs : [],
+          log: logs,
         });
+        const results: DrillResult[] = [];
+        let interrupted = false;
         try {
-          const input: DrillInput = {
-            runId: newRunId(plan.drill, plan.variant),
-            drill: plan.drill,
-            variant: plan.variant,
-            options: plan.options, // checked and typed once: the raw strings stay here
-            targets: req.targets,
-            deadline: req.deadline,
-            platform,
-            reportsDir: reportsDir(),
-          };
-          const handle = await startDrill(env.client, input, plan.target);
-          // From here on Ctrl-C aborts and waits for the revert: this worker may be the drill's only one.
-          const interrupt = onInterrupt({
-            what: `drill ${plan.drill}/${plan.variant} (run ${input.runId})`,
-            abort: (reason) => handle.signal(abortSignal, reason),
-            leftInPlace: async () =>
-              leftInPlaceText(await handle.query(progressQuery).catch(() => undefined), {
-                ...input,
-                workflowId: handle.workflowId,
-                sandbox: platform.kind === 'local' ? opts.sandbox : undefined,
-              }),
+          const label = `${plan.drill}/${plan.variant}`;
+          const live = new LiveConsole({
+            title: `firedrill run ${label}${runIds.length > 1 ? ` × ${runIds.length}` : ''}`,
+            labels: runIds.map((_, i) => (runIds.length > 1 ? `${label} #${i + 1}` : label)),
+            logs:
+              runIds.length > 1
+                ? join(reportsDir(), '<runId>', WORKER_LOG)
+                : join(reportsDir(), runIds[0]!, WORKER_LOG),
           });
           try {
-            console.error(`  run ${input.runId} (workflow ${handle.workflowId})`);
-            await followProgress(handle);
-            const result = await drillResult(handle);
-            console.log(verdictTable([result]));
-            console.log(`report: ${result.evidence.artifactsDir}result.json`);
-            if (opts.json) console.log(JSON.stringify(result));
-            // What is still broken, last and on stderr: the line an operator must not miss.
-            for (const line of faultLeftLines([result])) console.error(line);
-            // An interrupted run is never a success, even if it ended before the abort took effect.
-            const code = exitCodeOf([result]);
-            process.exitCode = code === 0 && interrupt.interrupted ? 1 : code;
+            for (const [index, runId] of runIds.entries()) {
+              if (interrupted) break; // Ctrl-C: no further repeat starts
+              const result = await runOnce(env.client, plan, req, platform, opts, runId, live, index);
+              interrupted ||= result.interrupted;
+              results.push(result.result);
+            }
           } finally {
-            interrupt.dispose();
+            live.stop();
           }
+          console.log(verdictTable(results));
+          if (results.length > 1) console.log(`\n${repeatSummary(results)}`);
+          for (const r of results) console.log(`report: ${r.evidence.artifactsDir}result.json`);
+          if (opts.json) for (const r of results) console.log(JSON.stringify(r));
+          // What is still broken, last and on stderr: the line an operator must not miss.
+          for (const line of faultLeftLines(results)) console.error(line);
+          // An interrupted run is never a success, even if it ended before the abort took effect.
+          const code = exitCodeOf(results);
+          process.exitCode = code === 0 && (interrupted || results.length < runIds.length) ? 1 : code;
         } finally {
           await env.close();
           // On stderr: with --json the result record stays the last line of stdout.

@@ -38,6 +38,30 @@ function progress(over: Partial<DrillProgress>): DrillProgress {
 }
 
 describe('onInterrupt', () => {
+  it("idle() waits for the second signal's read of the state, so the connection is not closed under it", async () => {
+    const p = fakeProcess();
+    let answer: (text: string) => void = () => {};
+    const handle = onInterrupt(
+      {
+        what: 'drill calibration/outage',
+        abort: async () => {},
+        leftInPlace: () => new Promise<string>((r) => (answer = r)),
+      },
+      { source: p.source, say: () => {} },
+    );
+    await handle.idle(); // nothing in flight: at once
+    p.source.emit('SIGINT');
+    p.source.emit('SIGINT');
+    handle.dispose();
+    let idle = false;
+    const waiting = handle.idle().then(() => (idle = true));
+    await settle();
+    expect(idle).toBe(false); // the query still runs: the caller must not close yet
+    answer('run r1, phase done: the fault is reverted');
+    await waiting;
+    expect(p.exits).toEqual([130]);
+  });
+
   it('the first SIGINT aborts once and says so in one line; the second prints what is left and exits 130', async () => {
     const p = fakeProcess();
     const said: string[] = [];
