@@ -177,6 +177,11 @@ pinned() { # go.mod requirement must match versions.env
 }
 
 k8s() {
+  # The node's images whose inputs the sandbox part already installed are built in the background
+  # while the Go builds (CPU-bound, niced) run: image builds mostly wait on package downloads and
+  # unpacking, so on a new machine this takes minutes off the wall time. The rest follow the builds.
+  timed debian "$DEBIAN_NODE_PACKAGES"
+  node_images early & local images_pid=$!
   pinned "$here/k8s" k8s.io/kubernetes "$KUBERNETES_VERSION"
   pinned "$here/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
   local kv="${KUBERNETES_VERSION#v}" minor
@@ -191,13 +196,14 @@ k8s() {
   # The linter test/e2e/kube-score.test.ts runs over the manifests (no replace directives: go install).
   timed go_install kube-score "${KUBE_SCORE_VERSION#v}" github.com/zegl/kube-score/cmd/kube-score kube-score "$KUBE_SCORE_VERSION"
   k8s_node "$kv" "$ldx"
+  node_images late
+  wait "$images_pid" || fail "a node image could not be built (its log is above)"
 }
 
 # --- The real test node (with --with k8s): src/platform/kubernetes/test-node.ts runs it ---------
 # kubelet and kube-proxy come from the control plane's wrapper module, but into their own folder:
 # rebuilding the control plane's folder would rebuild (and briefly remove) binaries running tests use.
 k8s_node() { # kubernetes-version version-ldflags
-  timed debian "$DEBIAN_NODE_PACKAGES"
   GO_LDFLAGS_X="$2" timed go_build kubernetes-node "$1" "$here/k8s" \
     kubelet=k8s.io/kubernetes/cmd/kubelet \
     kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
@@ -207,7 +213,6 @@ k8s_node() { # kubernetes-version version-ldflags
   # Cluster DNS, statically linked (it runs alone in its image, deploy/images/coredns).
   pinned "$here/coredns" github.com/coredns/coredns "$COREDNS_VERSION"
   CGO_ENABLED=0 timed go_build coredns "${COREDNS_VERSION#v}" "$here/coredns" coredns=firedrill.local/coredns
-  node_images
 }
 
 # --- The node's images (deploy/images), built without a registry; each cached by recipe hash ----
@@ -224,10 +229,14 @@ kafka_tools() {
   mv "$dir/libs.tmp" "$dir/libs"
 }
 
-node_images() {
-  local image
-  case " $NODE_IMAGES " in *" kafka "*) timed kafka_tools ;; esac
+# Built from what the Go builds of this section make: pause (Kubernetes' module source), coredns.
+LATE_IMAGES=" pause coredns "
+node_images() { # early | late
+  local image late
+  if [ "$1" = early ]; then case " $NODE_IMAGES " in *" kafka "*) timed kafka_tools ;; esac; fi
   for image in $NODE_IMAGES; do
+    case "$LATE_IMAGES" in *" $image "*) late=late ;; *) late=early ;; esac
+    [ "$late" = "$1" ] || continue
     timed "$here/../images/build.sh" "$image" "$cache/images" || fail "image $image could not be built (its log is above)"
   done
 }

@@ -225,3 +225,13 @@ describe('cgroups of this process’s manager', () => {
     ).toEqual(['memory/process_api', 'unified/user.slice']);
   });
 });
+
+describe('startTestNode', () => {
+  it('refuses a cluster not started for a real node, before touching the host', async () => {
+    const { startTestNode } = await import('../../src/platform/kubernetes/test-node.ts');
+    const kwokOnly = { name: 'kwok-only' } as Parameters<typeof startTestNode>[0];
+    await expect(startTestNode(kwokOnly, { name: 'n1' })).rejects.toThrow(
+      /cluster kwok-only was not started for a real node to join/,
+    );
+  });
+});

@@ -42,6 +42,8 @@ export interface TestCluster {
   pki: Pki;
   /** The admin client certificate (system:masters) the harness itself calls the API with. */
   admin: { cert: string; key: string };
+  /** Set when it was started for a real node to join (TestClusterOptions.realNode). */
+  realNode?: { podCidr?: string };
   stop(): Promise<void>;
 }
 
@@ -468,6 +470,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     server,
     pki,
     admin,
+    realNode: opts.realNode,
     async stop() {
       if (stopped) return;
       stopped = true;

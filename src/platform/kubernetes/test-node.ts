@@ -206,7 +206,14 @@ export async function startTestNode(cluster: TestCluster, opts: TestNodeOptions 
   const bridge = opts.bridge ?? 'fdnode0';
   if (!/^[a-z][a-z0-9-]{0,14}$/.test(bridge))
     throw new UserError(`bridge name "${bridge}" is not a 1-15 character interface name`);
-  const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
+  // Without it KWOK binds the local storage classes' claims to placeholder hostPath volumes, which
+  // a real kubelet would then create on this machine (root-owned folders outside the node's own).
+  if (!cluster.realNode)
+    throw new UserError(
+      `cluster ${cluster.name} was not started for a real node to join`,
+      'start it with startTestCluster({ realNode: {} }) (firedrill cluster up does)',
+    );
+  const podCidr = opts.podCidr ?? cluster.realNode.podCidr ?? DEFAULT_POD_CIDR;
   const { ip: nodeIp, prefix } = gatewayOf(podCidr);
   const log = opts.log ?? (() => {});
   const bin = requireNode();
