@@ -282,7 +282,7 @@ describe('deploy, drill and guard rails on one cluster', () => {
     const lines = cli.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
       new RegExp(
-        `^deployed to ${cluster.context} in [\\d.]+ s: 0 created, 0 configured, ${plan.total} unchanged; 18 workloads Ready$`,
+        `^deployed to ${cluster.context} in [\\d.]+ s: 0 created, 0 configured, ${plan.total} unchanged; ${workloads(plan).length} workloads Ready$`,
       ),
     );
     const outcome = JSON.parse(lines.at(-1)!) as DeployOutcome;
