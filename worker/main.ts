@@ -11,6 +11,9 @@ import { checkSandboxName } from '../src/util/names.ts';
 import { missingMemorySettings } from './memory.ts';
 import { startWorker } from './worker.ts';
 
+// The AWS SDK's Node-version notice, switched off as the CLI does (src/cli/main.ts says why): a
+// worker started on its own (npm run worker, deploy/runner) would otherwise print it per client.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const log = createLogger({ component: 'worker', pid: process.pid });
 const untuned = missingMemorySettings();
 if (untuned.length)
