@@ -88,6 +88,40 @@ async function runPod(
   return { phase: done.status!.phase!, log };
 }
 
+/** A one-replica Redis StatefulSet on the real node, from the locally built image. */
+function redisOnRealNode(
+  image: string,
+  name: string,
+  args: string[],
+  extra: Partial<k8s.V1Container> = {},
+): k8s.V1StatefulSet {
+  return {
+    metadata: { name },
+    spec: {
+      replicas: 1,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          ...realNodePlacement(),
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'redis',
+              image,
+              imagePullPolicy: 'Never',
+              args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', '', ...args],
+              readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
+              ...extra,
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
 describe('a real Kubernetes node beside KWOK', () => {
   let hostBefore: HostState;
   let cluster: TestCluster;
@@ -175,32 +209,10 @@ describe('a real Kubernetes node beside KWOK', () => {
     const t0 = Date.now();
     await apps.createNamespacedStatefulSet({
       namespace: NS,
-      body: {
-        metadata: { name: 'redis' },
-        spec: {
-          replicas: 1,
-          serviceName: 'redis',
-          selector: { matchLabels: { app: 'redis' } },
-          template: {
-            metadata: { labels: { app: 'redis' } },
-            spec: {
-              ...realNodePlacement(),
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'redis',
-                  image: node.images.redis!,
-                  imagePullPolicy: 'Never',
-                  args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'],
-                  ports: [{ containerPort: 6379 }],
-                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
-                  resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-                },
-              ],
-            },
-          },
-        },
-      },
+      body: redisOnRealNode(node.images.redis!, 'redis', ['--appendonly', 'no'], {
+        ports: [{ containerPort: 6379 }],
+        resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+      }),
     });
     const pod = await eventually('redis-0 Ready', async () => {
       const p = await core.readNamespacedPod({ name: 'redis-0', namespace: NS });
@@ -298,30 +310,7 @@ describe('a real Kubernetes node beside KWOK', () => {
     });
     await apps.createNamespacedStatefulSet({
       namespace: NS,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          serviceName: 'web',
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              ...realNodePlacement(),
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'redis',
-                  image: node.images.redis!,
-                  imagePullPolicy: 'Never',
-                  args: ['--bind', '0.0.0.0', '--protected-mode', 'no', '--save', ''],
-                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
+      body: redisOnRealNode(node.images.redis!, 'web', []),
     });
     const web0 = await eventually('web-0 Ready', async () => {
       const p = await core.readNamespacedPod({ name: 'web-0', namespace: NS });

@@ -14,29 +14,8 @@ import {
   REAL_NODE_TAINT,
   kubeProxyConfig,
   kubeletConfig,
-  type NodeLayout,
 } from '../../src/platform/kubernetes/test-node-config.ts';
-
-const layout: NodeLayout = {
-  name: 'n',
-  dir: '/var/tmp/node',
-  bridge: 'fdnode0',
-  nodeIp: '10.245.0.1',
-  podCidr: '10.245.0.0/24',
-  serviceCidr: '10.96.0.0/16',
-  clusterDnsIp: '10.96.0.10',
-  clusterDomain: 'cluster.local',
-  ca: '/ca.crt',
-  kubeletCert: { cert: '/k.crt', key: '/k.key' },
-  kubeletPort: 1,
-  kubeletHealthzPort: 2,
-  proxyHealthzPort: 3,
-  proxyMetricsPort: 4,
-  pauseRef: 'localhost/firedrill/pause:3.10',
-  containerdBin: '/c',
-  runc: '/usr/sbin/runc',
-  cniBinDir: '/usr/lib/cni',
-};
+import { layout } from './k8s-node-layout.ts';
 
 describe('cluster DNS', () => {
   it('answers cluster.local from the API server and every other name NXDOMAIN, forwarding nothing', () => {

@@ -16,8 +16,8 @@ import {
   forwardFilter,
   kubeProxyConfig,
   kubeletConfig,
-  type NodeLayout,
 } from '../../src/platform/kubernetes/test-node-config.ts';
+import { layout } from './k8s-node-layout.ts';
 import { iptablesUndo, splitRule } from '../../src/platform/kubernetes/test-node-teardown.ts';
 import { gatewayOf, overlappingRoutes } from '../../src/platform/kubernetes/test-node.ts';
 
@@ -158,27 +158,6 @@ describe('node layout', () => {
       '10.0.0.0/8 via 192.0.2.9 dev eth0',
     ]);
   });
-
-  const layout: NodeLayout = {
-    name: 'n',
-    dir: '/var/tmp/node',
-    bridge: 'fdnode0',
-    nodeIp: '10.245.0.1',
-    podCidr: '10.245.0.0/24',
-    serviceCidr: '10.96.0.0/16',
-    clusterDnsIp: '10.96.0.10',
-    clusterDomain: 'cluster.local',
-    ca: '/ca.crt',
-    kubeletCert: { cert: '/k.crt', key: '/k.key' },
-    kubeletPort: 1,
-    kubeletHealthzPort: 2,
-    proxyHealthzPort: 3,
-    proxyMetricsPort: 4,
-    pauseRef: 'localhost/firedrill/pause:3.10',
-    containerdBin: '/c',
-    runc: '/usr/sbin/runc',
-    cniBinDir: '/usr/lib/cni',
-  };
 
   it("carries this VM's quirks and keeps every listener off the outside interface", () => {
     const c = containerdConfig(layout);
