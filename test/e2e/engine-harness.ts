@@ -118,3 +118,13 @@ export function externalWorkers(sandboxName: () => string) {
     last: () => running.at(-1),
   };
 }
+
+/** The refusal a run meets (its cause's message); fails when the run goes ahead and gets a verdict. */
+export async function refusal(engine: Engine, req: Parameters<Engine['run']>[0]): Promise<string> {
+  try {
+    const r = await engine.run(req);
+    throw new Error(`expected a refusal, got verdict ${r.verdict}`);
+  } catch (err) {
+    return String((err as Error).cause ?? err);
+  }
+}

@@ -12,21 +12,12 @@ import { planFor } from '../../src/cli/run.ts';
 import { openSession } from '../../src/engine/session.ts';
 import { pauseEffect } from '../../src/systems/milvus/pause.ts';
 import { createLogger } from '../../src/util/log.ts';
-import { useEngine, type Engine } from './engine-harness.ts';
+import { refusal, useEngine } from './engine-harness.ts';
 
 const engine = useEngine('fd5-milvus-drills', ['milvus']);
 const markers = (r: DrillResult) => r.timeline.map((m) => m.marker);
 const at = (r: DrillResult, marker: string) => Date.parse(r.timeline.find((m) => m.marker === marker)!.at);
 const figures: string[] = [];
-
-async function refusal(e: Engine, req: Parameters<Engine['run']>[0]): Promise<string> {
-  try {
-    const r = await e.run(req);
-    throw new Error(`expected a refusal, got verdict ${r.verdict}`);
-  } catch (err) {
-    return String((err as Error).cause ?? err);
-  }
-}
 
 /** Milvus up, the collection loaded with a Finished index, and answering a search. */
 async function expectServing(collection = 'firedrill_ann'): Promise<void> {

@@ -12,7 +12,7 @@ import { newRunId } from '../../src/util/runs.ts';
 import { foldLedger, parseLedgerLog } from '../../src/measure/ledger.ts';
 import type { DrillResult } from '../../src/measure/types.ts';
 import { Sandbox } from '../../src/platform/local/sandbox.ts';
-import { useEngine, type Engine } from './engine-harness.ts';
+import { refusal, useEngine, type Engine } from './engine-harness.ts';
 import { minioClient } from './sandbox-harness.ts';
 
 process.env.FIREDRILL_MINIO_DR_SITE = 'on';
@@ -21,20 +21,19 @@ const markers = (r: DrillResult) => r.timeline.map((m) => m.marker);
 const at = (r: DrillResult, marker: string) => Date.parse(r.timeline.find((m) => m.marker === marker)!.at);
 const figures: string[] = [];
 
-async function refusal(e: Engine, req: Parameters<Engine['run']>[0], sandbox?: string): Promise<string> {
+/** As the harness's refusal(), or on another sandbox than the engine's own. */
+async function refusalOn(e: Engine, req: Parameters<Engine['run']>[0], sandbox?: string): Promise<string> {
+  if (!sandbox) return refusal(e, req);
   try {
-    let r: DrillResult;
-    if (sandbox) {
-      const plan = await planFor(req);
-      const input = {
-        ...req,
-        runId: newRunId(plan.drill, plan.variant),
-        variant: plan.variant,
-        platform: { kind: 'local' as const, sandbox },
-        reportsDir: e.reportsDir,
-      };
-      r = (await (await startDrill(e.client(), input, plan.component)).result()) as DrillResult;
-    } else r = await e.run(req);
+    const plan = await planFor(req);
+    const input = {
+      ...req,
+      runId: newRunId(plan.drill, plan.variant),
+      variant: plan.variant,
+      platform: { kind: 'local' as const, sandbox },
+      reportsDir: e.reportsDir,
+    };
+    const r = (await (await startDrill(e.client(), input, plan.component)).result()) as DrillResult;
     throw new Error(`expected a refusal, got verdict ${r.verdict}`);
   } catch (err) {
     return String((err as Error).cause ?? err);
@@ -173,9 +172,9 @@ describe('minio-restore', { timeout: 900_000 }, () => {
   });
 
   it('refuses a bucket that does not exist and a DR site that is not configured', async () => {
-    expect(await refusal(engine, { drill: 'minio-restore', options: { bucket: 'no-such-bucket' } })).toMatch(
-      /bucket "no-such-bucket" does not exist/,
-    );
+    expect(
+      await refusalOn(engine, { drill: 'minio-restore', options: { bucket: 'no-such-bucket' } }),
+    ).toMatch(/bucket "no-such-bucket" does not exist/);
     delete process.env.FIREDRILL_MINIO_DR_SITE;
     // With its own results database: the run's lock and fault journal live there.
     const noDr = await Sandbox.up({
@@ -186,7 +185,7 @@ describe('minio-restore', { timeout: 900_000 }, () => {
     });
     try {
       expect(
-        await refusal(engine, { drill: 'minio-restore', variant: 'site-restore' }, 'fd5-minio-nodr'),
+        await refusalOn(engine, { drill: 'minio-restore', variant: 'site-restore' }, 'fd5-minio-nodr'),
       ).toMatch(/DR site is not configured/);
     } finally {
       await noDr.down();

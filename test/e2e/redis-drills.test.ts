@@ -19,7 +19,7 @@ import { readLedger } from '../../src/systems/redis/ledger.ts';
 import { RespError } from '../../src/systems/redis/resp.ts';
 import { snapshotCut } from '../../src/systems/redis/rpo.ts';
 import { createLogger } from '../../src/util/log.ts';
-import { useEngine, type Engine } from './engine-harness.ts';
+import { refusal, useEngine } from './engine-harness.ts';
 
 const engine = useEngine('fd-redis-drills', ['redis']);
 const markers = (r: DrillResult) => r.timeline.map((m) => m.marker);
@@ -33,15 +33,6 @@ async function withRedis<T>(fn: (c: RedisClient) => Promise<T>): Promise<T> {
     return await fn(c);
   } finally {
     c.close();
-  }
-}
-
-async function refusal(e: Engine, req: Parameters<Engine['run']>[0]): Promise<string> {
-  try {
-    const r = await e.run(req);
-    throw new Error(`expected a refusal, got verdict ${r.verdict}`);
-  } catch (err) {
-    return String((err as Error).cause ?? err);
   }
 }
 

@@ -19,7 +19,7 @@ import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { ResultStore } from '../../src/results/store.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { abortSignal } from '../../workflows/names.ts';
-import { externalWorkers, useEngine, type Engine } from './engine-harness.ts';
+import { externalWorkers, refusal, useEngine, type Engine } from './engine-harness.ts';
 
 /** Every failover result, by "async/node-loss" etc., for the comparison printed at the end. */
 const measured: Record<string, DrillResult> = {};
@@ -45,15 +45,6 @@ async function expectHealthyCluster(engine: Engine): Promise<void> {
 }
 
 /** The message of a drill the workflow refused (DrillRefused), or a failure if it ran. */
-async function refusal(engine: Engine, req: Parameters<Engine['run']>[0]): Promise<string> {
-  try {
-    const r = await engine.run(req);
-    throw new Error(`expected a refusal, got verdict ${r.verdict}`);
-  } catch (err) {
-    return String((err as Error).cause ?? err);
-  }
-}
-
 async function recorded(engine: Engine, runId: string): Promise<DrillResult | undefined> {
   const store = await ResultStore.connect(resultsUrl(engine.sandbox().component('results')));
   try {
